@@ -1,0 +1,1 @@
+"""The Telegram-facing application: configuration, bot wiring and start-up."""

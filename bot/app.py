@@ -1,0 +1,183 @@
+"""Start-up: config → storage → bot → dispatcher → runner. Nothing else lives here."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
+from aiogram.fsm.storage.base import BaseEventIsolation
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.utils.i18n import I18n
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.commands import set_commands
+from bot.config import Config, ConfigError, load_config
+from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.logs import setup_logging
+from bot.workers import housekeeping
+from handlers import get_routers
+from storage.base import utcnow
+from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
+from storage.fsm import SQLAlchemyStorage
+from storage.keys import load_crypto
+from storage.repositories import Store
+
+log = logging.getLogger("kua")
+
+
+class StartupError(Exception):
+    """A problem the operator must fix; its message is one line saying which key and how."""
+
+
+@dataclass
+class App:
+    config: Config
+    bot: Bot
+    dispatcher: Dispatcher
+    store: Store
+    fsm: SQLAlchemyStorage
+    engine: AsyncEngine
+    i18n: I18n
+
+    async def close(self) -> None:
+        await self.dispatcher.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+def build_bot(config: Config) -> Bot:
+    # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
+    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    return Bot(config.telegram.token, session=session,
+               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+
+
+def build_isolation(config: Config) -> BaseEventIsolation:
+    """Two quick taps by one user are handled one after the other, never interleaved."""
+    if config.redis.enabled:
+        from aiogram.fsm.storage.redis import RedisEventIsolation
+
+        return RedisEventIsolation.from_url(config.redis.url)
+    return SimpleEventIsolation()
+
+
+def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n) -> Dispatcher:
+    dp = Dispatcher(storage=fsm, events_isolation=build_isolation(config),
+                    config=config, store=store)
+    StoredLocaleMiddleware(i18n).setup(dp)
+    dp.include_routers(*get_routers())
+    return dp
+
+
+async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
+    """Everything wired and checked; raises StartupError with an actionable line."""
+    try:
+        crypto, warnings = load_crypto(config.security, config.data_dir)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    for warning in warnings:
+        log.warning("%s", warning)
+    try:
+        i18n = make_i18n(config.app.default_locale)
+    except RuntimeError as exc:
+        raise StartupError(str(exc)) from None
+
+    engine = make_engine(config.database.url, echo=config.database.echo)
+    where = make_url(config.database.url).render_as_string(hide_password=True)
+    try:
+        await check_database(engine)
+        migrated = await current_revision_is_head(engine)
+    except Exception as exc:  # noqa: BLE001 - any driver error means the same to the operator
+        await engine.dispose()
+        reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+        raise StartupError(
+            f"database.url: cannot use the database at {where} ({reason}); check "
+            "KUA_DATABASE__URL or [database] url, and that the server is running"
+        ) from None
+    if not migrated:
+        await engine.dispose()
+        raise StartupError(
+            f"database.url: the database at {where} is not at the latest schema; run "
+            "scripts/migrate.sh (python -m storage.migrate upgrade) first"
+        )
+
+    sessions = make_sessionmaker(engine)
+    store = Store(sessions, crypto, clock)
+    fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days),
+                            clock=clock)
+    bot = build_bot(config)
+    dp = build_dispatcher(config, store, fsm, i18n)
+    return App(config=config, bot=bot, dispatcher=dp, store=store, fsm=fsm, engine=engine,
+               i18n=i18n)
+
+
+async def check_telegram(app: App) -> None:
+    try:
+        me = await app.bot.get_me()
+    except TelegramUnauthorizedError:
+        raise StartupError("telegram.token was rejected by Telegram (Unauthorized); check "
+                           "KUA_TELEGRAM__TOKEN or [telegram] token") from None
+    except TelegramNetworkError as exc:
+        raise StartupError(f"telegram.api_base {app.config.telegram.api_base} is unreachable "
+                           f"({type(exc).__name__}); check KUA_TELEGRAM__API_BASE and the "
+                           "network") from None
+    log.info("running as @%s", me.username)
+
+
+async def serve(app: App, *, handle_signals: bool = True) -> None:
+    """Run until stopped: set commands, start the workers, poll or serve the webhook."""
+    await check_telegram(app)
+    await set_commands(app.bot, app.i18n)
+    workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config))
+    try:
+        if app.config.telegram.use_webhook:
+            from bot.webhook import run_webhook
+
+            await run_webhook(app)
+        else:
+            await app.bot.delete_webhook(drop_pending_updates=False)
+            await app.dispatcher.start_polling(
+                app.bot, handle_signals=handle_signals, close_bot_session=False,
+                allowed_updates=app.dispatcher.resolve_used_update_types(),
+            )
+    finally:
+        workers.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await workers
+
+
+async def run(config: Config) -> None:
+    app = await build_app(config)
+    try:
+        await serve(app)
+    finally:
+        await app.close()
+
+
+def main() -> int:
+    try:
+        config = load_config()
+    except ConfigError as exc:
+        print(f"kua: config error: {exc}", file=sys.stderr)
+        return 2
+    setup_logging(config.logging.level)
+    try:
+        asyncio.run(run(config))
+    except StartupError as exc:
+        print(f"kua: cannot start: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0

@@ -1,0 +1,43 @@
+"""gettext catalogs and the per-user language, kept in the database (not in the FSM, which a
+cancelled draft clears)."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from aiogram.types import TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+
+from domain.values import LOCALES
+
+LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+DOMAIN = "messages"
+
+
+def make_i18n(default_locale: str) -> I18n:
+    i18n = I18n(path=LOCALES_DIR, default_locale=default_locale, domain=DOMAIN)
+    missing = [loc for loc in LOCALES if loc not in i18n.available_locales]
+    if missing:
+        raise RuntimeError(
+            f"compiled catalogs missing for {', '.join(missing)}: run scripts/compile-catalogs.sh"
+        )
+    return i18n
+
+
+def telegram_locale(user: User | None) -> str | None:
+    """The user's Telegram interface language, if it is one of ours."""
+    code = (user.language_code or "").split("-")[0].lower() if user else ""
+    return code if code in LOCALES else None
+
+
+class StoredLocaleMiddleware(I18nMiddleware):
+    """Stored choice first, then Telegram's language_code, then the configured default."""
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        user: User | None = data.get("event_from_user")
+        if user is None:
+            return self.i18n.default_locale
+        store = data["store"]
+        stored = await store.accounts.get_locale(user.id)
+        data["has_locale"] = stored is not None
+        return stored or telegram_locale(user) or self.i18n.default_locale

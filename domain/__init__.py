@@ -1,0 +1,1 @@
+"""Domain values and the questionnaire, declared once as data."""

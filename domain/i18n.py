@@ -1,0 +1,7 @@
+"""Markers for msgids declared as data (extracted by Babel, translated at render time)."""
+from __future__ import annotations
+
+
+def N_(msgid: str) -> str:
+    """Mark a string for extraction without translating it now (it is translated when shown)."""
+    return msgid

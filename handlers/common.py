@@ -1,0 +1,59 @@
+"""The main menu and the callback data shared by several routers."""
+from __future__ import annotations
+
+from enum import StrEnum
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from domain.questionnaire import TOTAL_STEPS
+from domain.values import LANGUAGE_NAMES, LOCALES
+
+
+class MenuAction(StrEnum):
+    REPORT = "report"
+    LANGUAGE = "lang"
+
+
+class Menu(CallbackData, prefix="m1"):
+    act: MenuAction
+
+
+class Lang(CallbackData, prefix="l1"):
+    code: str
+
+
+def main_menu_text() -> str:
+    return _(
+        "Kua helps relatives of people held by the police, in detention centres and colonies "
+        "report torture and ill-treatment safely and anonymously. Your report goes to a human "
+        "rights organisation's coordinators."
+    )
+
+
+def main_menu(draft_step: int | None = None) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    if draft_step is None:
+        kb.button(text="📝 " + _("Report ill-treatment"), callback_data=Menu(act=MenuAction.REPORT))
+    else:
+        kb.button(
+            text="📝 " + _("Continue my report (step {step} of {total})").format(
+                step=draft_step, total=TOTAL_STEPS
+            ),
+            callback_data=Menu(act=MenuAction.REPORT),
+        )
+    kb.button(text="🌐 " + _("Language"), callback_data=Menu(act=MenuAction.LANGUAGE))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def language_keyboard(first: str | None) -> InlineKeyboardMarkup:
+    """The three languages, each in its own name; the user's Telegram language first."""
+    order = sorted(LOCALES, key=lambda code: code != first)
+    kb = InlineKeyboardBuilder()
+    for code in order:
+        kb.button(text=LANGUAGE_NAMES[code], callback_data=Lang(code=code))
+    kb.adjust(1)
+    return kb.as_markup()

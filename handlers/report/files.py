@@ -1,0 +1,66 @@
+"""Incoming files: what kind they are, whether they fit, and storing them without metadata."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.types import Message
+
+from domain.values import AttachmentKind
+from storage.media import MediaError, strip_metadata
+from storage.repositories import StoredFile, Store
+
+
+@dataclass(frozen=True)
+class Incoming:
+    kind: AttachmentKind
+    file_id: str
+    size: int | None
+    mime_type: str | None
+    file_name: str | None
+
+
+def incoming_file(message: Message) -> Incoming | None:
+    """The file carried by a message, if it is a kind we accept (stickers and GIFs are not)."""
+    if message.photo:
+        p = message.photo[-1]  # the largest size
+        return Incoming(AttachmentKind.PHOTO, p.file_id, p.file_size, "image/jpeg", None)
+    if message.document:
+        d = message.document
+        return Incoming(AttachmentKind.DOCUMENT, d.file_id, d.file_size, d.mime_type, d.file_name)
+    if message.voice:
+        v = message.voice
+        return Incoming(AttachmentKind.VOICE, v.file_id, v.file_size, v.mime_type, None)
+    if message.video:
+        v = message.video
+        return Incoming(AttachmentKind.VIDEO, v.file_id, v.file_size, v.mime_type, v.file_name)
+    if message.video_note:
+        v = message.video_note
+        return Incoming(AttachmentKind.VIDEO, v.file_id, v.file_size, "video/mp4", None)
+    if message.audio:
+        a = message.audio
+        return Incoming(AttachmentKind.AUDIO, a.file_id, a.file_size, a.mime_type, a.file_name)
+    return None
+
+
+class FileTooBig(Exception):
+    pass
+
+
+async def save_file(
+    bot: Bot, store: Store, draft_ref: str, item: Incoming, *, max_bytes: int
+) -> StoredFile:
+    """Download, strip image metadata, encrypt and store. Raises FileTooBig or MediaError."""
+    if item.size is not None and item.size > max_bytes:
+        raise FileTooBig
+    buffer = await bot.download(item.file_id)
+    if buffer is None:  # aiogram returns None only when given a destination
+        raise MediaError("download returned nothing")
+    data = buffer.getvalue()
+    if len(data) > max_bytes:
+        raise FileTooBig
+    clean = strip_metadata(data, mime_type=item.mime_type, file_name=item.file_name)
+    return await store.attachments.add(
+        draft_ref, kind=item.kind.value, mime_type=item.mime_type, file_name=item.file_name,
+        data=clean,
+    )

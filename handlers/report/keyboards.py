@@ -1,0 +1,164 @@
+"""Callback data and keyboards of the report. Keyboards are pure functions of what they show."""
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from enum import StrEnum
+from typing import Any
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from domain.questionnaire import STEPS, Kind, Question
+from handlers.report.draft import Consent
+
+
+class Ans(CallbackData, prefix="a1"):
+    q: str
+    v: str
+
+
+class NavAct(StrEnum):
+    SKIP = "skip"
+    BACK = "back"
+    DONE = "done"
+    LATER = "later"
+    CANCEL = "cancel"
+
+
+class Nav(CallbackData, prefix="n1"):
+    q: str  # the question the button belongs to: a button of another question is stale
+    act: NavAct
+
+
+class ConsentAct(StrEnum):
+    CONTACT = "contact"
+    SHARE = "share"
+    STATS = "stats"
+    MORE = "more"
+    BACK = "back"
+    START = "start"
+    CANCEL = "cancel"
+
+
+class ConsentCb(CallbackData, prefix="k1"):
+    act: ConsentAct
+
+
+class ReviewAct(StrEnum):
+    EDIT = "edit"
+    SEND = "send"
+    LATER = "later"
+    CANCEL = "cancel"
+
+
+class ReviewCb(CallbackData, prefix="r1"):
+    act: ReviewAct
+    step: int = -1
+
+
+class DraftAct(StrEnum):
+    RESUME = "resume"
+    RESTART = "restart"
+
+
+class DraftCb(CallbackData, prefix="d1"):
+    act: DraftAct
+
+
+class CancelAct(StrEnum):
+    YES = "yes"
+    NO = "no"
+
+
+class CancelCb(CallbackData, prefix="x1"):
+    act: CancelAct
+
+
+def _nav_row(kb: InlineKeyboardBuilder, qid: str, *, back: bool) -> None:
+    buttons = []
+    if back:
+        buttons.append(("« " + _("Back"), NavAct.BACK))
+    buttons += [("💾 " + _("Save for later"), NavAct.LATER), ("✖ " + _("Cancel"), NavAct.CANCEL)]
+    for text, act in buttons:
+        kb.button(text=text, callback_data=Nav(q=qid, act=act))
+
+
+def question_keyboard(
+    question: Question, current: Any, pending: Sequence[str] | None
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    sizes: list[int] = []
+    options = question.choices()
+    if question.kind in (Kind.CHOICE, Kind.MULTI):
+        chosen = set(pending or []) if question.kind is Kind.MULTI else {current}
+        for option in options:
+            label = _(option.label) if option.translate else option.label
+            mark = "✅ " if option.value in chosen else ""
+            kb.button(text=mark + label, callback_data=Ans(q=question.id, v=option.value))
+        full, rest = divmod(len(options), question.columns)
+        sizes += [question.columns] * full + ([rest] if rest else [])
+    if question.kind in (Kind.MULTI, Kind.FILES):
+        kb.button(text="✔ " + _("Done"), callback_data=Nav(q=question.id, act=NavAct.DONE))
+        sizes.append(1)
+    if question.skip:
+        kb.button(text=_(question.skip), callback_data=Nav(q=question.id, act=NavAct.SKIP))
+        sizes.append(1)
+    _nav_row(kb, question.id, back=True)
+    sizes.append(3)
+    kb.adjust(*sizes)
+    return kb.as_markup()
+
+
+def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
+    def tick(on: bool) -> str:
+        return "✅ " if on else "⬜ "
+
+    kb = InlineKeyboardBuilder()
+    kb.button(text=tick(consent.contact) + _("Coordinators may write back to me"),
+              callback_data=ConsentCb(act=ConsentAct.CONTACT))
+    kb.button(text=tick(consent.share) + _("Ask me before sharing with a lawyer or an official body"),
+              callback_data=ConsentCb(act=ConsentAct.SHARE))
+    kb.button(text=tick(consent.stats) + _("Anonymised figures may be used in public reports"),
+              callback_data=ConsentCb(act=ConsentAct.STATS))
+    kb.button(text="ℹ " + _("Read more about the legal risks"),
+              callback_data=ConsentCb(act=ConsentAct.MORE))
+    kb.button(text="▶ " + _("Start the report"), callback_data=ConsentCb(act=ConsentAct.START))
+    kb.button(text="✖ " + _("Cancel"), callback_data=ConsentCb(act=ConsentAct.CANCEL))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def risk_back_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="« " + _("Back"), callback_data=ConsentCb(act=ConsentAct.BACK))
+    return kb.as_markup()
+
+
+def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for index, step in enumerate(STEPS):
+        kb.button(text=f"✏ {index + 1}. {_(step.title)}",
+                  callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
+    kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
+    kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
+    kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
+    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), 1, 2)
+    return kb.as_markup()
+
+
+def draft_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text="▶ " + _("Continue"), callback_data=DraftCb(act=DraftAct.RESUME))
+    kb.button(text="🗑 " + _("Start over"), callback_data=DraftCb(act=DraftAct.RESTART))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def cancel_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Yes, delete my answers"), callback_data=CancelCb(act=CancelAct.YES))
+    kb.button(text=_("No, go back to the report"), callback_data=CancelCb(act=CancelAct.NO))
+    kb.adjust(1)
+    return kb.as_markup()

@@ -1,0 +1,36 @@
+"""FSM states of the report: one per question (generated from the questionnaire), plus the
+screens around them."""
+from __future__ import annotations
+
+from aiogram.fsm.state import State, StatesGroup
+
+from domain.questionnaire import ORDER
+
+_SCREENS = ("consent", "review", "paused", "cancel")
+
+Report: type[StatesGroup] = type(StatesGroup)(
+    "Report",
+    (StatesGroup,),
+    {"__qualname__": "Report", **{name: State() for name in (*_SCREENS, *ORDER)}},
+)
+
+
+def question_state(qid: str) -> State:
+    return getattr(Report, qid)
+
+
+def screen(name: str) -> State:
+    assert name in _SCREENS
+    return getattr(Report, name)
+
+
+def question_of(state: str | None) -> str | None:
+    """The question id a state string stands for, or None for screens and other states."""
+    if not state or not state.startswith("Report:"):
+        return None
+    name = state.split(":", 1)[1]
+    return name if name in ORDER else None
+
+
+def in_report(state: str | None) -> bool:
+    return bool(state) and state.startswith("Report:")

@@ -1,0 +1,171 @@
+"""Engine/session factories and Alembic helpers shared by the bot, the workers and tests."""
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import MetaData, event, text
+from sqlalchemy.engine import Connection, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+__all__ = [
+    "REPO_ROOT",
+    "alembic_config",
+    "check_database",
+    "current_revisions",
+    "current_revision_is_head",
+    "downgrade",
+    "head_revisions",
+    "load_models",
+    "make_engine",
+    "make_sessionmaker",
+    "upgrade",
+    "upgrade_to_head",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+ALEMBIC_INI = REPO_ROOT / "alembic.ini"
+MIGRATIONS_DIR = REPO_ROOT / "storage" / "migrations"
+
+# How long an SQLite connection waits for another writer (the bot and the workers share
+# one file) before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = True) -> AsyncEngine:
+    """Create the async engine for ``url`` (``sqlite+aiosqlite://`` or ``postgresql+asyncpg://``).
+
+    SQLite connections get WAL (readers don't block the writer), a busy timeout and
+    foreign-key enforcement (off by default in SQLite). ``sqlite_foreign_keys=False`` is
+    for migrations only: batch-mode ALTERs recreate tables, and dropping a referenced
+    table with enforcement on would run its ON DELETE actions (e.g. cascade-delete children).
+    """
+    sa_url = make_url(url)
+    if sa_url.get_backend_name() != "sqlite":
+        # pre_ping: a PostgreSQL restart must not surface as an error in the next update.
+        return create_async_engine(sa_url, echo=echo, pool_pre_ping=True)
+
+    database = sa_url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+    engine = create_async_engine(sa_url, echo=echo)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+        # PRAGMAs are per connection, so they go in the connect event. None of them may
+        # run inside a transaction; pysqlite has none open at this point.
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute(f"PRAGMA foreign_keys={'ON' if sqlite_foreign_keys else 'OFF'}")
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    return engine
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    # expire_on_commit=False: objects stay readable after commit without implicit (and,
+    # under asyncio, impossible) lazy refreshes.
+    return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def check_database(engine: AsyncEngine) -> None:
+    """Fail fast at startup if the database is unreachable (exceptions propagate)."""
+    async with engine.connect() as conn:
+        await conn.execute(text("SELECT 1"))
+
+
+# --- Alembic --------------------------------------------------------------------------------
+def load_models() -> MetaData:
+    """Import every module that defines tables; returns the complete ``Base.metadata``.
+
+    Used by env.py (autogenerate) and the schema-vs-migrations test, so both see the same
+    set of tables. ``storage.models`` is optional only while it is being written.
+    """
+    from storage.base import Base
+
+    importlib.import_module("storage.fsm")
+    try:
+        importlib.import_module("storage.models")
+    except ModuleNotFoundError as exc:
+        if exc.name != "storage.models":  # a broken import inside models must surface
+            raise
+    return Base.metadata
+
+
+def _script_config() -> Config:
+    cfg = Config(str(ALEMBIC_INI))
+    # Absolute paths, so migrations work from any working directory.
+    cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    # Programmatic callers (the app, tests) keep their own logging setup; see env.py.
+    cfg.attributes["configure_logging"] = False
+    return cfg
+
+
+def alembic_config(url: str) -> Config:
+    """Alembic config for the repo's migrations, targeting ``url``."""
+    cfg = _script_config()
+    # Config values go through ConfigParser interpolation: escape '%' (URL-encoded passwords).
+    cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revisions() -> set[str]:
+    return set(ScriptDirectory.from_config(_script_config()).get_heads())
+
+
+async def current_revisions(engine: AsyncEngine) -> set[str]:
+    """Revisions the database is at (empty for a database never migrated)."""
+
+    def read(conn: Connection) -> set[str]:
+        return set(MigrationContext.configure(conn).get_current_heads())
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read)
+
+
+async def current_revision_is_head(engine: AsyncEngine) -> bool:
+    return await current_revisions(engine) == head_revisions()
+
+
+async def _run_command(engine: AsyncEngine, fn: Callable[[Config], None]) -> None:
+    """Run an Alembic command on a connection of ``engine`` (Alembic's connection sharing).
+
+    env.py is async and would call asyncio.run() itself, which cannot nest inside the
+    caller's running loop; handing it a ready connection avoids that.
+    """
+    cfg = _script_config()
+
+    def run(conn: Connection) -> None:
+        cfg.attributes["connection"] = conn
+        fn(cfg)
+
+    async with engine.begin() as conn:
+        await conn.run_sync(run)
+
+
+# On SQLite, pass an engine made with make_engine(url, sqlite_foreign_keys=False).
+async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    await _run_command(engine, lambda cfg: command.upgrade(cfg, revision))
+
+
+async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    await _run_command(engine, lambda cfg: command.downgrade(cfg, revision))
+
+
+async def upgrade_to_head(url: str) -> None:
+    """Migrate the database at ``url`` to the latest revision."""
+    engine = make_engine(url, sqlite_foreign_keys=False)
+    try:
+        await upgrade(engine, "head")
+    finally:
+        await engine.dispose()

@@ -1,0 +1,270 @@
+"""aiogram FSM storage on SQLAlchemy (SQLite and PostgreSQL), encrypted at rest.
+
+Drafts kept in FSM data contain free text about torture, so:
+
+* the row key is an HMAC of the aiogram ``StorageKey`` (Telegram ids never hit the DB);
+* ``data`` is a Fernet token (``Crypto.encrypt_json``), ``NULL`` when the data is empty;
+* ``state`` stays in the clear: it is a step name (``"Report:details"``), not personal data;
+* rows expire ``ttl`` after their last write, so abandoned drafts do not pile up.
+
+A row exists only while it has a state or non-empty data (aiogram's ``MemoryStorage``
+semantics: ``set_data({})`` with no state, or ``set_state(None)`` with no data, leaves
+nothing behind).
+
+Atomicity of writes (``update_data`` is a read-modify-write and must not lose concurrent
+updates; every other write goes through the same path for simplicity):
+
+* PostgreSQL: ``SELECT ... FOR UPDATE`` on the row inside the transaction. Two first-writes
+  of the same key can both see "no row" and both INSERT; the loser gets an IntegrityError
+  on the primary key, rolls back and retries, and then finds (and locks) the winner's row.
+* SQLite ignores ``FOR UPDATE``. Its single-writer lock does NOT make a read-then-write safe
+  by itself: the pysqlite driver only opens a transaction at the first INSERT/UPDATE/DELETE,
+  so the SELECT would run unlocked and two writers could each overwrite the other's update.
+  So on SQLite the transaction starts with a no-op ``UPDATE`` of the key, which takes the
+  database write lock (even when no row matches) *before* the read; concurrent writers
+  then queue on ``busy_timeout`` and run one after another. This works whatever the
+  engine's transaction setup (legacy pysqlite mode or an explicit ``BEGIN``).
+
+Upserts are plain SELECT + INSERT/UPDATE rather than dialect-specific ``ON CONFLICT``:
+the read is needed anyway (``update_data`` merges, ``set_state`` keeps the data, expiry
+must drop stale data), the row is locked at that point, so there is nothing left for an
+``ON CONFLICT`` clause to do except the first-write race, which the retry covers.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import BaseStorage, StateType, StorageKey
+from sqlalchemy import LargeBinary, String, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Mapped, mapped_column
+
+from storage.base import Base, UTCDateTime, utcnow
+from storage.crypto import Crypto
+
+__all__ = ["FsmRecord", "SQLAlchemyStorage"]
+
+# A lost first-write race is retried; a second loss needs the row to be deleted and
+# re-created by others in between, so a third attempt is already paranoid.
+_MAX_ATTEMPTS = 3
+
+
+class FsmRecord(Base):
+    __tablename__ = "fsm_records"
+
+    # HMAC-SHA256 hex of the aiogram StorageKey (see SQLAlchemyStorage._row_key).
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    state: Mapped[str | None] = mapped_column(String, nullable=True)
+    # Fernet token of the JSON-encoded data dict; NULL means "no data".
+    data: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Indexed for purge_expired().
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
+@dataclass
+class _Record:
+    """Decrypted view of a row; an absent or expired row is an empty record."""
+
+    state: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def empty(self) -> bool:
+        return self.state is None and not self.data
+
+
+class SQLAlchemyStorage(BaseStorage):
+    """FSM storage keeping one encrypted row per aiogram ``StorageKey``.
+
+    ``sessionmaker`` is owned by the application (``close()`` does not dispose the engine).
+    ``ttl=None`` disables expiry. ``clock`` exists so tests can move time.
+
+    Data must be JSON-serialisable (as with aiogram's ``RedisStorage``): it round-trips
+    through JSON, so tuples come back as lists and non-string dict keys as strings.
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        crypto: Crypto,
+        *,
+        ttl: timedelta | None = None,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if ttl is not None and ttl <= timedelta(0):
+            raise ValueError("ttl must be positive (or None to disable expiry)")
+        self._sessionmaker = sessionmaker
+        self._crypto = crypto
+        self._ttl = ttl
+        self._clock = clock
+
+    # --- aiogram BaseStorage API ------------------------------------------------------------
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        new_state = state.state if isinstance(state, State) else state
+
+        def change(record: _Record) -> _Record:
+            return _Record(state=new_state, data=record.data)
+
+        await self._mutate(key, change)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return (await self._read(key)).state
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        # Same check and message as aiogram's own storages.
+        if not isinstance(data, dict):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        new_data = data.copy()
+
+        def change(record: _Record) -> _Record:
+            return _Record(state=record.state, data=new_data)
+
+        await self._mutate(key, change)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        # decrypt_json builds a new dict on every call, so callers may mutate it freely.
+        return (await self._read(key)).data
+
+    async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
+        # Overridden: the base class does get_data + set_data in two transactions, which
+        # loses updates when two handlers of the same user run concurrently.
+        patch = dict(data)
+
+        def change(record: _Record) -> _Record:
+            return _Record(state=record.state, data={**record.data, **patch})
+
+        return (await self._mutate(key, change)).data.copy()
+
+    async def close(self) -> None:
+        # The engine belongs to the application, which disposes of it on shutdown.
+        pass
+
+    # --- extras -------------------------------------------------------------------------------
+    async def delete(self, key: StorageKey) -> None:
+        """Remove the key's state and data entirely."""
+        async with self._sessionmaker() as session, session.begin():
+            await session.execute(delete(FsmRecord).where(FsmRecord.key == self._row_key(key)))
+
+    async def purge_expired(self) -> int:
+        """Delete rows not written for longer than ``ttl``; returns how many were deleted."""
+        cutoff = self._cutoff()
+        if cutoff is None:
+            return 0
+        async with self._sessionmaker() as session, session.begin():
+            result = await session.execute(
+                delete(FsmRecord).where(FsmRecord.updated_at < cutoff),
+                execution_options={"synchronize_session": False},
+            )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- internals ------------------------------------------------------------------------
+    def _row_key(self, key: StorageKey) -> str:
+        # Every StorageKey field takes part, so threads, business connections and
+        # destinies are isolated exactly as in aiogram's storages.
+        raw = (
+            f"{key.bot_id}:{key.chat_id}:{key.user_id}:{key.thread_id}:"
+            f"{key.business_connection_id}:{key.destiny}"
+        )
+        return self._crypto.keyed_hash("fsm", raw)
+
+    def _cutoff(self) -> datetime | None:
+        return None if self._ttl is None else self._clock() - self._ttl
+
+    def _expired(self, updated_at: datetime) -> bool:
+        cutoff = self._cutoff()
+        return cutoff is not None and updated_at < cutoff
+
+    def _decode(self, state: str | None, token: bytes | None) -> _Record:
+        data: dict[str, Any] = {} if token is None else self._crypto.decrypt_json(token)
+        return _Record(state=state, data=data)
+
+    async def _read(self, key: StorageKey) -> _Record:
+        row_key = self._row_key(key)
+        async with self._sessionmaker() as session:
+            row = (
+                await session.execute(
+                    select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at).where(
+                        FsmRecord.key == row_key
+                    )
+                )
+            ).one_or_none()
+            if row is None:
+                return _Record()
+            if self._expired(row.updated_at):
+                # Drop the stale draft now rather than waiting for purge_expired(). The
+                # updated_at condition keeps a concurrent fresh write from being deleted.
+                await session.execute(
+                    delete(FsmRecord).where(
+                        FsmRecord.key == row_key, FsmRecord.updated_at == row.updated_at
+                    )
+                )
+                await session.commit()
+                return _Record()
+            return self._decode(row.state, row.data)
+
+    async def _mutate(self, key: StorageKey, change: Callable[[_Record], _Record]) -> _Record:
+        """Apply ``change`` to the key's record atomically; returns the new record."""
+        row_key = self._row_key(key)
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                return await self._mutate_once(row_key, change)
+            except IntegrityError:
+                # Another transaction inserted this key between our SELECT and INSERT
+                # (PostgreSQL only: SQLite writers are serialised). Its row exists now,
+                # so the next attempt locks and updates it.
+                if attempt == _MAX_ATTEMPTS:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _mutate_once(self, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
+        async with self._sessionmaker() as session, session.begin():
+            if session.get_bind().dialect.name == "sqlite-off":
+                # Take SQLite's write lock before reading (see module docstring). The
+                # statement changes nothing; SQLite acquires the lock even if no row matches.
+                await session.execute(
+                    update(FsmRecord)
+                    .where(FsmRecord.key == row_key)
+                    .values(key=FsmRecord.key)
+                    .execution_options(synchronize_session=False)
+                )
+            row = (
+                await session.execute(
+                    select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at)
+                    .where(FsmRecord.key == row_key)
+                    .with_for_update()
+                )
+            ).one_or_none()
+            if row is None or self._expired(row.updated_at):
+                # An expired row is absent: its old data must not resurface.
+                current = _Record()
+            else:
+                current = self._decode(row.state, row.data)
+
+            new = change(current)
+            if new.empty:
+                if row is not None:
+                    await session.execute(delete(FsmRecord).where(FsmRecord.key == row_key))
+                return new
+
+            values = {
+                "state": new.state,
+                "data": self._crypto.encrypt_json(new.data) if new.data else None,
+                "updated_at": self._clock(),
+            }
+            if row is None:
+                await session.execute(insert(FsmRecord).values(key=row_key, **values))
+            else:
+                await session.execute(
+                    update(FsmRecord)
+                    .where(FsmRecord.key == row_key)
+                    .values(**values)
+                    .execution_options(synchronize_session=False)
+                )
+            return new

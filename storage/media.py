@@ -1,0 +1,267 @@
+"""Removing identifying metadata from uploaded images before they are stored.
+
+Photos sent as *documents* keep the camera's EXIF: GPS position, device make/model/serial,
+timestamps, sometimes the owner's name. Those can identify the reporter, so every image Pillow
+can read is decoded and re-encoded from pixels only: EXIF, XMP, IPTC, comments, PNG text chunks
+and ICC profiles (which can name the device) are all dropped. The EXIF orientation is applied to
+the pixels first, so the picture still looks the right way up; colours are converted to sRGB when
+an ICC profile was present, so they survive losing the profile.
+
+Error contract: :func:`strip_metadata` raises :class:`MediaError` when the data *is* (or claims to
+be, by MIME type, file name or magic bytes) an image of a format we strip but cannot be decoded or
+re-encoded (corrupt, truncated, too large). Such a file must not be stored as is, because its
+metadata would survive; show the user a "could not read this image, please resend it" message.
+Everything else — videos, voice, PDFs, and image formats we do not handle (e.g. HEIC, which this
+Pillow build cannot read) — is returned unchanged; the reporter is warned elsewhere that files
+can identify the sender.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import io
+import mimetypes
+from collections.abc import Iterable
+from typing import Any, Literal
+
+from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+try:  # colour management is optional in Pillow builds
+    from PIL import ImageCms
+except ImportError:  # pragma: no cover - depends on the Pillow build
+    ImageCms = None  # type: ignore[assignment]
+
+__all__ = [
+    "MAX_FRAMES",
+    "MAX_PIXELS",
+    "MediaError",
+    "MediaKind",
+    "sha256_hex",
+    "sniff_kind",
+    "strip_metadata",
+]
+
+# Decoded format (Image.format) → format we write back. MPO is what Pillow calls camera JPEGs
+# that carry extra frames (previews, depth maps — each with its own EXIF); we keep the main image.
+_OUTPUT_FORMAT = {
+    "JPEG": "JPEG",
+    "MPO": "JPEG",
+    "PNG": "PNG",
+    "WEBP": "WEBP",
+    "TIFF": "TIFF",
+    "GIF": "GIF",
+    "AVIF": "AVIF",  # only when Pillow was built with libavif
+    "HEIF": "HEIF",  # only with a HEIF plugin registered (none is installed by default)
+}
+_MULTI_FRAME = frozenset({"PNG", "WEBP", "TIFF", "GIF", "AVIF"})  # others keep the first frame
+_SAVE_PARAMS: dict[str, dict[str, Any]] = {
+    "JPEG": {"quality": 90},
+    "WEBP": {"quality": 90},
+    "AVIF": {"quality": 90},
+    "HEIF": {"quality": 90},
+    "TIFF": {"compression": "tiff_lzw"},
+    "PNG": {},
+    "GIF": {},
+}
+
+# Same order of magnitude as Pillow's own decompression-bomb threshold (~89 Mpx), high enough for
+# 108-Mpx phone cameras; roughly 300 MB of RGB while re-encoding.
+MAX_PIXELS = 110_000_000
+MAX_FRAMES = 300
+
+_IMAGE_MIME = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/tiff",
+                         "image/gif", "image/avif", "image/apng"})
+_IMAGE_EXT = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff",
+                        ".gif", ".avif", ".apng"})
+
+MediaKind = Literal["image", "video", "audio", "document"]
+
+
+class MediaError(Exception):
+    """An image we should strip could not be processed. The message never contains file content."""
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def strip_metadata(data: bytes, *, mime_type: str | None, file_name: str | None) -> bytes:
+    """Re-encode an image without any metadata; non-images come back unchanged.
+
+    Raises :class:`MediaError` for corrupt, truncated or oversized images (see module docstring).
+    CPU-bound: call it through ``asyncio.to_thread`` from handlers.
+    """
+    claimed = _claims_image(data, mime_type, file_name)
+    readable, writable = _plugin_formats()
+    try:
+        # Only our formats are tried: Pillow's weaker detectors (TGA, SPIDER, ...) would otherwise
+        # claim arbitrary documents and turn them into MediaErrors.
+        image = Image.open(io.BytesIO(data), formats=readable)
+    except UnidentifiedImageError:
+        if claimed:
+            raise MediaError("the file looks like an image but cannot be read") from None
+        return data
+    except Exception as exc:  # plugins raise OSError, SyntaxError, DecompressionBombError, ...
+        raise MediaError(f"the image cannot be read ({type(exc).__name__})") from exc
+
+    with image:
+        out_format = _OUTPUT_FORMAT.get(image.format or "")
+        if out_format is None or out_format not in writable:
+            return data  # readable but not writable here: nothing we can strip safely
+        width, height = image.size
+        if width * height > MAX_PIXELS:
+            raise MediaError(f"the image is too large ({width}x{height} pixels)")
+        if getattr(image, "n_frames", 1) > MAX_FRAMES and out_format in _MULTI_FRAME:
+            raise MediaError(f"the image has too many frames ({image.n_frames})")
+        try:
+            return _reencode(image, out_format)
+        except MediaError:
+            raise
+        except Exception as exc:  # truncated data surfaces only when pixels are decoded
+            raise MediaError(f"the image cannot be decoded ({type(exc).__name__})") from exc
+
+
+def sniff_kind(data: bytes, mime_type: str | None = None, file_name: str | None = None) -> MediaKind:
+    """A coarse kind for a file: magic bytes first, then the MIME type, then the file name."""
+    head = data[:32]
+    if _image_magic(head):
+        return "image"
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
+                     b"avif", b"avis"):
+            return "image"
+        if brand in (b"M4A ", b"M4B ", b"M4P "):
+            return "audio"
+        return "video"  # isom, mp41, mp42, qt, 3gp*, ...
+    if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
+        return "video"
+    if head.startswith((b"OggS", b"ID3", b"fLaC", b"#!AMR")) or head[:2] in (b"\xff\xfb", b"\xff\xf3",
+                                                                            b"\xff\xf2"):
+        return "audio"
+    if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
+        return "audio"
+    if head.startswith(b"RIFF") and head[8:12] == b"AVI ":
+        return "video"
+    guessed = (mime_type or "").split(";")[0].strip().lower()
+    if not guessed and file_name:
+        guessed = (mimetypes.guess_type(file_name, strict=False)[0] or "").lower()
+    major = guessed.split("/")[0]
+    if major in ("image", "video", "audio"):
+        return major  # type: ignore[return-value]
+    return "document"
+
+
+# --- internals ----------------------------------------------------------------------------------
+
+
+@functools.cache
+def _plugin_formats() -> tuple[list[str], frozenset[str]]:
+    """Our formats this Pillow build can read, and those it can write (AVIF/HEIF vary)."""
+    Image.init()
+    return [f for f in _OUTPUT_FORMAT if f in Image.OPEN], frozenset(Image.SAVE)
+
+
+def _image_magic(head: bytes) -> bool:
+    return (
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
+                         b"II*\x00", b"MM\x00*"))
+        or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
+        or (head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"))
+    )
+
+
+def _claims_image(data: bytes, mime_type: str | None, file_name: str | None) -> bool:
+    """Whether the file says it is an image of a format we strip (then it must not pass as is)."""
+    if _image_magic(data[:32]):
+        return True
+    if mime_type and mime_type.split(";")[0].strip().lower() in _IMAGE_MIME:
+        return True
+    if file_name:
+        dot = file_name.rfind(".")
+        if dot != -1 and file_name[dot:].lower() in _IMAGE_EXT:
+            return True
+    return False
+
+
+def _reencode(image: Image.Image, out_format: str) -> bytes:
+    multi = out_format in _MULTI_FRAME and getattr(image, "n_frames", 1) > 1
+    sources: Iterable[Image.Image] = ImageSequence.Iterator(image) if multi else [image]
+    frames: list[Image.Image] = []
+    durations: list[Any] = []
+    for frame in sources:
+        durations.append(frame.info.get("duration"))
+        frames.append(_clean_frame(frame, out_format))
+
+    params = dict(_SAVE_PARAMS.get(out_format, {}))
+    if len(frames) > 1:
+        params.update(save_all=True, append_images=frames[1:])
+        if all(isinstance(d, (int, float)) for d in durations):
+            params["duration"] = durations
+        if "loop" in image.info:
+            params["loop"] = image.info["loop"]
+    out = io.BytesIO()
+    frames[0].save(out, format=out_format, **params)
+    return out.getvalue()
+
+
+def _clean_frame(frame: Image.Image, out_format: str) -> Image.Image:
+    """A copy of the frame's pixels, upright, in sRGB, with no metadata attached."""
+    icc = frame.info.get("icc_profile")
+    transparency = frame.info.get("transparency")
+    # exif_transpose always returns a new image (a copy when no rotation is needed), so the
+    # opened file object, and plugin state such as TIFF tags, never reaches the encoder.
+    clean = ImageOps.exif_transpose(frame)
+    mode_before = clean.mode
+    clean = _to_srgb(clean, icc)
+    clean = _fit_mode(clean, out_format)
+    # Encoders read several things from .info (comments, XMP, ICC, EXIF) — start from nothing.
+    clean.info = {}
+    if transparency is not None and clean.mode == mode_before and clean.mode in ("P", "L", "RGB"):
+        clean.info["transparency"] = transparency
+    return clean
+
+
+_srgb_profile: Any = None
+
+
+def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
+    """Bake an embedded ICC profile into sRGB pixels (the profile itself is then dropped)."""
+    global _srgb_profile
+    if not icc or ImageCms is None or image.mode not in ("RGB", "RGBA", "CMYK"):
+        return image
+    try:
+        if _srgb_profile is None:
+            _srgb_profile = ImageCms.createProfile("sRGB")
+        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+        converted = ImageCms.profileToProfile(
+            image, source, _srgb_profile, outputMode="RGBA" if image.mode == "RGBA" else "RGB"
+        )
+    except Exception:  # a broken or mismatched profile: keep the pixels as they are
+        return image
+    return converted if converted is not None else image
+
+
+def _flatten(image: Image.Image) -> Image.Image:
+    """Composite anything with transparency onto white (JPEG has no alpha)."""
+    rgba = image.convert("RGBA")
+    background = Image.new("RGB", rgba.size, (255, 255, 255))
+    background.paste(rgba, mask=rgba.getchannel("A"))
+    return background
+
+
+def _fit_mode(image: Image.Image, out_format: str) -> Image.Image:
+    mode = image.mode
+    if out_format == "JPEG":
+        if mode in ("L", "RGB", "CMYK"):
+            return image
+        if mode in ("RGBA", "LA", "PA", "P", "RGBa", "La"):
+            return _flatten(image)
+        return image.convert("L" if mode in ("1", "I", "I;16", "I;16B", "I;16L", "F") else "RGB")
+    if out_format in ("WEBP", "AVIF", "HEIF"):
+        if mode in ("RGB", "RGBA"):
+            return image
+        return image.convert("RGBA" if image.has_transparency_data else "RGB")
+    if out_format == "PNG" and mode in ("CMYK", "YCbCr", "LAB", "HSV"):
+        return image.convert("RGB")
+    return image

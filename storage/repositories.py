@@ -1,0 +1,254 @@
+"""Repositories: the only API the handlers use to read and write data.
+
+Each method is one unit of work (its own session and commit), so no database connection is held
+while the bot talks to Telegram. Telegram ids enter here and leave only as keyed hashes.
+"""
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.questionnaire import PRIVATE_FIELDS, SKIPPED, is_urgent
+from domain.values import CONSENT_VERSION, CaseStatus
+from storage.base import utcnow
+from storage.codes import format_code, new_case_code
+from storage.crypto import Crypto
+from storage.models import Account, Attachment, Case
+
+Clock = Callable[[], datetime]
+
+
+@dataclass(frozen=True)
+class Consent:
+    contact: bool = True
+    share: bool = True
+    stats: bool = True
+
+    def as_dict(self) -> dict[str, bool]:
+        return {"contact": self.contact, "share": self.share, "stats": self.stats}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any] | None) -> Consent:
+        data = data or {}
+        return cls(**{k: bool(data.get(k, True)) for k in ("contact", "share", "stats")})
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A finished draft, as the report handlers hand it over."""
+
+    answers: Mapping[str, Any]
+    consent: Consent
+    draft_ref: str
+    locale: str
+
+
+@dataclass(frozen=True)
+class SubmittedCase:
+    id: int
+    code: str  # grouped for reading; shown once, stored only as a keyed hash
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    id: int
+    kind: str
+    size: int
+
+
+class _Repository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock):
+        self._sessions = sessions
+        self._crypto = crypto
+        self._clock = clock
+
+
+class AccountRepository(_Repository):
+    def _key(self, user_id: int) -> str:
+        return self._crypto.keyed_hash("account", user_id)
+
+    async def get_locale(self, user_id: int) -> str | None:
+        async with self._sessions() as session:
+            return await session.scalar(
+                select(Account.locale).where(Account.account_hash == self._key(user_id))
+            )
+
+    async def set_locale(self, user_id: int, locale: str) -> None:
+        key = self._key(user_id)
+        async with self._sessions() as session:
+            account = await session.get(Account, key)
+            if account is None:
+                session.add(Account(account_hash=key, locale=locale, created_at=self._clock()))
+            else:
+                account.locale = locale
+                account.updated_at = self._clock()
+            try:
+                await session.commit()
+            except IntegrityError:  # a concurrent first write won; ours is the newer choice
+                await session.rollback()
+                await session.execute(
+                    update(Account).where(Account.account_hash == key).values(locale=locale)
+                )
+                await session.commit()
+
+
+class CaseRepository(_Repository):
+    def reporter_key(self, user_id: int) -> str:
+        return self._crypto.keyed_hash("reporter", user_id)
+
+    async def submit(self, user_id: int, chat_id: int, sub: Submission) -> SubmittedCase:
+        """Store the case and attach the draft's files, in one transaction."""
+        answers = dict(sub.answers)
+        public = {k: v for k, v in answers.items() if k not in PRIVATE_FIELDS}
+        private = {k: v for k, v in answers.items() if k in PRIVATE_FIELDS and v != SKIPPED}
+        contact = answers.get("contact") == "yes"
+        urgent = is_urgent(answers)
+        for _attempt in range(3):  # a code collision at 60 bits is near-impossible; still handled
+            code = new_case_code()
+            case = Case(
+                code_hash=self.code_key(code),
+                reporter_hash=self.reporter_key(user_id),
+                status=CaseStatus.NEW.value,
+                urgent=urgent,
+                facility_kind=_clear(answers.get("facility_kind")),
+                region=_clear(answers.get("region")),
+                answers=public,
+                private_enc=self._crypto.encrypt_json(private),
+                contact_enc=self._crypto.encrypt_text(str(chat_id)) if contact else None,
+                silent=contact and answers.get("silent") == "yes",
+                locale=sub.locale,
+                consent_version=CONSENT_VERSION,
+                consent_contact=sub.consent.contact,
+                consent_share=sub.consent.share,
+                consent_stats=sub.consent.stats,
+                created_at=self._clock(),
+                updated_at=self._clock(),
+            )
+            async with self._sessions() as session:
+                session.add(case)
+                try:
+                    await session.flush()
+                except IntegrityError:
+                    await session.rollback()
+                    continue
+                await session.execute(
+                    update(Attachment)
+                    .where(Attachment.draft_ref == sub.draft_ref)
+                    .values(case_id=case.id, draft_ref=None)
+                )
+                await session.commit()
+                return SubmittedCase(id=case.id, code=format_code(code), urgent=urgent)
+        raise RuntimeError("could not allocate a unique case code")
+
+    def code_key(self, canonical_code: str) -> str:
+        return self._crypto.keyed_hash("code", canonical_code.replace("-", ""))
+
+    async def count_recent(self, user_id: int, within: timedelta) -> int:
+        since = self._clock() - within
+        async with self._sessions() as session:
+            return int(await session.scalar(
+                select(func.count(Case.id)).where(
+                    Case.reporter_hash == self.reporter_key(user_id), Case.created_at >= since
+                )
+            ) or 0)
+
+    async def private_answers(self, case_id: int) -> dict[str, Any]:
+        async with self._sessions() as session:
+            token = await session.scalar(select(Case.private_enc).where(Case.id == case_id))
+        return self._crypto.decrypt_json(token) if token else {}
+
+
+class AttachmentRepository(_Repository):
+    @staticmethod
+    def new_draft_ref() -> str:
+        return secrets.token_hex(16)
+
+    async def add(
+        self, draft_ref: str, *, kind: str, mime_type: str | None, file_name: str | None,
+        data: bytes,
+    ) -> StoredFile:
+        item = Attachment(
+            draft_ref=draft_ref,
+            kind=kind,
+            mime_type=mime_type,
+            size=len(data),
+            name_enc=self._crypto.encrypt_text(file_name) if file_name else None,
+            content_enc=self._crypto.encrypt(data),
+            created_at=self._clock(),
+        )
+        async with self._sessions() as session:
+            session.add(item)
+            await session.commit()
+            return StoredFile(id=item.id, kind=item.kind, size=item.size)
+
+    async def for_draft(self, draft_ref: str) -> list[StoredFile]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Attachment.id, Attachment.kind, Attachment.size)
+                .where(Attachment.draft_ref == draft_ref)
+                .order_by(Attachment.id)
+            )
+            return [StoredFile(id=r.id, kind=r.kind, size=r.size) for r in rows]
+
+    async def for_case(self, case_id: int) -> list[StoredFile]:
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(Attachment.id, Attachment.kind, Attachment.size)
+                .where(Attachment.case_id == case_id)
+                .order_by(Attachment.id)
+            )
+            return [StoredFile(id=r.id, kind=r.kind, size=r.size) for r in rows]
+
+    async def content(self, attachment_id: int) -> bytes:
+        async with self._sessions() as session:
+            token = await session.scalar(
+                select(Attachment.content_enc).where(Attachment.id == attachment_id)
+            )
+        if token is None:
+            raise LookupError(attachment_id)
+        return self._crypto.decrypt(token)
+
+    async def discard_draft(self, draft_ref: str) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(
+                delete(Attachment).where(Attachment.draft_ref == draft_ref)
+            )
+            await session.commit()
+            return result.rowcount or 0
+
+    async def purge_orphans(self, older_than: timedelta) -> int:
+        """Delete files of drafts that can no longer be submitted (drafts expire)."""
+        cutoff = self._clock() - older_than
+        async with self._sessions() as session:
+            result = await session.execute(
+                delete(Attachment).where(
+                    Attachment.case_id.is_(None), Attachment.created_at < cutoff
+                )
+            )
+            await session.commit()
+            return result.rowcount or 0
+
+
+class Store:
+    """The repositories, built once at start-up and injected into handlers as `store`."""
+
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock = utcnow
+    ) -> None:
+        self.crypto = crypto
+        self.clock = clock
+        self.accounts = AccountRepository(sessions, crypto, clock)
+        self.cases = CaseRepository(sessions, crypto, clock)
+        self.attachments = AttachmentRepository(sessions, crypto, clock)
+
+
+def _clear(value: Any) -> str | None:
+    return None if value in (None, SKIPPED) else str(value)
