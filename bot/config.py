@@ -19,7 +19,7 @@ from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 __all__ = [
@@ -417,7 +417,8 @@ class _Loader:
             if section not in SCHEMA:
                 raise ConfigError(
                     "config",
-                    f"unknown section [{section}] in {path}{_suggest(section, list(SCHEMA))}; "
+                    f"unknown section [{section}] in {path}"
+                    f"{_suggest(f'[{section}]', [f'[{name}]' for name in SCHEMA])}; "
                     f"known sections: {', '.join(SCHEMA)}",
                 )
             if not isinstance(table, dict):
@@ -486,7 +487,7 @@ class _Loader:
             raise self.fail(key, f"must be {bound}{hint}", value)
         return int(value)
 
-    def path(self, key: str, value: str) -> Path:
+    def path(self, value: str) -> Path:
         path = Path(value).expanduser()
         if not path.is_absolute():
             path = self.cwd / path
@@ -513,7 +514,7 @@ class _Loader:
         # app
         if not v["app.data_dir"].strip():
             raise self.fail("app.data_dir", "must not be empty", v["app.data_dir"])
-        data_dir = self.path("app.data_dir", v["app.data_dir"])
+        data_dir = self.path(v["app.data_dir"])
         locale = cast(Locale, self.choice("app.default_locale", LOCALES))
 
         # telegram
@@ -573,7 +574,7 @@ class _Loader:
         if hmac_secret and len(hmac_secret) < 32:
             raise self.fail("security.hmac_secret", "must be at least 32 characters (or empty to "
                                                     "use the key file)")
-        key_file = (self.path("security.key_file", v["security.key_file"])
+        key_file = (self.path(v["security.key_file"])
                     if v["security.key_file"].strip() else data_dir / "keys.json")
 
         # coordination
@@ -630,7 +631,7 @@ class _Loader:
         key = "database.url"
         raw = self.values[key].strip()
         if not raw:
-            return f"sqlite+aiosqlite:///{data_dir / 'kua.sqlite3'}"
+            return URL.create("sqlite+aiosqlite", database=str(data_dir / "kua.sqlite3")).render_as_string()
         try:
             url = make_url(raw)
         except (ArgumentError, ValueError):
@@ -652,14 +653,15 @@ class _Loader:
                 f"{key} uses the driver {url.drivername!r}, which is not supported: use "
                 f"postgresql+asyncpg://... or sqlite+aiosqlite:///... ({self.where(key)})",
             )
-        url = url.set(drivername=driver)
         if driver == "sqlite+aiosqlite":
             db = url.database or ""
             # Relative SQLite paths resolve against the same directory as data_dir, not
             # wherever the process happens to start.
             if db and db != ":memory:" and not db.startswith("file:") and not Path(db).is_absolute():
-                url = url.set(database=str(self.path(key, db)))
-        return url.render_as_string(hide_password=False)
+                url = url.set(drivername=driver, database=str(self.path(db)))
+                return url.render_as_string(hide_password=False)
+        # Otherwise only the scheme changes; keep the rest verbatim (rendering would re-quote it).
+        return f"{driver}://{raw.partition('://')[2]}"
 
 
 def load_config(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Config:

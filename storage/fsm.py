@@ -225,7 +225,7 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _mutate_once(self, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
         async with self._sessionmaker() as session, session.begin():
-            if session.get_bind().dialect.name == "sqlite-off":
+            if session.get_bind().dialect.name == "sqlite":
                 # Take SQLite's write lock before reading (see module docstring). The
                 # statement changes nothing; SQLite acquires the lock even if no row matches.
                 await session.execute(

@@ -3,7 +3,7 @@ encryption at rest, expiry and atomic update_data, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.base import Base
 from storage.crypto import Crypto
 from storage.db import make_sessionmaker
-from storage.fsm import FsmRecord, SQLAlchemyStorage
+from storage.fsm import FsmRecord, SQLAlchemyStorage, _Record
 from tests.storage_fixtures import BACKENDS, FakeClock, isolated_engine, make_crypto
 
 TTL = timedelta(hours=6)
@@ -329,11 +329,13 @@ async def test_lost_first_insert_race_is_retried(
     original = SQLAlchemyStorage._mutate_once
     calls = 0
 
-    async def flaky(self: SQLAlchemyStorage, row_key: str, change):  # type: ignore[no-untyped-def]
+    async def flaky(
+        self: SQLAlchemyStorage, row_key: str, change: Callable[[_Record], _Record]
+    ) -> _Record:
         nonlocal calls
         calls += 1
         if calls == 1:
-            await original(self, row_key, lambda r: type(r)(state="winner", data={"w": 1}))
+            await original(self, row_key, lambda _: _Record(state="winner", data={"w": 1}))
             raise IntegrityError("INSERT", {}, Exception("duplicate key"))
         return await original(self, row_key, change)
 

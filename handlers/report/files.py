@@ -1,6 +1,7 @@
 """Incoming files: what kind they are, whether they fit, and storing them without metadata."""
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -59,7 +60,9 @@ async def save_file(
     data = buffer.getvalue()
     if len(data) > max_bytes:
         raise FileTooBig
-    clean = strip_metadata(data, mime_type=item.mime_type, file_name=item.file_name)
+    # CPU-bound re-encoding: off the event loop, so other reporters are not held up.
+    clean = await asyncio.to_thread(strip_metadata, data, mime_type=item.mime_type,
+                                    file_name=item.file_name)
     return await store.attachments.add(
         draft_ref, kind=item.kind.value, mime_type=item.mime_type, file_name=item.file_name,
         data=clean,

@@ -1,0 +1,90 @@
+"""Every user-visible string exists in kk, ru and en: none missing, empty or fuzzy, and the
+placeholders of each translation match its msgid's."""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.pofile import read_po
+
+from domain.values import LOCALES
+
+ROOT = Path(__file__).resolve().parent.parent
+PLACEHOLDER = re.compile(r"\{(\w*)[^{}]*\}")
+CYRILLIC = re.compile(r"[\u0400-\u04FF]")
+KAZAKH_ONLY = re.compile(r"[әғқңөұүһіӘҒҚҢӨҰҮҺІ]")
+
+
+def placeholders(text: str) -> set[str]:
+    return set(PLACEHOLDER.findall(text))
+
+
+@pytest.fixture(scope="module")
+def template_ids() -> set[str | tuple[str, ...]]:
+    """Extract msgids from the code now, so a string added without a catalog entry fails."""
+    out = ROOT / "tests" / ".extracted.pot"
+    try:
+        subprocess.run(
+            [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
+             "-k", "_", "-k", "__", "-k", "N_", "-k", "ngettext:1,2", "--no-location",
+             "--omit-header", "-o", str(out), "."],
+            cwd=ROOT, check=True, capture_output=True,
+        )
+        with out.open("rb") as fh:
+            return {m.id for m in read_po(fh) if m.id}
+    finally:
+        out.unlink(missing_ok=True)
+
+
+def load(locale: str):
+    with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=locale)
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_catalog_complete(locale: str, template_ids) -> None:
+    catalog = load(locale)
+    problems: list[str] = []
+    present = {m.id for m in catalog if m.id}
+    for missing in sorted(map(str, template_ids - present)):
+        problems.append(f"missing: {missing!r}")
+    for message in catalog:
+        if not message.id:
+            continue
+        if message.fuzzy:
+            problems.append(f"fuzzy: {message.id!r}")
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if not all(s and s.strip() for s in strings):
+            problems.append(f"empty: {ids[0]!r}")
+            continue
+        expected = placeholders(ids[0])
+        for s in strings:
+            if placeholders(s) != expected:
+                problems.append(f"placeholders differ: {ids[0]!r} -> {s!r}")
+    assert not problems, f"{locale}: " + "\n".join(problems)
+
+
+@pytest.mark.parametrize("locale", ["kk", "ru"])
+def test_translations_are_in_cyrillic(locale: str) -> None:
+    """kk and ru entries are written in Cyrillic (numbers, names and codes excepted)."""
+    latin_only = []
+    for message in load(locale):
+        if not message.id:
+            continue
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        for s in strings:
+            letters = re.sub(r"\{\w*\}|/\w+|[A-Z]{2,}[\w-]*|\S+\.\w{2,}\S*", "", s)
+            if re.search(r"[A-Za-z]{3,}", letters) and not CYRILLIC.search(letters):
+                latin_only.append(s)
+    assert not latin_only, latin_only
+
+
+def test_kazakh_catalog_uses_kazakh_letters() -> None:
+    """A Kazakh catalog that is really Russian would have almost no Kazakh-specific letters."""
+    entries = [m for m in load("kk") if m.id and isinstance(m.string, str) and len(m.string) > 40]
+    with_kazakh = [m for m in entries if KAZAKH_ONLY.search(m.string)]
+    assert entries and len(with_kazakh) / len(entries) > 0.8
