@@ -84,12 +84,6 @@ def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n:
 async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
     """Everything wired and checked; raises StartupError with an actionable line."""
     try:
-        crypto, warnings = load_crypto(config.security, config.data_dir)
-    except ConfigError as exc:
-        raise StartupError(str(exc)) from None
-    for warning in warnings:
-        log.warning("%s", warning)
-    try:
         i18n = make_i18n(config.app.default_locale)
     except RuntimeError as exc:
         raise StartupError(str(exc)) from None
@@ -112,6 +106,15 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
             f"database.url: the database at {where} is not at the latest schema; run "
             "scripts/migrate.sh (python -m storage.migrate upgrade) first"
         )
+
+    # Keys last: a broken database must not leave freshly generated keys behind.
+    try:
+        crypto, warnings = load_crypto(config.security, config.data_dir)
+    except ConfigError as exc:
+        await engine.dispose()
+        raise StartupError(str(exc)) from None
+    for warning in warnings:
+        log.warning("%s", warning)
 
     sessions = make_sessionmaker(engine)
     store = Store(sessions, crypto, clock)

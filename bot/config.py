@@ -508,7 +508,7 @@ class _Loader:
                                  "http is allowed for 127.0.0.1/localhost only)", raw)
         return raw
 
-    def build(self) -> Config:
+    def build(self, *, require_token: bool = True) -> Config:
         v = self.values
 
         # app
@@ -519,13 +519,13 @@ class _Loader:
 
         # telegram
         token = v["telegram.token"].strip()
-        if not token:
+        if not token and require_token:
             raise ConfigError(
                 "telegram.token",
                 f"telegram.token is missing: {self.how_to_set('telegram.token')} "
                 f"(get one from @BotFather)",
             )
-        if not _TOKEN_RE.match(token):
+        if token and not _TOKEN_RE.match(token):
             raise self.fail("telegram.token", "does not look like a bot token "
                                               "(<digits>:<letters>, as given by @BotFather)")
         api_base = DEFAULT_API_BASE
@@ -664,8 +664,13 @@ class _Loader:
         return f"{driver}://{raw.partition('://')[2]}"
 
 
-def load_config(environ: Mapping[str, str] | None = None, cwd: Path | None = None) -> Config:
+def load_config(
+    environ: Mapping[str, str] | None = None, cwd: Path | None = None, *,
+    require_token: bool = True,
+) -> Config:
     """Load and validate the configuration; raises :class:`ConfigError` on any problem.
+
+    ``require_token=False`` is for tools that never talk to Telegram (migrations).
 
     ``environ`` defaults to ``os.environ`` and ``cwd`` to the current directory; relative paths
     (``app.data_dir``, ``security.key_file``, ``KUA_CONFIG``, SQLite files) resolve against ``cwd``.
@@ -676,4 +681,4 @@ def load_config(environ: Mapping[str, str] | None = None, cwd: Path | None = Non
     if path is not None:
         loader.read_file(path)
     loader.read_env()
-    return loader.build()
+    return loader.build(require_token=require_token)

@@ -35,3 +35,5 @@ def setup_logging(level: str, stream: TextIO | None = None) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
+    # Alembic's context announces itself at INFO on every schema check; not news for operators.
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -53,7 +53,7 @@ def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = Tru
 
     database = sa_url.database
     if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        Path(database).expanduser().parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
     engine = create_async_engine(sa_url, echo=echo)
 

@@ -32,7 +32,7 @@ def _database_url() -> str:
     from bot.config import ConfigError, load_config
 
     try:
-        return load_config().database.url
+        return load_config(require_token=False).database.url
     except ConfigError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         raise SystemExit(2) from None

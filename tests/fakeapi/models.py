@@ -125,6 +125,7 @@ class StoredFile:
     mime_type: str | None = None
     file_path: str | None = None  # set by getFile
     path_issued_at: float | None = None
+    sizes: list[dict[str, Any]] | None = None  # for the largest size of a photo: all its PhotoSizes
 
     def __repr__(self) -> str:
         return f"<StoredFile {self.file_id} {self.kind} {len(self.data)} bytes>"
@@ -152,7 +153,7 @@ class CallbackQuery:
     message_id: int
     data: str | None
     date: float
-    answered: bool = False
+    answer: CallbackAnswer | None = None
 
 
 @dataclass(frozen=True)

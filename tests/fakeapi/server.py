@@ -1,0 +1,308 @@
+"""FakeTelegram: the fake Bot API served over real HTTP, plus test-side controls."""
+
+from __future__ import annotations
+
+import asyncio
+import reprlib
+import socket
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Self
+
+from aiohttp import web
+
+from .errors import ApiError
+from .methods import BotApi, Handler
+from .models import RecordedRequest
+from .updates import Notifier
+from .validation import Params, Upload, decode_json_fields
+from .world import World
+
+# Room for a 50 MB upload plus the rest of the form.
+_MAX_REQUEST_SIZE = 51 * 1024 * 1024
+_NOT_FOUND = {"ok": False, "error_code": 404, "description": "Not Found"}
+
+
+@dataclass
+class _Fault:
+    """A failure planned by the test for the next call(s) of one method."""
+
+    drop: bool  # close the connection without answering
+    error: ApiError | None = None
+
+
+class FakeTelegram(World):
+    """A fake Telegram Bot API server for end-to-end tests.
+
+    Point aiogram at ``base_url`` (``TelegramAPIServer.from_base``), play users
+    with ``user()``/``group()``, synchronise with ``await idle()``, then assert on
+    ``transcript()``, ``requests`` and ``errors``.
+    """
+
+    def __init__(
+        self, token: str = "123456:TEST-token", bot_id: int = 123456, bot_username: str = "kua_test_bot"
+    ) -> None:
+        super().__init__(token, bot_id, bot_username)
+        self.requests: list[RecordedRequest] = []  # every API call, in arrival order
+        self.errors: list[RecordedRequest] = []  # calls rejected for breaking Telegram's rules
+        handlers: dict[str, Handler] = {
+            **BotApi(self).handlers(),
+            "getUpdates": self._get_updates,
+            "getMe": self._get_me,
+            "deleteWebhook": self._delete_webhook,
+            "getWebhookInfo": self._get_webhook_info,
+            "logOut": self._ok,
+            "close": self._ok,
+        }
+        self._handlers = {name.lower(): (name, handler) for name, handler in handlers.items()}
+        self._faults: dict[str, list[_Fault]] = {}
+        self._runner: web.AppRunner | None = None
+        self._port: int | None = None
+        # For idle(): requests being served and when the bot last did something.
+        self._in_flight = 0
+        self._last_activity = 0.0
+        self._activity = Notifier()
+
+    # --- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        app = web.Application(client_max_size=_MAX_REQUEST_SIZE)
+        app.router.add_route("*", "/bot{token}/{method}", self._serve_api)
+        app.router.add_get("/file/bot{token}/{path:.+}", self._serve_file)
+        # handler_cancellation: a client that hangs up (e.g. a stopping bot
+        # mid-getUpdates) cancels its handler instead of leaving it waiting.
+        runner = web.AppRunner(app, access_log=None, handler_cancellation=True)
+        await runner.setup()
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.bind(("127.0.0.1", 0))
+        await web.SockSite(runner, sock).start()
+        self._runner, self._port = runner, sock.getsockname()[1]
+        self.updates.open()
+
+    async def stop(self) -> None:
+        """Answer pending getUpdates with [] and shut the server down."""
+        self.updates.close()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = self._port = None
+
+    async def __aenter__(self) -> Self:
+        await self.start()
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self.stop()
+
+    @property
+    def base_url(self) -> str:
+        if self._port is None:
+            raise RuntimeError("FakeTelegram is not started")
+        return f"http://127.0.0.1:{self._port}"
+
+    # --- test controls ------------------------------------------------------------
+
+    def fail_next(
+        self,
+        method: str,
+        *,
+        status: int = 500,
+        description: str = "Internal Server Error",
+        retry_after: int | None = None,
+        times: int = 1,
+    ) -> None:
+        """Make the next ``times`` calls of ``method`` fail; with ``retry_after``, as 429 flood control."""
+        if retry_after is not None:
+            status = 429
+            if description == "Internal Server Error":
+                description = f"Too Many Requests: retry after {retry_after}"
+        error = ApiError(status, description, rule_violation=False, retry_after=retry_after)
+        self._plan(method, _Fault(drop=False, error=error), times)
+
+    def drop_next(self, method: str, times: int = 1) -> None:
+        """Close the connection of the next ``times`` calls of ``method`` without answering."""
+        self._plan(method, _Fault(drop=True), times)
+
+    def _plan(self, method: str, fault: _Fault, times: int) -> None:
+        if method.lower() not in self._handlers:
+            raise ValueError(f"unknown method {method!r}")
+        self._faults.setdefault(method.lower(), []).extend([fault] * times)
+
+    def calls(self, method: str) -> list[RecordedRequest]:
+        """The recorded calls of one method (case-insensitive)."""
+        return [r for r in self.requests if r.method.lower() == method.lower()]
+
+    def assert_no_errors(self) -> None:
+        """Fail if the bot made any request that Telegram would have rejected."""
+        if self.errors:
+            lines = "\n".join(f"  - {_short(r)}" for r in self.errors)
+            raise AssertionError(f"{len(self.errors)} request(s) Telegram would reject:\n{lines}")
+
+    async def idle(self, quiet: float = 0.15, timeout: float = 10) -> None:
+        """Wait until the bot has taken every update and finished reacting.
+
+        Done when all queued updates were handed out by getUpdates, no request
+        (other than getUpdates) is being served, and none arrived during the
+        last ``quiet`` seconds - counted from the later of the last activity
+        and the moment idle() was called.
+        """
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + timeout
+        while True:
+            wake = self._activity.wait  # bind before checking, so no notify is missed
+            now = loop.time()
+            quiet_left = max(self._last_activity, started) + quiet - now
+            busy = not self.updates.all_taken() or self._in_flight > 0
+            if not busy and quiet_left <= 0:
+                return
+            if now >= deadline:
+                raise TimeoutError(self._busy_report(timeout))
+            await wake(min(deadline - now, quiet if busy else quiet_left))
+
+    def _busy_report(self, timeout: float) -> str:
+        untaken = self.updates.untaken()
+        if untaken:
+            state = "is polling now" if self.updates.polling else "is NOT polling right now"
+            return (
+                f"bot did not take {len(untaken)} update(s) within {timeout}s (getUpdates {state}); "
+                f"first: {reprlib.repr(untaken[0])}"
+            )
+        recent = [r for r in self.requests if r.method != "getUpdates"][-5:]
+        listing = "\n".join(f"  - {_short(r)}" for r in recent)
+        return f"bot kept making requests for {timeout}s ({self._in_flight} in flight); last ones:\n{listing}"
+
+    def _touch(self) -> None:
+        self._last_activity = asyncio.get_running_loop().time()
+        self._activity.notify()
+
+    # --- HTTP -------------------------------------------------------------------
+
+    async def _serve_api(self, request: web.Request) -> web.StreamResponse:
+        name, handler = self._handlers.get(request.match_info["method"].lower(), (request.match_info["method"], None))
+        record = RecordedRequest(method=name, params={}, files={}, chat_id=None, time=self.now())
+        self.requests.append(record)
+        counts = name != "getUpdates"  # long polling is not "the bot doing something"
+        if counts:
+            self._in_flight += 1
+            self._touch()
+        try:
+            try:
+                if request.match_info["token"] != self.token:
+                    raise ApiError(401, "Unauthorized")
+                if handler is None:
+                    raise ApiError(404, "Not Found")
+                values, uploads = await _read_params(request)
+                record.params = decode_json_fields(values)
+                record.files = {key: upload.data for key, upload in uploads.items()}
+                record.chat_id = _chat_id(values.get("chat_id"))
+                faults = self._faults.get(name.lower())
+                fault = faults.pop(0) if faults else None
+                if fault is not None and fault.drop:
+                    assert request.transport is not None
+                    request.transport.close()
+                    return web.Response()
+                if fault is not None and fault.error is not None:
+                    raise fault.error
+                body: dict[str, Any] = {"ok": True, "result": await handler(Params(values, uploads))}
+                status = 200
+            except ApiError as error:
+                body, status = error.payload(), error.status
+                if error.rule_violation:
+                    self.errors.append(record)
+            record.status, record.response = status, body
+            return web.json_response(body, status=status)
+        finally:
+            if counts:
+                self._in_flight -= 1
+                self._touch()
+            elif record.response is not None and record.response.get("result"):
+                self._touch()  # updates handed out: the bot is about to react
+
+    async def _serve_file(self, request: web.Request) -> web.StreamResponse:
+        self._in_flight += 1
+        self._touch()
+        try:
+            stored = self.downloadable(request.match_info["path"])
+            if request.match_info["token"] != self.token or stored is None:
+                return web.json_response(_NOT_FOUND, status=404)
+            return web.Response(body=stored.data, content_type="application/octet-stream")
+        finally:
+            self._in_flight -= 1
+            self._touch()
+
+    # --- methods that need the server itself ---------------------------------------
+
+    async def _get_updates(self, params: Params) -> list[dict[str, Any]]:
+        allowed = params.get_json("allowed_updates", error="can't parse allowed_updates JSON object")
+        if allowed is not None and not (isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)):
+            raise ApiError(400, "Bad Request: can't parse allowed_updates JSON object")
+        limit = min(max(params.get_int("limit") or 100, 1), 100)
+        timeout = max(params.get_int("timeout") or 0, 0)
+        return await self.updates.poll(params.get_int("offset"), limit, timeout, allowed)
+
+    async def _get_me(self, params: Params) -> dict[str, Any]:
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+            "can_connect_to_business": False,
+            "has_main_web_app": False,
+        }
+
+    async def _delete_webhook(self, params: Params) -> bool:
+        if params.get_bool("drop_pending_updates"):
+            self.updates.drop_pending()
+        return True
+
+    async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
+        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.updates.untaken())}
+
+    async def _ok(self, params: Params) -> bool:
+        return True
+
+
+async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, Upload]]:
+    """Parameters from the query string and a urlencoded, multipart or JSON body."""
+    values: dict[str, Any] = dict(request.query)
+    uploads: dict[str, Upload] = {}
+    if request.method != "POST" or not request.can_read_body:
+        return values, uploads
+    try:
+        if request.content_type == "application/json":
+            body = await request.json()
+            if not isinstance(body, dict):
+                raise ApiError(400, "Bad Request: the request body must be a JSON object")
+            values.update(body)
+            return values, uploads
+        form = await request.post()
+    except web.HTTPRequestEntityTooLarge:
+        raise ApiError(413, "Request Entity Too Large") from None
+    except ValueError:
+        raise ApiError(400, "Bad Request: can't parse the request body") from None
+    for key, value in form.items():
+        if isinstance(value, web.FileField):
+            uploads[key] = Upload(value.filename, value.file.read(), value.content_type)
+        else:
+            values[key] = value
+    return values, uploads
+
+
+def _chat_id(value: Any) -> int | str | None:
+    if isinstance(value, str):
+        try:
+            return int(value)
+        except ValueError:
+            return value
+    return value if isinstance(value, int) else None
+
+
+def _short(record: RecordedRequest) -> str:
+    """A one-line rendering of a request with long values abbreviated."""
+    shortener = reprlib.Repr()
+    shortener.maxstring = shortener.maxother = 120
+    params = ", ".join(f"{k}={shortener.repr(v)}" for k, v in record.params.items())
+    outcome = "ok" if record.ok else f"{record.status} {record.description}"
+    return f"{record.method}({params}) -> {outcome}"

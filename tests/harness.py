@@ -1,0 +1,222 @@
+"""Running the real bot (build_app + serve: polling over HTTP) against the fake Bot API server,
+and driving a reporter through it by pressing the buttons the bot actually sent."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+from collections.abc import Mapping
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+from aiogram.utils.i18n import I18n
+
+from bot.app import App, build_app, serve
+from bot.config import Config, load_config
+from bot.i18n import LOCALES_DIR
+from handlers.report.keyboards import Ans, ConsentAct, ConsentCb, Nav, NavAct, ReviewAct, ReviewCb
+from storage.db import upgrade_to_head
+from tests.fakeapi import FakeMessage, FakeTelegram, FakeUser
+from tests.sample import FULL_ANSWERS
+
+
+class Clock:
+    """A controllable UTC clock for the bot (draft expiry) — starts at real time."""
+
+    def __init__(self) -> None:
+        self.offset = timedelta()
+
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc) + self.offset
+
+    def advance(self, **kwargs: float) -> None:
+        self.offset += timedelta(**kwargs)
+
+
+def make_config(fake: FakeTelegram, tmp_path: Path, **env: str) -> Config:
+    environ = {
+        "KUA_TELEGRAM__TOKEN": fake.token,
+        "KUA_TELEGRAM__API_BASE": fake.base_url,
+        "KUA_APP__DATA_DIR": str(tmp_path / "data"),
+        "KUA_LOGGING__LEVEL": "INFO",
+        **env,
+    }
+    return load_config(environ=environ, cwd=tmp_path)
+
+
+class BotProcess:
+    """The bot, started and stopped (or killed) like a process, but inside the test's loop."""
+
+    def __init__(self, config: Config, fake: FakeTelegram, clock: Clock | None = None) -> None:
+        self.config = config
+        self.fake = fake
+        self.clock = clock or Clock()
+        self.app: App | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._migrated = False
+
+    async def start(self) -> None:
+        if not self._migrated:
+            await upgrade_to_head(self.config.database.url)
+            self._migrated = True
+        self.app = await build_app(self.config, clock=self.clock.now)
+        polls = self.fake.count_requests("getUpdates")
+        self._task = asyncio.create_task(serve(self.app, handle_signals=False))
+        for _ in range(500):  # until the first long poll arrives: the bot is listening
+            if self.fake.count_requests("getUpdates") > polls:
+                return
+            if self._task.done():
+                self._task.result()
+            await asyncio.sleep(0.01)
+        raise TimeoutError("the bot did not start polling")
+
+    async def stop(self) -> None:
+        """Stop abruptly (like a killed process): the task is cancelled wherever it is."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+        if self.app is not None:
+            await self.app.close()
+            self.app = None
+
+    async def restart(self) -> None:
+        await self.stop()
+        await self.start()
+
+
+def test_database_url(tmp_path: Path) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}"
+
+
+test_database_url.__test__ = False  # type: ignore[attr-defined]  (not a test)
+
+
+def postgres_url() -> str | None:
+    return os.environ.get("KUA_TEST_DATABASE_URL") or None
+
+
+# --- a reporter ----------------------------------------------------------------------------------
+
+_i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
+
+
+def tr(locale: str, msgid: str) -> str:
+    return _i18n.gettext(msgid, locale=locale)
+
+
+def find_button(message: FakeMessage, data: str) -> str:
+    for text, callback_data in message.buttons():
+        if callback_data == data:
+            return text
+    raise AssertionError(f"no button {data!r} in message {message.message_id}: {message.buttons()}")
+
+
+class Reporter:
+    """A user who answers by pressing the buttons the bot showed (found by their callback data,
+    so the same script works in every language)."""
+
+    def __init__(self, fake: FakeTelegram, user: FakeUser) -> None:
+        self.fake = fake
+        self.user = user
+
+    @property
+    def chat_id(self) -> int:
+        return self.user.user_id
+
+    def screen(self) -> FakeMessage:
+        """The newest bot message that still has buttons."""
+        for message in reversed(self.fake.transcript(self.chat_id)):
+            if message.from_bot and not message.deleted and message.buttons():
+                return message
+        raise AssertionError("no bot message with buttons")
+
+    def last_text(self) -> str:
+        for message in reversed(self.fake.transcript(self.chat_id)):
+            if message.from_bot and not message.deleted:
+                return message.text or message.caption or ""
+        return ""
+
+    def bot_texts(self) -> list[str]:
+        return [m.text or m.caption or "" for m in self.fake.transcript(self.chat_id) if m.from_bot]
+
+    async def press(self, data: str) -> None:
+        screen = self.screen()
+        await self.user.press(find_button(screen, data), message=screen)
+        await self.fake.idle()
+
+    async def answer(self, qid: str, value: str) -> None:
+        await self.press(Ans(q=qid, v=value).pack())
+
+    async def nav(self, qid: str, act: NavAct) -> None:
+        await self.press(Nav(q=qid, act=act).pack())
+
+    async def multi(self, qid: str, *values: str) -> None:
+        for value in values:
+            await self.answer(qid, value)
+        await self.nav(qid, NavAct.DONE)
+
+    async def say(self, text: str) -> None:
+        await self.user.send_text(text)
+        await self.fake.idle()
+
+    async def command(self, command: str) -> None:
+        await self.user.send_command(command)
+        await self.fake.idle()
+
+    async def choose_language(self, locale: str) -> None:
+        await self.command("start")
+        await self.press(f"l1:{locale}")
+
+    async def consent(self, *toggles: ConsentAct) -> None:
+        for act in toggles:
+            await self.press(ConsentCb(act=act).pack())
+        await self.press(ConsentCb(act=ConsentAct.START).pack())
+
+    async def review(self, act: ReviewAct, step: int = -1) -> None:
+        await self.press(ReviewCb(act=act, step=step).pack())
+
+
+
+
+async def fill_report(
+    r: Reporter, *, narrative: str, photo: bytes | None = None,
+    answers: Mapping[str, Any] = FULL_ANSWERS, names: str | None = None,
+    person: str | None = None,
+) -> None:
+    """From the first question to the review screen, answering every question."""
+    await r.answer("relation", answers["relation"])
+    await r.multi("danger", *answers["danger"])
+    await r.answer("facility_kind", answers["facility_kind"])
+    await r.answer("region", answers["region"])
+    await r.say(answers["facility_name"])
+    await r.answer("last_incident", answers["last_incident"])
+    await r.answer("ongoing", answers["ongoing"])
+    await r.multi("methods", *answers["methods"])
+    await r.say(narrative)
+    await r.answer("knowledge", answers["knowledge"])
+    await r.multi("perpetrators", *answers["perpetrators"])
+    if names:
+        await r.say(names)
+    else:
+        await r.nav("perpetrator_names", NavAct.SKIP)
+    await r.answer("injuries", answers["injuries"])
+    await r.answer("medical", answers["medical"])
+    if person:
+        await r.say(person)
+    else:
+        await r.nav("person_name", NavAct.SKIP)
+    await r.answer("age_group", answers["age_group"])
+    await r.answer("sex", answers["sex"])
+    await r.answer("lawyer_access", answers["lawyer_access"])
+    await r.multi("complaints", *answers["complaints"])
+    await r.answer("reprisals", answers["reprisals"])
+    if photo is not None:
+        await r.user.send_photo(photo)
+        await r.fake.idle()
+    await r.nav("files", NavAct.DONE)
+    await r.answer("contact", answers["contact"])
+    if answers["contact"] == "yes":
+        await r.answer("silent", answers["silent"])
