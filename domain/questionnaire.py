@@ -171,7 +171,7 @@ STEPS: tuple[Step, ...] = (
                      Option("other", N_("Other place")),
                  ), skip=DONT_KNOW),
         Question("region", Kind.CHOICE, N_("In which region or city?"), N_("Region"),
-                 REGIONS, skip=DONT_KNOW, columns=2),
+                 REGIONS, skip=DONT_KNOW),
         Question("facility_name", Kind.TEXT, N_(
             "What is the name or number of the place? For example, “ЕС-164/1” or "
             "“IVS of the city police department”."),
@@ -242,8 +242,8 @@ STEPS: tuple[Step, ...] = (
         Question("perpetrator_names", Kind.TEXT, N_(
             "If you know names, ranks or badge numbers, you can write them here. Name someone "
             "only if you are sure, and say how you know. Do not post these names publicly: "
-            "officers have sued people who did. You can skip this and tell a coordinator "
-            "later."),
+            "prison colonies have sued a rights defender over published accounts, and won. You "
+            "can skip this and tell a coordinator later."),
                  N_("Names, ranks"), skip=SKIP, private=True, max_len=600),
     )),
     Step("injuries", N_("Injuries and medical help"), (
@@ -252,7 +252,7 @@ STEPS: tuple[Step, ...] = (
         Question("medical", Kind.CHOICE, N_("Was the person examined by a doctor?"),
                  N_("Medical examination"), (
                      Option("recorded", N_("Examined, injuries recorded")),
-                     Option("refused", N_("Asked for it, but refused")),
+                     Option("refused", N_("Asked for it, but was refused")),
                      Option("not_examined", N_("Not examined")),
                  ), skip=DONT_KNOW),
     )),
@@ -268,7 +268,7 @@ STEPS: tuple[Step, ...] = (
             Option("30_49", N_("30–49")),
             Option("50_plus", N_("50 or older")),
         ), skip=DONT_KNOW, columns=2),
-        Question("sex", Kind.CHOICE, N_("The person is…"), N_("Sex"), (
+        Question("sex", Kind.CHOICE, N_("Is the person a man or a woman?"), N_("Sex"), (
             Option("male", N_("A man")),
             Option("female", N_("A woman")),
         ), skip=NOT_SAY, columns=2),

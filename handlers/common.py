@@ -28,8 +28,8 @@ class Lang(CallbackData, prefix="l1"):
 def main_menu_text() -> str:
     return _(
         "Kua helps relatives of people held by the police, in detention centres and colonies "
-        "report torture and ill-treatment safely and anonymously. Your report goes to a human "
-        "rights organisation's coordinators."
+        "report torture and ill-treatment. You do not need to give your name. Your report goes "
+        "to the coordinators of a human rights organisation."
     )
 
 

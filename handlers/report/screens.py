@@ -74,9 +74,9 @@ def consent_text(ngo_name: str) -> str:
         + "\n".join("• " + escape(line) for line in (
             _("The law punishes reports the person knows to be false. Write only what you "
               "know, and say how you know it."),
-            _("Prisons have sued people who publicly posted detainees' accounts, and won. A "
-              "confidential report to us is not a public post, but do not name officers in "
-              "public."),
+            _("In 2020 prison colonies sued a rights defender over public posts retelling "
+              "prisoners' accounts, and won. A confidential report to us is not a public post, "
+              "but do not name officers in public."),
             _("No report is completely free of legal risk. Before any official complaint, "
               "our lawyer can advise you."),
         )),

@@ -268,7 +268,8 @@ class FakeUser:
 
     @staticmethod
     def _available(messages: list[FakeMessage]) -> str:
-        keyboards = [f"#{m.message_id}: {[text for text, _ in m.buttons()]}" for m in messages if m.buttons()]
+        """The buttons of the (up to 5) newest of ``messages`` that have any."""
+        keyboards = [f"#{m.message_id}: {[text for text, _ in m.buttons()]}" for m in messages if m.buttons()][:5]
         return "available buttons: " + ("; ".join(keyboards) if keyboards else "none")
 
     # --- what the user sees ---------------------------------------------------------------

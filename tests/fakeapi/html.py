@@ -55,6 +55,7 @@ def utf16_len(text: str) -> int:
 @dataclass
 class _OpenTag:
     name: str
+    order: int
     argument: str  # href / language / emoji id / unix time, depending on the tag
     expandable: bool  # <blockquote expandable>
     time_format: str  # <tg-time format="...">
@@ -68,8 +69,10 @@ class _Parser:
         self.out: list[str] = []
         self.chars = 0  # len("".join(self.out))
         self.utf16 = 0
-        self.entities: list[dict[str, Any]] = []
+        # (opening order, entity): nested entities over the same text sort outer first
+        self.entities: list[tuple[int, dict[str, Any]]] = []
         self.stack: list[_OpenTag] = []
+        self.opened = 0
 
     def _at(self, i: int) -> str:
         """Character at ``i``, or NUL past the end (tdlib reads a C string)."""
@@ -136,8 +139,8 @@ class _Parser:
             raise HtmlParseError(
                 f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
             )
-        self.entities.sort(key=lambda e: (e["offset"], -e["length"]))
-        return "".join(self.out), self.entities
+        self.entities.sort(key=lambda item: (item[1]["offset"], -item[1]["length"], item[0]))
+        return "".join(self.out), [entity for _, entity in self.entities]
 
     def _start_tag(self, begin: int) -> int:
         at, byte = self._at, self._byte(begin)
@@ -199,8 +202,9 @@ class _Parser:
         if tag == "span" and argument != "spoiler":
             raise HtmlParseError(f'Tag "span" must have class "tg-spoiler" at byte offset {byte}')
         self.stack.append(
-            _OpenTag(tag, argument, expandable, time_format, self.utf16, self.chars)
+            _OpenTag(tag, self.opened, argument, expandable, time_format, self.utf16, self.chars)
         )
+        self.opened += 1
         return i + 1
 
     def _attribute_value(self, i: int) -> tuple[str, int]:
@@ -255,7 +259,7 @@ class _Parser:
     def _close_entity(self, tag: _OpenTag) -> None:
         offset, length = tag.utf16_start, self.utf16 - tag.utf16_start
         entity: dict[str, Any] = {"offset": offset, "length": length}
-        last = self.entities[-1] if self.entities else None
+        last = self.entities[-1][1] if self.entities else None
         same_span = last is not None and (last["offset"], last["length"]) == (offset, length)
         if tag.name in _SIMPLE_ENTITIES:
             entity["type"] = _SIMPLE_ENTITIES[tag.name]
@@ -290,7 +294,7 @@ class _Parser:
             entity["type"] = "code"
             if tag.argument:  # kept only until an enclosing <pre> claims it
                 entity["language"] = tag.argument
-        self.entities.append(entity)
+        self.entities.append((tag.order, entity))
 
 
 def normalize_url(url: str) -> str | None:

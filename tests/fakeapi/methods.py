@@ -278,7 +278,8 @@ class BotApi:
         prepared = []
         for item, kind in zip(media, kinds):
             value = item.get("media")
-            content, stored = self._media(kind, params.attached(value) if isinstance(value, str) else None, Params(item, {}))
+            source = params.attached(value) if isinstance(value, str) else None
+            content, stored = self._media(kind, source, Params(item, {}))
             caption = caption_text(item.get("caption"), item.get("parse_mode"), item.get("caption_entities"))
             prepared.append((kind, caption, content, stored))
         group_id = str(next(self._media_groups))
@@ -306,9 +307,10 @@ class BotApi:
         caption, entities = source.caption, source.entities
         if source.text is None and params.has("caption"):
             caption, entities = request_caption(params)
+        content = {k: v for k, v in source.content.items() if k not in ("forward_origin", "media_group_id")}
         copy = self._bot_message(
             chat, params, source.kind, text=source.text, caption=caption, entities=list(entities),
-            content=dict(source.content), data=source.data, file_id=source.file_id,
+            content=content, data=source.data, file_id=source.file_id,
         )  # fmt: skip
         return {"message_id": copy.message_id}
 
@@ -316,10 +318,16 @@ class BotApi:
         chat = self._chat(params)
         source = self._source_message(params)
         thread_id, in_topic = self._thread(chat, params)
-        origin = {"type": "user", "date": source.date, "sender_user": source.sender}
+        # Forwarding a forward keeps the original origin.
+        origin = source.content.get("forward_origin") or {
+            "type": "user",
+            "date": source.date,
+            "sender_user": source.sender,
+        }
+        content = {k: v for k, v in source.content.items() if k != "media_group_id"}
         forward = self.world.add_message(
             chat.chat, self.world.bot_user, source.kind, text=source.text, caption=source.caption,
-            entities=list(source.entities), content={**source.content, "forward_origin": origin},
+            entities=list(source.entities), content={**content, "forward_origin": origin},
             data=source.data, file_id=source.file_id, message_thread_id=thread_id, is_topic_message=in_topic,
         )  # fmt: skip
         self.world.forwards.append(forward)

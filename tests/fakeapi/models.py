@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import reprlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -172,7 +173,7 @@ class RecordedRequest:
     """One Bot API call as received, with the fake's response once there is one."""
 
     method: str
-    params: dict[str, Any]  # JSON fields (reply_markup, entities, ...) decoded
+    params: dict[str, Any]  # JSON, integer and boolean fields decoded
     files: dict[str, bytes]  # multipart uploads by field name
     chat_id: int | str | None
     time: float  # FakeTelegram.now() on arrival
@@ -188,6 +189,12 @@ class RecordedRequest:
         return None if self.response is None else self.response.get("description")
 
     def __str__(self) -> str:
-        shown = {k: v for k, v in self.params.items() if k != "chat_id"}
-        outcome = "ok" if self.ok else f"{self.status} {self.description}"
-        return f"{self.method}(chat_id={self.chat_id}, {shown}) -> {outcome}"
+        """One line, long values abbreviated: ``sendMessage(chat_id=1, text='hi') -> ok``."""
+        shortener = reprlib.Repr()
+        shortener.maxstring = shortener.maxother = 120
+        params = ", ".join(f"{key}={shortener.repr(value)}" for key, value in self.params.items())
+        if self.response is None:
+            outcome = "no response (yet)"
+        else:
+            outcome = "ok" if self.ok else f"{self.status} {self.description}"
+        return f"{self.method}({params}) -> {outcome}"

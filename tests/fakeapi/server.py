@@ -15,7 +15,7 @@ from .errors import ApiError
 from .methods import BotApi, Handler
 from .models import RecordedRequest
 from .updates import Notifier
-from .validation import Params, Upload, decode_json_fields
+from .validation import Params, Upload, decode_params
 from .world import World
 
 # Room for a 50 MB upload plus the rest of the form.
@@ -136,7 +136,7 @@ class FakeTelegram(World):
     def assert_no_errors(self) -> None:
         """Fail if the bot made any request that Telegram would have rejected."""
         if self.errors:
-            lines = "\n".join(f"  - {_short(r)}" for r in self.errors)
+            lines = "\n".join(f"  - {r}" for r in self.errors)
             raise AssertionError(f"{len(self.errors)} request(s) Telegram would reject:\n{lines}")
 
     async def idle(self, quiet: float = 0.15, timeout: float = 10) -> None:
@@ -151,7 +151,6 @@ class FakeTelegram(World):
         started = loop.time()
         deadline = started + timeout
         while True:
-            wake = self._activity.wait  # bind before checking, so no notify is missed
             now = loop.time()
             quiet_left = max(self._last_activity, started) + quiet - now
             busy = not self.updates.all_taken() or self._in_flight > 0
@@ -159,7 +158,7 @@ class FakeTelegram(World):
                 return
             if now >= deadline:
                 raise TimeoutError(self._busy_report(timeout))
-            await wake(min(deadline - now, quiet if busy else quiet_left))
+            await self._activity.wait(min(deadline - now, quiet if busy else quiet_left))
 
     def _busy_report(self, timeout: float) -> str:
         untaken = self.updates.untaken()
@@ -170,7 +169,7 @@ class FakeTelegram(World):
                 f"first: {reprlib.repr(untaken[0])}"
             )
         recent = [r for r in self.requests if r.method != "getUpdates"][-5:]
-        listing = "\n".join(f"  - {_short(r)}" for r in recent)
+        listing = "\n".join(f"  - {r}" for r in recent)
         return f"bot kept making requests for {timeout}s ({self._in_flight} in flight); last ones:\n{listing}"
 
     def _touch(self) -> None:
@@ -194,9 +193,9 @@ class FakeTelegram(World):
                 if handler is None:
                     raise ApiError(404, "Not Found")
                 values, uploads = await _read_params(request)
-                record.params = decode_json_fields(values)
+                record.params = decode_params(values)
                 record.files = {key: upload.data for key, upload in uploads.items()}
-                record.chat_id = _chat_id(values.get("chat_id"))
+                record.chat_id = record.params.get("chat_id")
                 faults = self._faults.get(name.lower())
                 fault = faults.pop(0) if faults else None
                 if fault is not None and fault.drop:
@@ -288,21 +287,3 @@ async def _read_params(request: web.Request) -> tuple[dict[str, Any], dict[str, 
         else:
             values[key] = value
     return values, uploads
-
-
-def _chat_id(value: Any) -> int | str | None:
-    if isinstance(value, str):
-        try:
-            return int(value)
-        except ValueError:
-            return value
-    return value if isinstance(value, int) else None
-
-
-def _short(record: RecordedRequest) -> str:
-    """A one-line rendering of a request with long values abbreviated."""
-    shortener = reprlib.Repr()
-    shortener.maxstring = shortener.maxother = 120
-    params = ", ".join(f"{k}={shortener.repr(v)}" for k, v in record.params.items())
-    outcome = "ok" if record.ok else f"{record.status} {record.description}"
-    return f"{record.method}({params}) -> {outcome}"

@@ -69,6 +69,11 @@ class UpdateQueue:
     def untaken(self) -> list[dict[str, Any]]:
         return [update for update in self._pending if update["update_id"] > self._taken_upto]
 
+    def drop_pending(self) -> None:
+        """Forget every queued update (deleteWebhook with drop_pending_updates)."""
+        self._pending.clear()
+        self.changed.notify()
+
     def open(self) -> None:
         self._closed = False
 
@@ -77,7 +82,9 @@ class UpdateQueue:
         self._closed = True
         self.changed.notify()
 
-    async def poll(self, offset: int | None, limit: int, timeout: float, allowed: list[str] | None) -> list[dict[str, Any]]:
+    async def poll(
+        self, offset: int | None, limit: int, timeout: float, allowed: list[str] | None
+    ) -> list[dict[str, Any]]:
         if allowed is not None:
             self._allowed = frozenset(allowed) if allowed else DEFAULT_ALLOWED
         if offset is not None:

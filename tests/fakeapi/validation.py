@@ -70,15 +70,35 @@ class Upload:
     content_type: str | None
 
 
-def decode_json_fields(values: Mapping[str, Any]) -> dict[str, Any]:
-    """Best-effort decoding of JSON-string parameters, for the request log."""
+# Parameters decoded for the request log, so tests can compare with Python values.
+_INT_FIELDS = frozenset(
+    {
+        "chat_id", "from_chat_id", "message_id", "message_thread_id", "user_id", "offset",
+        "limit", "timeout", "duration", "width", "height", "icon_color", "cache_time",
+    }
+)  # fmt: skip
+_BOOL_FIELDS = frozenset(
+    {
+        "disable_notification", "protect_content", "show_alert", "has_spoiler",
+        "drop_pending_updates", "show_caption_above_media", "disable_content_type_detection",
+    }
+)  # fmt: skip
+
+
+def decode_params(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Best-effort typed view of raw parameters (JSON, integer and boolean fields)."""
     decoded: dict[str, Any] = {}
     for key, value in values.items():
-        if key in JSON_FIELDS and isinstance(value, str):
+        if isinstance(value, str):
             try:
-                value = json.loads(value)
+                if key in JSON_FIELDS:
+                    value = json.loads(value)
+                elif key in _INT_FIELDS:
+                    value = int(value)
+                elif key in _BOOL_FIELDS and value.lower() in ("true", "false"):
+                    value = value.lower() == "true"
             except ValueError:
-                pass
+                pass  # left as sent; the method itself reports the problem
         decoded[key] = value
     return decoded
 
@@ -109,10 +129,10 @@ class Params:
             raise bad_request(f'field "{name}" must be of type String')
         return str(value)
 
-    def require_str(self, name: str, missing: str | None = None) -> str:
+    def require_str(self, name: str) -> str:
         value = self.get_str(name)
         if value is None:
-            raise bad_request(missing or f"{name} is empty")
+            raise bad_request(f"{name} is empty")
         return value
 
     def get_int(self, name: str) -> int | None:
@@ -245,10 +265,10 @@ def _trim(text: str, entities: list[dict[str, Any]]) -> tuple[str, list[dict[str
     return stripped, result
 
 
-def message_text(params: Params, *, field: str = "text") -> tuple[str, list[dict[str, Any]]]:
+def message_text(params: Params) -> tuple[str, list[dict[str, Any]]]:
     """Text of sendMessage/editMessageText: 1-4096 UTF-16 units after parsing."""
     text, entities = formatted_text(
-        params.get_str(field),
+        params.get_str("text"),
         params.get_str("parse_mode"),
         params.get_json("entities", error="can't parse entities JSON object"),
     )

@@ -80,10 +80,15 @@ class World:
         last_name: str | None = None,
         username: str | None = None,
         language_code: str | None = "ru",
+        *,
+        started: bool = False,
     ) -> FakeUser:
         """Register a user (chat id == user id) and return them in their private chat.
 
-        Calling it again for the same id updates the profile and returns the same user.
+        Like on Telegram, the bot may only message users who have written to it
+        (anything sent in the private chat counts); ``started=True`` pretends
+        they did so before the test. Calling it again for the same id updates
+        the profile and returns the same user.
         """
         if user_id <= 0:
             raise ValueError("user ids are positive")
@@ -94,6 +99,8 @@ class World:
             profile["username"] = username
         if language_code is not None:
             profile["language_code"] = language_code
+        if started:
+            self.started.add(user_id)
         if user_id in self._users:
             existing = self._users[user_id].profile
             existing.clear()
