@@ -34,6 +34,7 @@ from storage.keys import load_crypto
 from storage.repositories import Store
 
 log = logging.getLogger("kua")
+WORKER_GRACE = 10.0  # seconds a stopping bot waits for a worker round in progress
 
 
 class StartupError(Exception):
@@ -143,7 +144,8 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     """Run until stopped: set commands, start the workers, poll or serve the webhook."""
     await check_telegram(app)
     await set_commands(app.bot, app.i18n)
-    workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config))
+    stop = asyncio.Event()
+    workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))
     try:
         if app.config.telegram.use_webhook:
             from bot.webhook import run_webhook
@@ -151,14 +153,32 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
             await run_webhook(app)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
-            await app.dispatcher.start_polling(
-                app.bot, handle_signals=handle_signals, close_bot_session=False,
-                allowed_updates=app.dispatcher.resolve_used_update_types(),
-            )
+            await poll(app, handle_signals=handle_signals)
     finally:
-        workers.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await workers
+        stop.set()
+        try:
+            await asyncio.wait_for(asyncio.shield(workers), WORKER_GRACE)
+        except (TimeoutError, asyncio.CancelledError):
+            workers.cancel()
+
+
+async def poll(app: App, *, handle_signals: bool) -> None:
+    """Long polling until stopped by a signal or by cancellation.
+
+    aiogram's start_polling, when cancelled, leaves its polling tasks running; stopping it
+    through stop_polling() ends them, so a stopped bot never keeps fetching updates.
+    """
+    dp = app.dispatcher
+    polling = asyncio.create_task(dp.start_polling(
+        app.bot, handle_signals=handle_signals, close_bot_session=False,
+        allowed_updates=dp.resolve_used_update_types(),
+    ))
+    try:
+        await asyncio.shield(polling)
+    except asyncio.CancelledError:
+        if not polling.done():
+            await dp.stop_polling()
+        raise
 
 
 async def run(config: Config) -> None:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -21,12 +22,15 @@ async def purge_expired_drafts(store: Store, fsm: SQLAlchemyStorage, config: Con
 
 
 async def housekeeping(store: Store, fsm: SQLAlchemyStorage, config: Config,
-                       interval: float = INTERVAL) -> None:
-    while True:
+                       stop: asyncio.Event, interval: float = INTERVAL) -> None:
+    """Runs every `interval` seconds until `stop` is set; a round in progress is finished first
+    (cancelling mid-query would abandon a database connection)."""
+    while not stop.is_set():
         try:
             drafts, files = await purge_expired_drafts(store, fsm, config)
             if drafts or files:
                 log.info("purged %d expired drafts and %d draft files", drafts, files)
         except Exception as exc:  # noqa: BLE001 - keep the loop alive; retried next round
             log.error("housekeeping failed: %s", type(exc).__name__)
-        await asyncio.sleep(interval)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), interval)

@@ -11,5 +11,5 @@ def get_routers() -> list[Router]:
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.callback_query.filter(F.message.chat.type == "private")
-    private.include_routers(start.router, report.router, fallback.router)
-    return [errors.router, private]
+    private.include_routers(start.make_router(), report.make_router(), fallback.make_router())
+    return [errors.make_router(), private]

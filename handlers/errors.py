@@ -7,11 +7,9 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-router = Router(name="errors")
 log = logging.getLogger("kua.errors")
 
 
-@router.error()
 async def on_error(event: ErrorEvent, bot: Bot) -> None:
     exc = event.exception
     # Only the type and the frames: exception messages may quote what the user sent.
@@ -34,3 +32,10 @@ async def on_error(event: ErrorEvent, bot: Bot) -> None:
                                           "kept; please try again in a minute."))
     except Exception:  # noqa: BLE001 - the apology itself failed (network): nothing more to do
         log.warning("could not send the error notice")
+
+
+def make_router() -> Router:
+    """A fresh router (the app can be built more than once per process, e.g. in tests)."""
+    router = Router(name="errors")
+    router.errors.register(on_error)
+    return router

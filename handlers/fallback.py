@@ -7,15 +7,20 @@ from aiogram.utils.i18n import gettext as _
 
 from handlers.common import main_menu
 
-router = Router(name="fallback")
 
 
-@router.callback_query()
 async def stale_button(query: CallbackQuery) -> None:
     # After a restart, a deploy or a finished report, old buttons land here: say so, change nothing.
     await query.answer(_("This button is out of date."))
 
 
-@router.message()
 async def anything_else(message: Message) -> None:
     await message.answer(_("Please use the menu below."), reply_markup=main_menu())
+
+
+def make_router() -> Router:
+    """A fresh router (the app can be built more than once per process, e.g. in tests)."""
+    router = Router(name="fallback")
+    router.callback_query.register(stale_button)
+    router.message.register(anything_else)
+    return router

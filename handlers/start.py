@@ -16,7 +16,6 @@ from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu
 from handlers.report import flow
 from storage.repositories import Store
 
-router = Router(name="start")
 
 
 async def _show_menu(bot: Bot, chat_id: int, state: FSMContext, config: Config) -> None:
@@ -30,7 +29,6 @@ async def _show_menu(bot: Bot, chat_id: int, state: FSMContext, config: Config) 
     await bot.send_message(chat_id, main_menu_text(), reply_markup=main_menu(step))
 
 
-@router.message(CommandStart())
 async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Config,
                     has_locale: bool = False) -> None:
     if not has_locale:
@@ -40,7 +38,6 @@ async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Confi
     await _show_menu(bot, message.chat.id, state, config)
 
 
-@router.message(Command("help"))
 async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config) -> None:
     await message.answer(_(
         "Use the menu buttons. Commands: /report — report ill-treatment or continue your "
@@ -49,20 +46,17 @@ async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config
     await _show_menu(bot, message.chat.id, state, config)
 
 
-@router.message(Command("language"))
 async def cmd_language(message: Message, i18n: I18n) -> None:
     await message.answer(_("Choose your language"),
                          reply_markup=language_keyboard(i18n.current_locale))
 
 
-@router.callback_query(Menu.filter(F.act == MenuAction.LANGUAGE))
 async def menu_language(query: CallbackQuery, i18n: I18n) -> None:
     await query.answer()
     await query.message.answer(_("Choose your language"),
                                reply_markup=language_keyboard(i18n.current_locale))
 
 
-@router.callback_query(Lang.filter())
 async def on_language(query: CallbackQuery, callback_data: Lang, bot: Bot, state: FSMContext,
                       config: Config, store: Store, i18n: I18n) -> None:
     code = callback_data.code
@@ -84,3 +78,14 @@ async def on_language(query: CallbackQuery, callback_data: Lang, bot: Bot, state
                 return
         await bot.send_message(chat_id, main_menu_text(), reply_markup=main_menu(
             flow.draft_step(t) if (t := await flow.current_screen(state)) else None))
+
+
+def make_router() -> Router:
+    """A fresh router (the app can be built more than once per process, e.g. in tests)."""
+    router = Router(name="start")
+    router.message.register(cmd_start, CommandStart())
+    router.message.register(cmd_help, Command("help"))
+    router.message.register(cmd_language, Command("language"))
+    router.callback_query.register(menu_language, Menu.filter(F.act == MenuAction.LANGUAGE))
+    router.callback_query.register(on_language, Lang.filter())
+    return router

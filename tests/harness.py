@@ -61,10 +61,10 @@ class BotProcess:
             await upgrade_to_head(self.config.database.url)
             self._migrated = True
         self.app = await build_app(self.config, clock=self.clock.now)
-        polls = self.fake.count_requests("getUpdates")
+        polls = len(self.fake.calls("getUpdates"))
         self._task = asyncio.create_task(serve(self.app, handle_signals=False))
         for _ in range(500):  # until the first long poll arrives: the bot is listening
-            if self.fake.count_requests("getUpdates") > polls:
+            if len(self.fake.calls("getUpdates")) > polls:
                 return
             if self._task.done():
                 self._task.result()
@@ -124,7 +124,7 @@ class Reporter:
 
     @property
     def chat_id(self) -> int:
-        return self.user.user_id
+        return self.user.id
 
     def screen(self) -> FakeMessage:
         """The newest bot message that still has buttons."""

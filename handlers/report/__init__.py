@@ -45,7 +45,6 @@ from storage.media import MediaError
 from storage.repositories import Consent, Store
 
 log = logging.getLogger(__name__)
-router = Router(name="report")
 
 STALE = N_("This button is out of date.")
 
@@ -64,20 +63,17 @@ async def _start_or_resume(bot: Bot, chat_id: int, state: FSMContext, config: Co
     await flow.begin(bot, chat_id, state, config, store)
 
 
-@router.message(Command("report"))
 async def cmd_report(message: Message, bot: Bot, state: FSMContext, config: Config,
                      store: Store) -> None:
     await _start_or_resume(bot, message.chat.id, state, config, store)
 
 
-@router.callback_query(Menu.filter(F.act == MenuAction.REPORT))
 async def menu_report(query: CallbackQuery, bot: Bot, state: FSMContext, config: Config,
                       store: Store) -> None:
     await query.answer()
     await _start_or_resume(bot, query.message.chat.id, state, config, store)
 
 
-@router.callback_query(DraftCb.filter(), StateFilter(Report))
 async def on_draft_choice(query: CallbackQuery, callback_data: DraftCb, bot: Bot,
                           state: FSMContext, config: Config, store: Store) -> None:
     await query.answer()
@@ -90,7 +86,6 @@ async def on_draft_choice(query: CallbackQuery, callback_data: DraftCb, bot: Bot
         await flow.begin(bot, chat_id, state, config, store)
 
 
-@router.message(Command("cancel"), StateFilter(Report))
 async def cmd_cancel(message: Message, bot: Bot, state: FSMContext) -> None:
     await _confirm_cancel(bot, message.chat.id, state)
 
@@ -110,7 +105,6 @@ async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext) -> None:
     await save_draft(state, draft)
 
 
-@router.callback_query(CancelCb.filter(), StateFilter(Report.cancel))
 async def on_cancel_choice(query: CallbackQuery, callback_data: CancelCb, bot: Bot,
                            state: FSMContext, config: Config, store: Store) -> None:
     await query.answer()
@@ -125,7 +119,6 @@ async def on_cancel_choice(query: CallbackQuery, callback_data: CancelCb, bot: B
 
 # --- consent --------------------------------------------------------------------------------
 
-@router.callback_query(ConsentCb.filter(), StateFilter(Report.consent))
 async def on_consent(query: CallbackQuery, callback_data: ConsentCb, bot: Bot,
                      state: FSMContext, config: Config, store: Store) -> None:
     draft = await load_draft(state)
@@ -173,7 +166,6 @@ async def _current(query: CallbackQuery, state: FSMContext, qid: str) -> Draft |
     return draft
 
 
-@router.callback_query(Ans.filter(), StateFilter(Report))
 async def on_answer(query: CallbackQuery, callback_data: Ans, bot: Bot, state: FSMContext,
                     config: Config, store: Store) -> None:
     qid, value = callback_data.q, callback_data.v
@@ -219,7 +211,6 @@ async def _mark_answered(query: CallbackQuery, draft: Draft, qid: str, config: C
         pass  # the message is gone or unchanged; the answer is stored all the same
 
 
-@router.callback_query(Nav.filter(), StateFilter(Report))
 async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMContext,
                  config: Config, store: Store) -> None:
     qid, act = callback_data.q, callback_data.act
@@ -268,7 +259,6 @@ def _asking(kind: Kind) -> StateFilter:
     return StateFilter(*(question_state(q.id) for q in QUESTIONS.values() if q.kind is kind))
 
 
-@router.message(_asking(Kind.TEXT), F.text)
 async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
                   store: Store) -> None:
     qid = question_of(await state.get_state())
@@ -291,7 +281,6 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
     await flow.advance(bot, message.chat.id, state, draft, qid, config, store)
 
 
-@router.message(_asking(Kind.TEXT), F.voice)
 async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config: Config,
                           store: Store) -> None:
     qid = question_of(await state.get_state())
@@ -304,7 +293,6 @@ async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config:
         await flow.advance(bot, message.chat.id, state, draft, qid, config, store)
 
 
-@router.message(_asking(Kind.FILES))
 async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
                   store: Store) -> None:
     qid = question_of(await state.get_state())
@@ -349,7 +337,6 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
 
 # --- review -----------------------------------------------------------------------------------
 
-@router.callback_query(ReviewCb.filter(), StateFilter(Report.review))
 async def on_review(query: CallbackQuery, callback_data: ReviewCb, bot: Bot, state: FSMContext,
                     config: Config, store: Store) -> None:
     draft = await load_draft(state)
@@ -381,7 +368,6 @@ HINTS = {
 }
 
 
-@router.message(StateFilter(Report))
 async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: Config,
                         store: Store) -> None:
     """Stickers, locations, contacts, text where a button is expected...: hint, ask again."""
@@ -402,3 +388,21 @@ async def _drop_buttons(query: CallbackQuery) -> None:
     except TelegramBadRequest:
         pass
 
+
+def make_router() -> Router:
+    """A fresh router (the app can be built more than once per process, e.g. in tests)."""
+    router = Router(name="report")
+    router.message.register(cmd_report, Command("report"))
+    router.callback_query.register(menu_report, Menu.filter(F.act == MenuAction.REPORT))
+    router.callback_query.register(on_draft_choice, DraftCb.filter(), StateFilter(Report))
+    router.message.register(cmd_cancel, Command("cancel"), StateFilter(Report))
+    router.callback_query.register(on_cancel_choice, CancelCb.filter(), StateFilter(Report.cancel))
+    router.callback_query.register(on_consent, ConsentCb.filter(), StateFilter(Report.consent))
+    router.callback_query.register(on_answer, Ans.filter(), StateFilter(Report))
+    router.callback_query.register(on_nav, Nav.filter(), StateFilter(Report))
+    router.message.register(on_text, _asking(Kind.TEXT), F.text)
+    router.message.register(on_voice_answer, _asking(Kind.TEXT), F.voice)
+    router.message.register(on_file, _asking(Kind.FILES))
+    router.callback_query.register(on_review, ReviewCb.filter(), StateFilter(Report.review))
+    router.message.register(on_unexpected, StateFilter(Report))
+    return router
