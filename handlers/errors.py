@@ -20,11 +20,8 @@ async def on_error(event: ErrorEvent, bot: Bot) -> None:
     if update.message:
         chat_id = update.message.chat.id
     elif update.callback_query and update.callback_query.message:
+        # Not answering the query here: the handler may have answered it already.
         chat_id = update.callback_query.message.chat.id
-        try:
-            await update.callback_query.answer()
-        except Exception:  # noqa: BLE001 - best effort, already failing
-            pass
     if chat_id is None or chat_id < 0:
         return
     try:

@@ -35,7 +35,7 @@ async def kua(fake: FakeTelegram, tmp_path: Path, clock: Clock) -> AsyncIterator
 def reporter(fake: FakeTelegram, kua: BotProcess) -> Reporter:
     user = fake.user(987654321, first_name="Гульнара", last_name="Сейткали",
                      username="gulnara_s", language_code="ru")
-    return Reporter(fake, user)
+    return Reporter(fake, user, kua)
 
 
 @pytest.fixture(autouse=True)

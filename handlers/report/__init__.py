@@ -376,6 +376,9 @@ async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: C
     if raw == Report.paused.state:
         await flow.offer_resume(bot, message.chat.id, state)
         return
+    if raw == Report.cancel.state:
+        await _confirm_cancel(bot, message.chat.id, state)
+        return
     hint = _(HINTS[QUESTIONS[qid].kind]) if qid else _("Please use the buttons below.")
     if not await flow.redisplay(bot, message.chat.id, state, config, store, hint=hint):
         await state.clear()

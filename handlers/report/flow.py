@@ -231,7 +231,6 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
             "You have already sent several reports today. To protect the queue from floods, "
             "please wait a few hours before sending another one. Your answers are kept."))
         return
-    await retire_ui(bot, chat_id, draft)
     case = await store.cases.submit(
         user_id, chat_id,
         Submission(answers=draft.answers, consent=draft.consent, draft_ref=draft.draft_ref,
@@ -239,6 +238,7 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
     )
     # The case is committed before anything else: losing the draft now loses nothing.
     await state.clear()
+    await retire_ui(bot, chat_id, draft)
     log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent, CONSENT_VERSION)
     await bot.send_message(
         chat_id, submitted_text(case.code, case.urgent, draft.answers.get("contact") == "yes"),
