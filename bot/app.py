@@ -53,7 +53,11 @@ class App:
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
-        await self.dispatcher.fsm.events_isolation.close()
+        isolation = self.dispatcher.fsm.events_isolation
+        await isolation.close()
+        redis = getattr(isolation, "redis", None)
+        if redis is not None:  # aiogram's RedisEventIsolation.close() leaves its client open
+            await redis.aclose(close_connection_pool=True)
         await self.bot.session.close()
         await self.engine.dispose()
 

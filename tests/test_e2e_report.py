@@ -194,15 +194,59 @@ async def test_cancel_deletes_the_draft(reporter: Reporter, kua: BotProcess) -> 
     assert "Before you start" in reporter.last_text()  # a fresh draft starts with consent
 
 
-async def test_draft_expires(reporter: Reporter, kua: BotProcess) -> None:
+async def test_untouched_draft_expires(reporter: Reporter, kua: BotProcess) -> None:
     await start_report(reporter, "en")
     await reporter.consent()
     await reporter.answer("relation", "child")
-    kua.clock.advance(days=8)
+    kua.clock.advance(days=7, minutes=1)
     await reporter.say("anyone?")
-    texts = reporter.bot_texts()
-    assert any("expired" in t for t in texts[-2:]) or "Please use the menu" in texts[-1]
+    assert "Please use the menu below." in reporter.last_text()
+    await reporter.press("m1:report")
+    assert "Before you start" in reporter.last_text()  # a new draft, not the old one
+
+
+async def test_draft_lives_a_fixed_time_from_its_start(reporter: Reporter, kua: BotProcess,
+                                                      fake: FakeTelegram) -> None:
+    await start_report(reporter, "en")
+    await reporter.consent()
+    await reporter.answer("relation", "child")
+    await reporter.nav("danger", NavAct.SKIP)
+    await reporter.answer("facility_kind", "colony")
+    await reporter.answer("region", "kostanay")
+    await reporter.nav("facility_name", NavAct.SKIP)
+    await reporter.nav("last_incident", NavAct.SKIP)
+    await reporter.nav("ongoing", NavAct.SKIP)
+    await reporter.nav("methods", NavAct.SKIP)
+    await reporter.user.send_voice(b"OggS-voice-bytes", duration=4)
+    await reporter.settle()
+    assert [f.kind for f in await stored_attachments(kua)] == ["voice"]
+    kua.clock.advance(days=6)
+    await reporter.answer("knowledge", "saw")  # touched on day 6
+    kua.clock.advance(days=1, hours=1)
+    await reporter.say("still there?")
+    assert "expired and was deleted" in reporter.bot_texts()[-1]
+    assert not await stored_attachments(kua)  # its files went with it
     assert not await stored_cases(kua)
+
+
+async def test_voice_message_as_free_text(reporter: Reporter, kua: BotProcess) -> None:
+    """A spoken answer is stored as an encrypted file and counts as the answer."""
+    await start_report(reporter, "ru")
+    await reporter.consent()
+    await reporter.answer("relation", "parent")
+    await reporter.multi("danger", "none")
+    await reporter.answer("facility_kind", "police")
+    await reporter.answer("region", "shymkent")
+    await reporter.user.send_voice(b"OggS-place-name", duration=2)  # the place's name, spoken
+    await reporter.settle()
+    assert tr("ru", "When did it last happen?") in reporter.last_text()
+    await reporter.nav("last_incident", NavAct.LATER)
+    await reporter.press("m1:report")  # "Continue my report (step 4 of 13)"
+    await reporter.nav("last_incident", NavAct.BACK)  # back to the spoken answer
+    assert "✅" not in str(reporter.screen().buttons())
+    await reporter.say("ИВС Шымкента")  # a typed answer replaces it; the recording is kept
+    files = await stored_attachments(kua)
+    assert [(f.kind, f.case_id) for f in files] == [("voice", None)]
 
 
 def test_steps_are_thirteen() -> None:
