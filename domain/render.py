@@ -13,8 +13,10 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from domain.i18n import N_
 from domain.questionnaire import (
     ATTRIBUTION,
+    SKIP,
     SKIPPED,
     STEPS,
     UNATTRIBUTED,
@@ -24,6 +26,7 @@ from domain.questionnaire import (
 
 # Steps whose content is an account of events, and so carries the attribution line.
 ATTRIBUTED_STEPS = frozenset({"danger", "what", "who", "injuries"})
+NOT_GIVEN = N_("Not given")
 EXCERPT = 700  # characters of a free-text answer shown on the review screen
 
 
@@ -39,7 +42,10 @@ def answer_text(question: Question, value: Any, *, excerpt: int | None = None) -
     if value is None:
         return "—"
     if value == SKIPPED:
-        return _(question.skip) if question.skip else "—"
+        # "Don't know" and "Prefer not to say" read as answers; a bare "Skip" does not.
+        return _(NOT_GIVEN) if question.skip in (None, SKIP) else _(question.skip)
+    if question.kind is Kind.FILES:
+        return _("Done")
     if question.kind is Kind.CHOICE:
         return option_label(question, value)
     if question.kind is Kind.MULTI:

@@ -18,7 +18,7 @@ def main(path: str) -> None:
         elif not message.string:
             message.string = message.id
     with open(path, "wb") as fh:
-        write_po(fh, catalog, width=100, omit_header=False)
+        write_po(fh, catalog, width=76, omit_header=False)
 
 
 if __name__ == "__main__":
