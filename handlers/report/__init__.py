@@ -94,6 +94,8 @@ async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext) -> None:
     draft = await load_draft(state)
     if draft is None:
         await state.clear()
+        await bot.send_message(chat_id, _("There is no unfinished report to delete."),
+                               reply_markup=main_menu())
         return
     await flow.retire_ui(bot, chat_id, draft)
     if draft.paused is None:
@@ -398,7 +400,7 @@ def make_router() -> Router:
     router.message.register(cmd_report, Command("report"))
     router.callback_query.register(menu_report, Menu.filter(F.act == MenuAction.REPORT))
     router.callback_query.register(on_draft_choice, DraftCb.filter(), StateFilter(Report))
-    router.message.register(cmd_cancel, Command("cancel"), StateFilter(Report))
+    router.message.register(cmd_cancel, Command("cancel"))
     router.callback_query.register(on_cancel_choice, CancelCb.filter(), StateFilter(Report.cancel))
     router.callback_query.register(on_consent, ConsentCb.filter(), StateFilter(Report.consent))
     router.callback_query.register(on_answer, Ans.filter(), StateFilter(Report))
