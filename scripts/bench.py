@@ -23,6 +23,7 @@ import argparse
 import asyncio
 import logging
 import math
+import os
 import re
 import sys
 import tempfile
@@ -309,7 +310,7 @@ async def bench_e2e(tmp: Path) -> EndToEnd:
         finally:
             await bot.stop()
 
-    requests = [r for r in fake.requests[first:]]
+    requests = fake.requests[first:]
     made = Counter(r.method for r in requests if r.method != "getUpdates")
     api_view = Sample()
     for i, at in enumerate(taken):
@@ -341,10 +342,15 @@ async def main(args: argparse.Namespace) -> None:
                 fsm_rows += await bench_fsm(db, args.ops)
                 submit_rows.append(await bench_submit(db, args.reports))
 
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"Machine: {os.cpu_count()} CPUs, load average {load} (figures vary with load)")
+        print()
         size = len(make_crypto().encrypt_json(draft_data()))
         print(f"FSM storage: SQLAlchemyStorage, encrypted draft of {size:,} bytes; "
               f"{args.ops} operations per row")
         print(table(["database", "mode", "operation", "ops/s", "p50 ms", "p95 ms"], fsm_rows))
+        print(f"({CONCURRENT_KEYS} keys at once: ops/s is the total, p50/p95 the latency of each "
+              "operation while all keys are busy)")
         print()
         print("Report submission: store.cases.submit() of a complete draft "
               "(FULL_ANSWERS + private text)")

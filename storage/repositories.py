@@ -18,9 +18,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.questionnaire import PRIVATE_FIELDS, SKIPPED, is_urgent
 from domain.values import CONSENT_VERSION, CaseStatus
 from storage.base import utcnow
+from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
 from storage.crypto import Crypto
 from storage.models import Account, Attachment, Case
+from storage.outbox import OutboxKind, OutboxRepository, enqueue
 
 Clock = Callable[[], datetime]
 
@@ -144,6 +146,12 @@ class CaseRepository(_Repository):
                     .where(Attachment.draft_ref == sub.draft_ref)
                     .values(case_id=case.id, draft_ref=None)
                 )
+                # Delivery to the coordinators is committed with the case: never one without
+                # the other.
+                now = self._clock()
+                enqueue(session, self._crypto, OutboxKind.CARD, case_id=case.id, now=now)
+                if urgent:
+                    enqueue(session, self._crypto, OutboxKind.URGENT, case_id=case.id, now=now)
                 await session.commit()
                 return SubmittedCase(id=case.id, code=format_code(code), urgent=urgent)
         raise RuntimeError("could not allocate a unique case code")
@@ -248,6 +256,8 @@ class Store:
         self.accounts = AccountRepository(sessions, crypto, clock)
         self.cases = CaseRepository(sessions, crypto, clock)
         self.attachments = AttachmentRepository(sessions, crypto, clock)
+        self.outbox = OutboxRepository(sessions, crypto, clock)
+        self.casework = CaseworkRepository(sessions, crypto, clock)
 
 
 def _clear(value: Any) -> str | None:

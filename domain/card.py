@@ -1,0 +1,84 @@
+"""The case card the coordinators see, and the full view sent on demand (current locale)."""
+from __future__ import annotations
+
+from collections.abc import Mapping
+from html import escape
+from typing import Any
+
+from aiogram.utils.i18n import gettext as _
+
+from domain.questionnaire import QUESTIONS
+from domain.render import answer_text, attribution, render_sections
+from domain.textlimits import TEXT_LIMIT, visible_length
+from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, Referral
+from storage.casework import CaseView
+
+CARD_FIELDS = ("facility_kind", "region", "last_incident", "incident_year", "incident_month",
+               "ongoing", "methods", "danger")
+
+
+def card_text(view: CaseView, *, file_count: int = 0) -> str:
+    """Number, urgency, status, place, period, methods: no free text, no names, no files."""
+    head = ("🔴 " + _("URGENT") + " · " if view.urgent else "") + _("Case #{number}").format(
+        number=view.id)
+    lines = [f"<b>{escape(head)}</b>", escape(_("Status: {status}").format(status=status_line(view)))]
+    for qid in CARD_FIELDS:
+        question = QUESTIONS[qid]
+        if qid in view.answers and question.applies(view.answers):
+            lines.append(f"{escape(_(question.title))}: {answer_text(question, view.answers[qid])}")
+    lines.append("<i>" + escape(attribution(view.answers)) + "</i>")
+    lines.append(escape(_("Files: {count}").format(count=file_count)))
+    if view.assignee_id:
+        lines.append(escape(_("Taken by:")) + f' <a href="tg://user?id={view.assignee_id}">'
+                     + escape(_("coordinator")) + "</a>")
+    if not view.contactable:
+        lines.append(escape(_("The reporter did not agree to be contacted.")))
+    elif view.unreachable:
+        lines.append("⚠ " + escape(_("The reporter has blocked the bot: messages cannot reach "
+                                     "them.")))
+    return "\n".join(lines)
+
+
+def status_line(view: CaseView) -> str:
+    status = _(STATUS_NAMES[view.status])
+    if view.referral:
+        status += " · " + _(REFERRAL_LABELS[Referral(view.referral)])
+    if view.close_reason:
+        status += " · " + _(CLOSE_LABELS[CloseReason(view.close_reason)])
+    return status
+
+
+def full_texts(view: CaseView, private: Mapping[str, Any], file_count: int) -> list[str]:
+    """Every answer, free text included, split into messages within Telegram's limit."""
+    answers = {**view.answers, **private}
+    parts = [f"<b>{escape(_('Case #{number}').format(number=view.id))}</b>"]
+    parts += [html for _index, html in render_sections(answers, ["file"] * file_count,
+                                                        excerpt=None)]
+    messages: list[str] = []
+    current = ""
+    for part in parts:
+        for piece in _split(part):
+            candidate = f"{current}\n\n{piece}" if current else piece
+            if visible_length(candidate) > TEXT_LIMIT:
+                messages.append(current)
+                current = piece
+            else:
+                current = candidate
+    if current:
+        messages.append(current)
+    return messages
+
+
+def _split(html: str) -> list[str]:
+    """A section longer than one message is cut on line breaks (free text is one line)."""
+    if visible_length(html) <= TEXT_LIMIT:
+        return [html]
+    pieces: list[str] = []
+    for line in html.split("\n"):
+        while visible_length(line) > TEXT_LIMIT:
+            # A very long free-text line: cut on a space, outside any tag (free text is escaped).
+            cut = line.rfind(" ", 0, 3500) if " " in line[:3500] else 3500
+            pieces.append(line[:cut])
+            line = line[cut:].lstrip()
+        pieces.append(line)
+    return pieces

@@ -1,0 +1,1 @@
+"""The coordinators' side: the case card, the queue, and replies to reporters."""

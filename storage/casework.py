@@ -1,0 +1,366 @@
+"""Working the queue, the anonymous channel and the reporter's own view of their cases.
+
+Every change writes its audit event and the outbox items it causes (card refresh, reporter
+notices) in one transaction.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import case as sql_case
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from domain.values import CaseStatus
+from domain.workflow import OPEN_STATUSES, CloseReason, Referral, can_move
+from storage.crypto import Crypto
+from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt
+from storage.outbox import OutboxKind, enqueue
+
+Clock = Callable[[], datetime]
+
+
+class InvalidTransition(Exception):
+    """The case cannot move to that status from where it is."""
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class CaseView:
+    """What handlers and the delivery worker may know of a case (no identities, no free text)."""
+
+    id: int
+    status: CaseStatus
+    urgent: bool
+    facility_kind: str | None
+    region: str | None
+    answers: dict[str, Any]
+    locale: str
+    created_at: datetime
+    assignee_id: int | None
+    referral: str | None
+    close_reason: str | None
+    unreachable: bool
+    contactable: bool
+    silent: bool
+    group_chat_id: int | None
+    topic_id: int | None
+    card_message_id: int | None
+
+    @classmethod
+    def of(cls, c: Case) -> CaseView:
+        return cls(
+            id=c.id, status=CaseStatus(c.status), urgent=c.urgent, facility_kind=c.facility_kind,
+            region=c.region, answers=dict(c.answers or {}), locale=c.locale,
+            created_at=c.created_at, assignee_id=c.assignee_id, referral=c.referral,
+            close_reason=c.close_reason, unreachable=c.unreachable,
+            contactable=c.contact_enc is not None, silent=c.silent,
+            group_chat_id=c.group_chat_id, topic_id=c.topic_id,
+            card_message_id=c.card_message_id,
+        )
+
+
+@dataclass(frozen=True)
+class ChannelMessage:
+    id: int
+    direction: str  # to_reporter | from_reporter
+    text: str | None
+    created_at: datetime
+    read: bool
+    file_ids: tuple[int, ...]
+
+
+class CaseworkRepository:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock):
+        self._sessions = sessions
+        self._crypto = crypto
+        self._clock = clock
+
+    # --- reading --------------------------------------------------------------------------
+    async def get(self, case_id: int) -> CaseView | None:
+        async with self._sessions() as session:
+            c = await session.get(Case, case_id)
+            return CaseView.of(c) if c else None
+
+    async def private(self, case_id: int) -> dict[str, Any]:
+        async with self._sessions() as session:
+            token = await session.scalar(select(Case.private_enc).where(Case.id == case_id))
+        return self._crypto.decrypt_json(token) if token else {}
+
+    async def contact_chat(self, case_id: int) -> int | None:
+        """The reporter's chat id, only for cases whose reporter agreed to be contacted."""
+        async with self._sessions() as session:
+            token = await session.scalar(select(Case.contact_enc).where(Case.id == case_id))
+        return int(self._crypto.decrypt_text(token)) if token else None
+
+    async def queue(self, *, offset: int = 0, limit: int = 10) -> tuple[list[CaseView], int]:
+        """Open cases, urgent first, then oldest; with the total count."""
+        where = Case.status.in_([s.value for s in OPEN_STATUSES])
+        async with self._sessions() as session:
+            total = int(await session.scalar(select(func.count(Case.id)).where(where)) or 0)
+            rows = await session.scalars(
+                select(Case).where(where)
+                .order_by(sql_case((Case.urgent.is_(True), 0), else_=1), Case.created_at, Case.id)
+                .offset(offset).limit(limit)
+            )
+            return [CaseView.of(c) for c in rows], total
+
+    async def events(self, case_id: int) -> list[tuple[datetime, str, int | None, str,
+                                                       dict[str, Any]]]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+            return [(e.at, e.actor_kind, e.actor_id, e.kind, dict(e.data or {})) for e in rows]
+
+    async def note_texts(self, case_id: int) -> list[tuple[datetime, int | None, str]]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "note")
+                .order_by(CaseEvent.id))
+            return [(e.at, e.actor_id, self._crypto.decrypt_text(e.text_enc))
+                    for e in rows if e.text_enc]
+
+    # --- the card's place in the coordinators' chat ------------------------------------------
+    async def record_card(self, case_id: int, *, chat_id: int, topic_id: int | None,
+                          message_id: int) -> None:
+        async with self._sessions() as session:
+            await session.execute(update(Case).where(Case.id == case_id).values(
+                group_chat_id=chat_id, topic_id=topic_id, card_message_id=message_id))
+            await session.commit()
+
+    async def forget_card(self, case_id: int) -> None:
+        """The topic or card was deleted by someone: the next delivery creates it again."""
+        async with self._sessions() as session:
+            await session.execute(update(Case).where(Case.id == case_id).values(
+                topic_id=None, card_message_id=None))
+            await session.commit()
+
+    # --- the workflow --------------------------------------------------------------------------
+    async def _change(self, session: AsyncSession, c: Case, actor_id: int, kind: str,
+                      data: dict[str, Any], *, notify_status: CaseStatus | None = None) -> None:
+        now = self._clock()
+        c.updated_at = now
+        session.add(CaseEvent(case_id=c.id, at=now, actor_kind="coordinator", actor_id=actor_id,
+                              kind=kind, data=data))
+        enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
+                payload={"refresh": True}, now=now)
+        if notify_status is not None and c.contact_enc is not None and not c.unreachable:
+            enqueue(session, self._crypto, OutboxKind.STATUS_NOTICE, case_id=c.id,
+                    payload={"status": notify_status.value}, now=now)
+
+    async def take(self, case_id: int, coordinator_id: int) -> CaseView:
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            current = CaseStatus(c.status)
+            if current is not CaseStatus.IN_PROGRESS and not can_move(current,
+                                                                      CaseStatus.IN_PROGRESS):
+                raise InvalidTransition(current)
+            notify = CaseStatus.IN_PROGRESS if current is not CaseStatus.IN_PROGRESS else None
+            c.status, c.assignee_id = CaseStatus.IN_PROGRESS.value, coordinator_id
+            c.closed_at = c.close_reason = None
+            await self._change(session, c, coordinator_id, "take",
+                               {"from": current.value}, notify_status=notify)
+            await session.commit()
+            return CaseView.of(c)
+
+    async def set_status(self, case_id: int, target: CaseStatus, actor_id: int, *,
+                         referral: Referral | None = None,
+                         close_reason: CloseReason | None = None) -> CaseView:
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            current = CaseStatus(c.status)
+            if not can_move(current, target):
+                raise InvalidTransition(current)
+            if target is CaseStatus.REFERRED and referral is None:
+                raise InvalidTransition("a referral needs its kind")
+            if target is CaseStatus.CLOSED and close_reason is None:
+                raise InvalidTransition("closing needs a reason")
+            c.status = target.value
+            c.referral = referral.value if referral else (
+                c.referral if target is not CaseStatus.IN_PROGRESS else None)
+            c.close_reason = close_reason.value if close_reason else None
+            c.closed_at = self._clock() if target is CaseStatus.CLOSED else None
+            data: dict[str, Any] = {"from": current.value, "to": target.value}
+            if referral:
+                data["referral"] = referral.value
+            if close_reason:
+                data["reason"] = close_reason.value
+            # Spam is closed without telling anyone: the sender should learn nothing from it.
+            notify = None if close_reason is CloseReason.SPAM else target
+            await self._change(session, c, actor_id, "status", data, notify_status=notify)
+            await session.commit()
+            return CaseView.of(c)
+
+    async def add_note(self, case_id: int, actor_id: int, text: str) -> None:
+        """An internal note: stays with the coordinators, never relayed."""
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            session.add(CaseEvent(case_id=c.id, at=self._clock(), actor_kind="coordinator",
+                                  actor_id=actor_id, kind="note",
+                                  text_enc=self._crypto.encrypt_text(text)))
+            await session.commit()
+
+    async def mark_unreachable(self, case_id: int) -> bool:
+        """The reporter blocked the bot; True the first time (tell the coordinators once)."""
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            if c.unreachable:
+                return False
+            c.unreachable = True
+            now = self._clock()
+            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="system", kind="unreachable"))
+            enqueue(session, self._crypto, OutboxKind.UNREACHABLE, case_id=c.id, now=now)
+            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
+                    payload={"refresh": True}, now=now)
+            await session.commit()
+            return True
+
+    async def due_reminders(self, older_than: timedelta) -> list[int]:
+        """Cases still new after `older_than`, not reminded since; marked reminded now."""
+        now = self._clock()
+        async with self._sessions() as session:
+            ids = list(await session.scalars(
+                select(Case.id).where(
+                    Case.status == CaseStatus.NEW.value, Case.created_at < now - older_than,
+                    (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than))
+                .order_by(Case.id)))
+            for case_id in ids:
+                await session.execute(update(Case).where(Case.id == case_id)
+                                      .values(reminded_at=now))
+                enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
+            await session.commit()
+            return ids
+
+    # --- the anonymous channel ----------------------------------------------------------------
+    async def message_to_reporter(self, case_id: int, coordinator_id: int, text: str) -> int:
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            now = self._clock()
+            m = CaseMessage(case_id=c.id, direction="to_reporter", author_id=coordinator_id,
+                            text_enc=self._crypto.encrypt_text(text), created_at=now)
+            session.add(m)
+            await session.flush()
+            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="coordinator",
+                                  actor_id=coordinator_id, kind="message_out",
+                                  data={"message": m.id}))
+            if c.contact_enc is not None and not c.unreachable:
+                enqueue(session, self._crypto, OutboxKind.TO_REPORTER, case_id=c.id,
+                        payload={"message": m.id}, now=now)
+            await session.commit()
+            return m.id
+
+    async def message_from_reporter(self, case_id: int, text: str | None,
+                                    file_ids: Sequence[int] = ()) -> int:
+        """What the reporter added; files must already be stored (attachments repository)."""
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            now = self._clock()
+            m = CaseMessage(case_id=c.id, direction="from_reporter",
+                            text_enc=self._crypto.encrypt_text(text) if text else None,
+                            created_at=now, read_at=now)
+            session.add(m)
+            await session.flush()
+            if file_ids:
+                await session.execute(update(Attachment).where(Attachment.id.in_(file_ids))
+                                      .values(case_id=c.id, draft_ref=None, message_id=m.id))
+            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter",
+                                  kind="message_in",
+                                  data={"message": m.id, "files": len(file_ids)}))
+            enqueue(session, self._crypto, OutboxKind.TO_GROUP, case_id=c.id,
+                    payload={"message": m.id}, now=now)
+            await session.commit()
+            return m.id
+
+    async def channel(self, case_id: int) -> list[ChannelMessage]:
+        async with self._sessions() as session:
+            messages = list(await session.scalars(
+                select(CaseMessage).where(CaseMessage.case_id == case_id)
+                .order_by(CaseMessage.id)))
+            files = await session.execute(
+                select(Attachment.message_id, Attachment.id)
+                .where(Attachment.case_id == case_id, Attachment.message_id.is_not(None))
+                .order_by(Attachment.id))
+            by_message: dict[int, list[int]] = {}
+            for message_id, file_id in files:
+                by_message.setdefault(message_id, []).append(file_id)
+        return [
+            ChannelMessage(
+                id=m.id, direction=m.direction,
+                text=self._crypto.decrypt_text(m.text_enc) if m.text_enc else None,
+                created_at=m.created_at, read=m.read_at is not None,
+                file_ids=tuple(by_message.get(m.id, ())),
+            )
+            for m in messages
+        ]
+
+    async def mark_read(self, case_id: int) -> None:
+        async with self._sessions() as session:
+            await session.execute(
+                update(CaseMessage)
+                .where(CaseMessage.case_id == case_id, CaseMessage.read_at.is_(None))
+                .values(read_at=self._clock()))
+            await session.commit()
+
+    # --- the reporter's view -----------------------------------------------------------------
+    async def cases_of(self, reporter_key: str) -> list[CaseView]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Case).where(Case.reporter_hash == reporter_key).order_by(Case.id.desc()))
+            return [CaseView.of(c) for c in rows]
+
+    async def unread_counts(self, case_ids: Sequence[int]) -> dict[int, int]:
+        if not case_ids:
+            return {}
+        async with self._sessions() as session:
+            rows = await session.execute(
+                select(CaseMessage.case_id, func.count(CaseMessage.id))
+                .where(CaseMessage.case_id.in_(case_ids), CaseMessage.read_at.is_(None))
+                .group_by(CaseMessage.case_id))
+            return {case_id: count for case_id, count in rows}
+
+    async def find_by_code_key(self, code_key: str) -> CaseView | None:
+        async with self._sessions() as session:
+            c = await session.scalar(select(Case).where(Case.code_hash == code_key))
+            return CaseView.of(c) if c else None
+
+    async def attach(self, case_id: int, reporter_key: str, *, chat_id: int | None) -> None:
+        """Link a case to this account (opened with its code), e.g. after a lost phone.
+
+        The chat to write back to moves along only if the reporter had agreed to contact.
+        """
+        async with self._sessions() as session:
+            c = await self._locked(session, case_id)
+            c.reporter_hash = reporter_key
+            if c.contact_enc is not None and chat_id is not None:
+                c.contact_enc = self._crypto.encrypt_text(str(chat_id))
+                c.unreachable = False
+            session.add(CaseEvent(case_id=c.id, at=self._clock(), actor_kind="reporter",
+                                  kind="reattached"))
+            await session.commit()
+
+    async def code_attempts(self, account_key: str, within: timedelta) -> int:
+        async with self._sessions() as session:
+            return int(await session.scalar(
+                select(func.count(CodeAttempt.id)).where(
+                    CodeAttempt.account_hash == account_key,
+                    CodeAttempt.at >= self._clock() - within)) or 0)
+
+    async def record_wrong_code(self, account_key: str) -> None:
+        async with self._sessions() as session:
+            session.add(CodeAttempt(account_hash=account_key, at=self._clock()))
+            await session.commit()
+
+    # --- helpers -------------------------------------------------------------------------------
+    @staticmethod
+    async def _locked(session: AsyncSession, case_id: int) -> Case:
+        # FOR UPDATE on PostgreSQL: two coordinators pressing at once change the case in turn.
+        c = await session.scalar(select(Case).where(Case.id == case_id).with_for_update())
+        if c is None:
+            raise CaseNotFound(case_id)
+        return c
