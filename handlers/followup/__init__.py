@@ -1,0 +1,1 @@
+"""The reporter after submitting: My reports, news from coordinators, adding information."""
