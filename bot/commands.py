@@ -11,6 +11,7 @@ from domain.values import LOCALES
 COMMANDS = (
     ("start", N_("Main menu")),
     ("report", N_("Report ill-treatment, or continue your report")),
+    ("myreports", N_("Your reports and news about them")),
     ("language", N_("Change the language")),
     ("cancel", N_("Delete an unfinished report")),
     ("help", N_("How to use this bot")),

@@ -14,6 +14,7 @@ from domain.values import LANGUAGE_NAMES, LOCALES
 
 class MenuAction(StrEnum):
     REPORT = "report"
+    MY_REPORTS = "my"
     LANGUAGE = "lang"
 
 
@@ -44,6 +45,7 @@ def main_menu(draft_step: int | None = None) -> InlineKeyboardMarkup:
             ),
             callback_data=Menu(act=MenuAction.REPORT),
         )
+    kb.button(text="📂 " + _("My reports"), callback_data=Menu(act=MenuAction.MY_REPORTS))
     kb.button(text="🌐 " + _("Language"), callback_data=Menu(act=MenuAction.LANGUAGE))
     kb.adjust(1)
     return kb.as_markup()
