@@ -39,6 +39,7 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
     await submit_report(reporter)
     await reporter.press("m1:my")
     assert "Your reports." in reporter.last_text()
+    assert ": Received, waiting for a coordinator" in reporter.last_text()
     await reporter.press("f1:open:1")
     assert "Received, waiting for a coordinator" in reporter.last_text()
     assert "No messages yet." in reporter.last_text()

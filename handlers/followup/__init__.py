@@ -49,17 +49,22 @@ async def show_list(bot: Bot, chat_id: int, user_id: int, store: Store, i18n: I1
     views = await store.casework.cases_of(store.cases.reporter_key(user_id))
     unread = await store.casework.unread_counts([v.id for v in views])
     kb = InlineKeyboardBuilder()
-    for view in views:
+    for view in views[:20]:  # newest first; older ones open with their code
         mark = "🔔 " if unread.get(view.id) else ""
         kb.button(text=mark + _("Report of {date}").format(date=_date(view, i18n.current_locale)),
                   callback_data=FollowCb(act=FollowAct.OPEN, case=view.id))
     kb.button(text="🔑 " + _("Open a report with its code"),
               callback_data=FollowCb(act=FollowAct.CODE))
     kb.adjust(1)
-    text = (_("Your reports. Press one to see its status and messages.") if views else
-            _("There are no reports linked to this account. If you have a case code, you can "
-              "open the report with it."))
-    await bot.send_message(chat_id, escape(text), reply_markup=kb.as_markup())
+    if views:
+        lines = [escape(_("Your reports. Press one to see its status and messages."))]
+        lines += ["• " + escape(_("Report of {date}").format(date=_date(v, i18n.current_locale)))
+                  + ": " + escape(_(STATUS_LABELS[v.status])) for v in views[:20]]
+        text = "\n".join(lines)
+    else:
+        text = escape(_("There are no reports linked to this account. If you have a case code, "
+                        "you can open the report with it."))
+    await bot.send_message(chat_id, text, reply_markup=kb.as_markup())
 
 
 async def show_case(bot: Bot, chat_id: int, view: CaseView, store: Store, i18n: I18n) -> None:
