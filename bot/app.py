@@ -4,6 +4,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,10 +22,12 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.commands import set_commands
+from bot.commands import set_commands, set_descriptions
 from bot.config import Config, ConfigError, load_config
+from bot.delivery import Delivery
 from bot.i18n import StoredLocaleMiddleware, make_i18n
 from bot.logs import setup_logging
+from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
 from storage.base import utcnow
@@ -82,6 +85,7 @@ def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n:
     dp = Dispatcher(storage=fsm, events_isolation=build_isolation(config),
                     config=config, store=store)
     StoredLocaleMiddleware(i18n).setup(dp)
+    dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())
     return dp
 
@@ -126,6 +130,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days),
                             clock=clock)
     bot = build_bot(config)
+    bot.session.middleware(OutgoingTraceMiddleware(store))  # for "Erase this chat"
     dp = build_dispatcher(config, store, fsm, i18n)
     return App(config=config, bot=bot, dispatcher=dp, store=store, fsm=fsm, engine=engine,
                i18n=i18n)
@@ -148,8 +153,12 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     """Run until stopped: set commands, start the workers, poll or serve the webhook."""
     await check_telegram(app)
     await set_commands(app.bot, app.i18n)
+    await set_descriptions(app.bot, app.i18n)
     stop = asyncio.Event()
     workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))
+    delivery = Delivery(app.bot, app.store, app.config, app.i18n,
+                        worker_id=secrets.token_hex(4))
+    delivering = asyncio.create_task(delivery.run(stop))
     try:
         if app.config.telegram.use_webhook:
             from bot.webhook import run_webhook
@@ -160,10 +169,17 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
             await poll(app, handle_signals=handle_signals)
     finally:
         stop.set()
+        # The delivery worker finishes the item in progress (a card sent is recorded) and
+        # hands back the rest; whatever is still running after the grace period is cancelled.
+        background = (workers, delivering)
         try:
-            await asyncio.wait_for(asyncio.shield(workers), WORKER_GRACE)
+            await asyncio.wait_for(
+                asyncio.shield(asyncio.gather(*background, return_exceptions=True)), WORKER_GRACE)
         except (TimeoutError, asyncio.CancelledError):
-            workers.cancel()
+            for task in background:
+                task.cancel()
+            with contextlib.suppress(Exception, asyncio.CancelledError):
+                await asyncio.wait_for(asyncio.gather(*background, return_exceptions=True), 1.0)
 
 
 async def poll(app: App, *, handle_signals: bool) -> None:

@@ -1,5 +1,8 @@
-"""The command menu, registered once per language (and a default for everyone else)."""
+"""The command menu and the bot's descriptions, registered once per language (and a default for
+everyone else)."""
 from __future__ import annotations
+
+import logging
 
 from aiogram import Bot
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
@@ -8,13 +11,18 @@ from aiogram.utils.i18n import I18n
 from domain.i18n import N_
 from domain.values import LOCALES
 
+log = logging.getLogger(__name__)
+
 COMMANDS = (
     ("start", N_("Main menu")),
     ("report", N_("Report ill-treatment, or continue your report")),
     ("myreports", N_("Your reports and news about them")),
+    ("rights", N_("Know your rights: short guides")),
     ("language", N_("Change the language")),
     ("cancel", N_("Delete an unfinished report")),
     ("help", N_("How to use this bot")),
+    ("erase", N_("Delete the messages of this chat")),
+    ("forget", N_("Remove every link between this account and stored data")),
 )
 
 
@@ -28,3 +36,39 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
     for locale in LOCALES:
         await bot.set_my_commands(commands_for(i18n, locale), scope=scope, language_code=locale)
     await bot.set_my_commands(commands_for(i18n, i18n.default_locale), scope=scope)
+
+
+# Shown on the bot's profile and in the empty chat before /start (setMyDescription), and on the
+# profile and in shares (setMyShortDescription).
+DESCRIPTION = N_(
+    "Kua helps relatives of people held by the police, in detention centres and colonies in "
+    "Kazakhstan report torture and ill-treatment. You do not need to give your name. Your report "
+    "goes to the coordinators of a human rights organisation. The bot also explains your rights "
+    "and how to report safely.")
+SHORT_DESCRIPTION = N_("Report torture in Kazakhstan's places of detention anonymously, and "
+                       "know your rights.")
+DESCRIPTION_LIMIT = 512
+SHORT_DESCRIPTION_LIMIT = 120
+
+
+def descriptions_for(i18n: I18n, locale: str) -> tuple[str, str]:
+    """(description, short description) in `locale`; a translation over Telegram's limit falls
+    back to English (and is logged), so a long translation can never stop the bot starting."""
+    pairs = ((DESCRIPTION, DESCRIPTION_LIMIT), (SHORT_DESCRIPTION, SHORT_DESCRIPTION_LIMIT))
+    texts = []
+    for msgid, limit in pairs:
+        text = i18n.gettext(msgid, locale=locale)
+        if len(text) > limit:
+            log.warning("the %s translation of a bot description is over %d characters; "
+                        "using English", locale, limit)
+            text = msgid
+        texts.append(text)
+    return texts[0], texts[1]
+
+
+async def set_descriptions(bot: Bot, i18n: I18n) -> None:
+    for locale in (*LOCALES, ""):
+        description, short = descriptions_for(i18n, locale or i18n.default_locale)
+        await bot.set_my_description(description=description, language_code=locale or None)
+        await bot.set_my_short_description(short_description=short,
+                                           language_code=locale or None)

@@ -1,4 +1,5 @@
-"""Background housekeeping: expired drafts and their files are deleted."""
+"""Background housekeeping: retention (expired drafts and their files, long-closed cases' personal
+content, the message trace: bot.retention)."""
 from __future__ import annotations
 
 import asyncio
@@ -27,9 +28,11 @@ async def housekeeping(store: Store, fsm: SQLAlchemyStorage, config: Config,
     (cancelling mid-query would abandon a database connection)."""
     while not stop.is_set():
         try:
-            drafts, files = await purge_expired_drafts(store, fsm, config)
-            if drafts or files:
-                log.info("purged %d expired drafts and %d draft files", drafts, files)
+            # Drafts (purge_expired_drafts), long-closed cases, the message trace; imported
+            # here because bot.retention builds on this module.
+            from bot.retention import retention_round
+
+            await retention_round(store, fsm, config)
         except Exception as exc:  # noqa: BLE001 - keep the loop alive; retried next round
             log.error("housekeeping failed: %s", type(exc).__name__)
         with contextlib.suppress(TimeoutError):

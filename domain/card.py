@@ -32,7 +32,7 @@ def card_text(view: CaseView, *, file_count: int = 0) -> str:
         lines.append(escape(_("Taken by:")) + f' <a href="tg://user?id={view.assignee_id}">'
                      + escape(_("coordinator")) + "</a>")
     if not view.contactable:
-        lines.append(escape(_("The reporter did not agree to be contacted.")))
+        lines.append(escape(_("The reporter cannot be written to through the bot.")))
     elif view.unreachable:
         lines.append("⚠ " + escape(_("The reporter has blocked the bot: messages cannot reach "
                                      "them.")))

@@ -5,12 +5,17 @@ from aiogram import F, Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import errors, fallback, followup, report, start
+    from handlers import coordinator, errors, fallback, followup, privacy, report, rights, start
 
     # Reporters talk to the bot in private; groups belong to the coordinators (another router).
     private = Router(name="private")
     private.message.filter(F.chat.type == "private")
     private.callback_query.filter(F.message.chat.type == "private")
-    private.include_routers(start.make_router(), report.make_router(), followup.make_router(),
-                            fallback.make_router())
-    return [errors.make_router(), private]
+    # rights before report: /rights works mid-report and leaves the report as it is.
+    # privacy before report too: /erase and /forget work mid-report.
+    private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
+                            report.make_router(),
+                            followup.make_router(), fallback.make_router())
+    # Coordinators also use the bot in private: their router (role-checked on every update)
+    # comes first, and whatever it does not handle falls through to the reporter's handlers.
+    return [errors.make_router(), coordinator.make_router(), private]

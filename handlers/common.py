@@ -15,7 +15,9 @@ from domain.values import LANGUAGE_NAMES, LOCALES
 class MenuAction(StrEnum):
     REPORT = "report"
     MY_REPORTS = "my"
+    RIGHTS = "rights"
     LANGUAGE = "lang"
+    ERASE = "erase"
 
 
 class Menu(CallbackData, prefix="m1"):
@@ -45,8 +47,10 @@ def main_menu(draft_step: int | None = None) -> InlineKeyboardMarkup:
             ),
             callback_data=Menu(act=MenuAction.REPORT),
         )
+    kb.button(text="⚖ " + _("Know your rights"), callback_data=Menu(act=MenuAction.RIGHTS))
     kb.button(text="📂 " + _("My reports"), callback_data=Menu(act=MenuAction.MY_REPORTS))
     kb.button(text="🌐 " + _("Language"), callback_data=Menu(act=MenuAction.LANGUAGE))
+    kb.button(text="🧹 " + _("Erase this chat"), callback_data=Menu(act=MenuAction.ERASE))
     kb.adjust(1)
     return kb.as_markup()
 

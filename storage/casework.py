@@ -230,12 +230,19 @@ class CaseworkRepository:
                     Case.status == CaseStatus.NEW.value, Case.created_at < now - older_than,
                     (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than))
                 .order_by(Case.id)))
+            reminded = []
             for case_id in ids:
-                await session.execute(update(Case).where(Case.id == case_id)
-                                      .values(reminded_at=now))
-                enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
+                # Only if still due: another instance checking at the same time finds it done.
+                result = await session.execute(
+                    update(Case).where(
+                        Case.id == case_id, Case.status == CaseStatus.NEW.value,
+                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than))
+                    .values(reminded_at=now))
+                if result.rowcount:
+                    enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
+                    reminded.append(case_id)
             await session.commit()
-            return ids
+            return reminded
 
     # --- the anonymous channel ----------------------------------------------------------------
     async def message_to_reporter(self, case_id: int, coordinator_id: int, text: str) -> int:

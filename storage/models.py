@@ -59,6 +59,8 @@ class Case(Base):
     topic_id: Mapped[int | None] = mapped_column(Integer)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the retention worker once the personal content of a long-closed case is purged.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True
@@ -154,3 +156,18 @@ class CodeAttempt(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     account_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class MessageTrace(Base):
+    """One message of a private chat, so "Erase this chat" knows what to delete.
+
+    Keyed by HMAC("trace", chat id); the message id is a Fernet token; no text, ever. Rows
+    are useless (and deleted) after Telegram's 48-hour deletion window.
+    """
+
+    __tablename__ = "message_trace"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    chat_key: Mapped[str] = mapped_column(String(64), index=True)
+    message_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -23,6 +23,7 @@ from storage.codes import format_code, new_case_code
 from storage.crypto import Crypto
 from storage.models import Account, Attachment, Case
 from storage.outbox import OutboxKind, OutboxRepository, enqueue
+from storage.privacy import PrivacyRepository, TraceRepository
 
 Clock = Callable[[], datetime]
 
@@ -258,6 +259,8 @@ class Store:
         self.attachments = AttachmentRepository(sessions, crypto, clock)
         self.outbox = OutboxRepository(sessions, crypto, clock)
         self.casework = CaseworkRepository(sessions, crypto, clock)
+        self.trace = TraceRepository(sessions, crypto, clock)
+        self.privacy = PrivacyRepository(sessions, crypto, clock)
 
 
 def _clear(value: Any) -> str | None:

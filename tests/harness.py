@@ -239,3 +239,41 @@ async def fill_report(
     await r.answer("contact", answers["contact"])
     if answers["contact"] == "yes":
         await r.answer("silent", answers["silent"])
+
+
+# --- coordinators --------------------------------------------------------------------------------
+
+def coordination_env(chat_id: int, coordinators: tuple[int, ...] = (),
+                     admins: tuple[int, ...] = (), *, group_shows: str = "summary",
+                     **extra: str) -> dict[str, str]:
+    """Config variables for the coordinators' group and roles (for make_config(**env))."""
+    return {
+        "KUA_COORDINATION__CHAT_ID": str(chat_id),
+        "KUA_COORDINATION__COORDINATORS": ",".join(map(str, coordinators)),
+        "KUA_COORDINATION__ADMINS": ",".join(map(str, admins)),
+        "KUA_COORDINATION__GROUP_SHOWS": group_shows,
+        **extra,
+    }
+
+
+async def submit_case(bot: BotProcess, user_id: int, *, narrative: str = "",
+                      files: tuple[tuple[str, bytes], ...] = (), locale: str = "ru",
+                      **answers: Any) -> int:
+    """A submitted case straight through storage (no questionnaire); returns its number.
+
+    ``answers`` override FULL_ANSWERS; ``files`` are (kind, bytes) stored with the case.
+    """
+    from storage.repositories import Consent, Submission
+
+    assert bot.app is not None
+    store = bot.app.store
+    draft_ref = store.attachments.new_draft_ref()
+    for kind, data in files:
+        await store.attachments.add(draft_ref, kind=kind, mime_type=None, file_name=None,
+                                    data=data)
+    values = {**FULL_ANSWERS, **answers}
+    if narrative:
+        values["narrative"] = {"text": narrative}
+    case = await store.cases.submit(user_id, user_id, Submission(
+        answers=values, consent=Consent(), draft_ref=draft_ref, locale=locale))
+    return case.id

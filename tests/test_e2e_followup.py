@@ -2,6 +2,7 @@
 a case with its code from another account (limited guessing)."""
 from __future__ import annotations
 
+import asyncio
 import re
 
 from sqlalchemy import select
@@ -27,6 +28,16 @@ async def submit_report(r: Reporter, locale: str = "en") -> str:
     return match.group()
 
 
+async def wait_for_text(r: Reporter, needle: str, timeout: float = 10.0) -> str:
+    """The delivery worker polls the outbox; wait until its message has arrived."""
+    for _ in range(int(timeout / 0.1)):
+        if needle in r.last_text():
+            return r.last_text()
+        await asyncio.sleep(0.1)
+        await r.settle()
+    raise AssertionError(f"{needle!r} never arrived; last: {r.last_text()!r}")
+
+
 async def outbox_kinds(kua: BotProcess) -> list[str]:
     from storage.models import OutboxItem
 
@@ -45,9 +56,9 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
     assert "No messages yet." in reporter.last_text()
 
     await kua.app.store.casework.message_to_reporter(1, 4242, "Can you tell us the date?")
-    await reporter.press("f1:list:0")
-    assert "🔔" in str(reporter.screen().buttons())  # unread news, content not shown
-    await reporter.press("f1:open:1")
+    notice = await wait_for_text(reporter, "There is news about your report.")
+    assert "date" not in notice  # neutral: the content shows only on tap
+    await reporter.press("f1:read:1")
     assert "Can you tell us the date?" in reporter.last_text()
     await reporter.press("f1:list:0")
     assert "🔔" not in str(reporter.screen().buttons())  # read now

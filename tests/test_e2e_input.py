@@ -169,6 +169,7 @@ async def test_commands_are_registered_per_language(fake: FakeTelegram, kua: Bot
     scope = {"type": "all_private_chats"}
     for locale in ("kk", "ru", "en"):
         commands = {c["command"]: c["description"] for c in fake.commands(scope, locale)}
-        assert set(commands) == {"start", "report", "myreports", "language", "cancel", "help"}
+        assert set(commands) == {"start", "report", "myreports", "rights", "language", "cancel",
+                                 "help", "erase", "forget"}
         assert commands["language"] == tr(locale, "Change the language")
     assert fake.commands(scope, "")  # a default for every other language

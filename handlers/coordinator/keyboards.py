@@ -68,3 +68,48 @@ def status_keyboard(view: CaseView) -> InlineKeyboardMarkup:
     kb.button(text="« " + _("Back"), callback_data=CaseCb(act=CaseAct.BACK, case=view.id))
     kb.adjust(1)
     return kb.as_markup()
+
+
+class QueueCb(CallbackData, prefix="cq1"):
+    """A page of /queue (0-based)."""
+
+    page: int
+
+
+class PreviewAct(StrEnum):
+    SEND = "send"
+    EDIT = "edit"
+    CANCEL = "cancel"
+
+
+class PreviewCb(CallbackData, prefix="cp1"):
+    """Under the preview of a reply to the reporter, in the coordinator's private chat."""
+
+    act: PreviewAct
+    case: int
+
+
+# Every callback prefix of the coordinators' side: anyone else pressing one is refused.
+PREFIXES = tuple(f"{cls.__prefix__}{cls.__separator__}"
+                 for cls in (CaseCb, StatusCb, QueueCb, PreviewCb))
+
+
+def queue_keyboard(page: int, pages: int) -> InlineKeyboardMarkup | None:
+    kb = InlineKeyboardBuilder()
+    if page > 0:
+        kb.button(text="« " + _("Previous"), callback_data=QueueCb(page=page - 1))
+    if page + 1 < pages:
+        kb.button(text=_("Next") + " »", callback_data=QueueCb(page=page + 1))
+    if not list(kb.buttons):
+        return None
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+def preview_keyboard(case_id: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("Send"), callback_data=PreviewCb(act=PreviewAct.SEND, case=case_id))
+    kb.button(text=_("Edit"), callback_data=PreviewCb(act=PreviewAct.EDIT, case=case_id))
+    kb.button(text=_("Cancel"), callback_data=PreviewCb(act=PreviewAct.CANCEL, case=case_id))
+    kb.adjust(1, 2)
+    return kb.as_markup()

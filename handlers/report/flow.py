@@ -30,6 +30,7 @@ from domain.values import CONSENT_VERSION
 from handlers.common import main_menu
 from handlers.report.draft import Draft, load_draft, save_draft
 from handlers.report.keyboards import consent_keyboard, draft_keyboard, question_keyboard, review_keyboard
+from handlers.report.keyboards import submitted_keyboard
 from handlers.report.screens import consent_text, paused_text, question_text, review_text, submitted_text
 from handlers.report.states import question_state, screen
 from storage.repositories import Store, Submission
@@ -242,6 +243,6 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
     log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent, CONSENT_VERSION)
     await bot.send_message(
         chat_id, submitted_text(case.code, case.urgent, draft.answers.get("contact") == "yes"),
-        reply_markup=main_menu(),
+        reply_markup=submitted_keyboard(),
     )
 

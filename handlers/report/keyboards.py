@@ -11,7 +11,13 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import STEPS, Kind, Question
+from domain.rights import DIGITAL, EVIDENCE, RISK
+from handlers.common import main_menu
 from handlers.report.draft import Consent
+from handlers.rights import link_button
+
+# Questions that offer a page of the rights library (opened as a new message).
+GUIDE_LINKS = {"perpetrator_names": RISK, "files": EVIDENCE}
 
 
 class Ans(CallbackData, prefix="a1"):
@@ -105,6 +111,9 @@ def question_keyboard(
     if question.skip:
         kb.button(text=_(question.skip), callback_data=Nav(q=question.id, act=NavAct.SKIP))
         sizes.append(1)
+    if question.id in GUIDE_LINKS:
+        kb.add(link_button(GUIDE_LINKS[question.id]))
+        sizes.append(1)
     _nav_row(kb, question.id, back=True)
     sizes.append(3)
     kb.adjust(*sizes)
@@ -141,11 +150,18 @@ def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
     for index, step in enumerate(STEPS):
         kb.button(text=f"✏ {index + 1}. {_(step.title)}",
                   callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
+    kb.add(link_button(RISK))
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
-    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), 1, 2)
+    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), 1, 1, 2)
     return kb.as_markup()
+
+
+def submitted_keyboard() -> InlineKeyboardMarkup:
+    """Under the case code: how to keep safe, then the main menu."""
+    return InlineKeyboardMarkup(inline_keyboard=[[link_button(DIGITAL)],
+                                                 *main_menu().inline_keyboard])
 
 
 def draft_keyboard() -> InlineKeyboardMarkup:

@@ -1,0 +1,41 @@
+"""Retention, run in every housekeeping round (bot.workers).
+
+* expired drafts and their files (bot.workers.purge_expired_drafts);
+* the personal content of cases closed at least retention.closed_case_days ago (the anonymous
+  statistics stay; open cases are never touched);
+* message-trace entries past Telegram's 48-hour deletion window.
+"""
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+from bot.config import Config
+from bot.workers import purge_expired_drafts
+from storage.fsm import SQLAlchemyStorage
+from storage.repositories import Store
+
+log = logging.getLogger("kua.retention")
+
+
+@dataclass(frozen=True)
+class Purged:
+    drafts: int = 0
+    draft_files: int = 0
+    cases: int = 0
+    trace: int = 0
+
+
+async def retention_round(store: Store, fsm: SQLAlchemyStorage, config: Config) -> Purged:
+    drafts, files = await purge_expired_drafts(store, fsm, config)
+    older_than = timedelta(days=config.retention.closed_case_days)
+    cases = 0
+    while batch := await store.privacy.purge_closed_cases(older_than):
+        cases += len(batch)
+    trace = await store.trace.prune()
+    purged = Purged(drafts=drafts, draft_files=files, cases=cases, trace=trace)
+    if drafts or files or cases:
+        log.info("retention: purged %d expired drafts, %d draft files, %d closed cases",
+                 drafts, files, cases)
+    return purged

@@ -1,0 +1,164 @@
+"""Erase this chat (/erase, menu) and Forget me (/forget), each after a confirmation.
+
+Both work at any point, mid-report too (this router comes before the report's).
+"""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+from enum import StrEnum
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Config
+from bot.trace import untraced
+from handlers.common import Menu, MenuAction
+from handlers.report import flow
+from storage.privacy import DELETE_WINDOW
+from storage.repositories import Store
+
+log = logging.getLogger(__name__)
+
+# Telegram counts the 48 hours on its own clock: ids this close to the limit are left alone
+# (deleteMessages fails as a whole on a message it may no longer delete).
+SAFETY_MARGIN = timedelta(minutes=5)
+BATCH = 100  # deleteMessages takes at most 100 ids
+MAX_RETRY_AFTER = 30.0
+
+
+class PrivacyAct(StrEnum):
+    ERASE = "erase"
+    FORGET = "forget"
+    KEEP = "keep"
+
+
+class PrivacyCb(CallbackData, prefix="pv1"):
+    act: PrivacyAct
+
+
+def _confirm_keyboard(act: PrivacyAct, yes: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=yes, callback_data=PrivacyCb(act=act))
+    kb.button(text=_("No, keep everything"), callback_data=PrivacyCb(act=PrivacyAct.KEEP))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+async def ask_erase(bot: Bot, chat_id: int) -> None:
+    await bot.send_message(chat_id, escape(_(
+        "Erase this chat? The bot will delete the messages of this chat from the last 48 hours, "
+        "yours and its own (Telegram does not allow more), and any unfinished report. Write "
+        "down your case codes first: the messages showing them will be deleted too. Reports "
+        "you have sent stay with the coordinators. Older messages can only be removed by you: "
+        "delete the whole chat in Telegram. This cannot be undone.")),
+        reply_markup=_confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")))
+
+
+async def cmd_erase(message: Message, bot: Bot) -> None:
+    await ask_erase(bot, message.chat.id)
+
+
+async def menu_erase(query: CallbackQuery, bot: Bot) -> None:
+    await query.answer()
+    await ask_erase(bot, query.message.chat.id)
+
+
+async def cmd_forget(message: Message) -> None:
+    await message.answer(escape(_(
+        "Forget this account? The bot will delete your language choice, any unfinished report "
+        "and every link between this Telegram account and your reports. Your reports stay "
+        "with the coordinators, with no link to you, and their case codes still open them: "
+        "keep the codes safe. Coordinators will no longer be able to write to you. The "
+        "messages in this chat stay: to delete them, use /erase first. This cannot be "
+        "undone.")),
+        reply_markup=_confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")))
+
+
+async def on_choice(query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, state: FSMContext,
+                    config: Config, store: Store) -> None:
+    chat_id = query.message.chat.id
+    if callback_data.act is PrivacyAct.KEEP:
+        await query.answer(_("Nothing was deleted."))
+        with contextlib.suppress(TelegramBadRequest):
+            await query.message.edit_reply_markup(reply_markup=None)
+        raw = await state.get_state()
+        if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
+                                                                        "Report:cancel"):
+            await flow.redisplay(bot, chat_id, state, config, store)  # back to the question
+        return
+    await query.answer()
+    await _drop_draft(state, store)
+    if callback_data.act is PrivacyAct.ERASE:
+        await erase_chat(bot, chat_id, store)
+        await bot.send_message(chat_id, escape(_("Done.")))  # recorded: a later erase removes it
+    else:
+        await store.privacy.forget(query.from_user.id, chat_id)
+        with untraced():  # nothing may link this chat to stored data any more
+            with contextlib.suppress(TelegramBadRequest):
+                await query.message.delete()
+            await bot.send_message(chat_id, escape(_("Done.")))
+
+
+async def _drop_draft(state: FSMContext, store: Store) -> None:
+    """The draft (state, answers, files) and any other conversation state of this chat."""
+    draft_ref = (await state.get_data()).get("draft_ref")
+    if isinstance(draft_ref, str):
+        await store.attachments.discard_draft(draft_ref)
+    delete = getattr(state.storage, "delete", None)
+    if delete is not None:
+        await delete(state.key)  # the row itself, not an emptied one
+    else:
+        await state.clear()
+
+
+async def erase_chat(bot: Bot, chat_id: int, store: Store) -> int:
+    """Delete every recorded message of the chat that Telegram still allows; returns how many
+    ids were asked for. The trace entries dealt with are dropped."""
+    traced = await store.trace.messages(chat_id)
+    cutoff = store.clock() - DELETE_WINDOW + SAFETY_MARGIN
+    ids = sorted({m.message_id for m in traced if m.sent_at > cutoff})
+    for start in range(0, len(ids), BATCH):
+        await _delete_batch(bot, chat_id, ids[start:start + BATCH])
+    await store.trace.forget_rows([m.row_id for m in traced])
+    return len(ids)
+
+
+async def _delete_batch(bot: Bot, chat_id: int, ids: list[int]) -> None:
+    for attempt in range(2):
+        try:
+            await bot.delete_messages(chat_id, ids)
+            return
+        except TelegramRetryAfter as exc:
+            if attempt or exc.retry_after > MAX_RETRY_AFTER:
+                break
+            await asyncio.sleep(exc.retry_after)
+        except TelegramBadRequest:
+            break
+    # One by one: whatever Telegram still allows goes; the rest is skipped.
+    for message_id in ids:
+        try:
+            await bot.delete_message(chat_id, message_id)
+        except TelegramBadRequest:
+            continue
+        except TelegramRetryAfter:
+            log.warning("erase: flood control; %d messages left", len(ids))
+            return
+
+
+def make_router() -> Router:
+    router = Router(name="privacy")
+    router.message.register(cmd_erase, Command("erase"))
+    router.message.register(cmd_forget, Command("forget"))
+    router.callback_query.register(menu_erase, Menu.filter(F.act == MenuAction.ERASE))
+    router.callback_query.register(on_choice, PrivacyCb.filter())
+    return router

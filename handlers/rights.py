@@ -1,0 +1,217 @@
+"""The rights library: the index, page screens with Next/Back, and links from inside the report.
+
+Navigation edits the message in place. Links from the report (and from the case-code message)
+send the page as a new message and never touch the report's state, so its buttons keep working.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from html import escape
+
+from aiogram import Bot, F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from babel.dates import format_date
+
+from bot.config import Config
+from domain.i18n import N_
+from domain.rights import (
+    DIGITAL,
+    EVIDENCE,
+    LIBRARY_INTRO,
+    LIBRARY_TITLE,
+    PAGE_BY_ID,
+    PAGES,
+    REVIEWED,
+    REVIEWED_LINE,
+    RISK,
+    Bullets,
+    Page,
+    Slot,
+)
+from handlers.common import Menu, MenuAction
+
+STALE = N_("This button is out of date.")
+
+# The buttons that open a page from elsewhere (the report, the case-code message).
+LINKS = {
+    RISK: N_("Read about the risks"),
+    EVIDENCE: N_("How to document injuries"),
+    DIGITAL: N_("Keep safe"),
+}
+LINK_ICONS = {RISK: "⚖", EVIDENCE: "📷", DIGITAL: "🔒"}
+
+
+class GuideAct(StrEnum):
+    INDEX = "i"  # the list of pages, in place
+    SHOW = "s"  # a page's screen, in place
+    OPEN = "o"  # a page's screen, as a new message
+
+
+class Guide(CallbackData, prefix="g1"):
+    act: GuideAct
+    page: str = ""
+    n: int = 0
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """What the pages take from the configuration."""
+
+    ngo_name: str = ""
+    ngo_contacts: str = ""
+    draft_days: int = 7
+    closed_case_days: int = 365
+
+    @classmethod
+    def of(cls, config: Config) -> Deployment:
+        return cls(config.ngo.name, config.ngo.contacts, config.retention.draft_days,
+                   config.retention.closed_case_days)
+
+
+# --- rendering (pure: the current locale's gettext) ------------------------------------------
+
+def _ngo(deployment: Deployment) -> str:
+    return deployment.ngo_name or _("the human rights organisation that runs this bot")
+
+
+def _slot(slot: Slot, deployment: Deployment) -> str | None:
+    if slot is Slot.NGO_CONTACTS:
+        if not deployment.ngo_contacts:
+            return None
+        return (escape(_("Contact the organisation that runs this bot, {ngo}:").format(
+            ngo=_ngo(deployment))) + "\n" + escape(deployment.ngo_contacts))
+    if slot is Slot.DRAFT_RETENTION:
+        days = deployment.draft_days
+        return escape(ngettext(
+            "An unfinished report is kept, encrypted, for {days} day from when you started it. "
+            "After that it can no longer be continued, and it is deleted with its files.",
+            "An unfinished report is kept, encrypted, for {days} days from when you started it. "
+            "After that it can no longer be continued, and it is deleted with its files.",
+            days).format(days=days))
+    days = deployment.closed_case_days
+    return escape(ngettext(
+        "The personal content of a closed case (what was written in words, names, files, "
+        "messages and the link to your account) is deleted {days} day after the case is "
+        "closed. Anonymous figures stay.",
+        "The personal content of a closed case (what was written in words, names, files, "
+        "messages and the link to your account) is deleted {days} days after the case is "
+        "closed. Anonymous figures stay.",
+        days).format(days=days))
+
+
+def reviewed_line() -> str:
+    when = format_date(REVIEWED, format="long", locale=get_i18n().current_locale)
+    return _(REVIEWED_LINE).format(date=when)
+
+
+def render_screen(page: Page, index: int, deployment: Deployment) -> str:
+    screen = page.screens[index]
+    total = len(page.screens)
+    title = _(page.title)
+    if total > 1:
+        title = _("{title} ({screen} of {screens})").format(title=title, screen=index + 1,
+                                                            screens=total)
+    parts = ["<b>" + escape(title) + "</b>"]
+    if screen.heading:
+        parts.append("<b>" + escape(_(screen.heading)) + "</b>")
+    for item in screen.items:
+        if isinstance(item, Bullets):
+            parts.append("\n".join("• " + escape(_(point)) for point in item.items))
+        elif isinstance(item, Slot):
+            text = _slot(item, deployment)
+            if text:
+                parts.append(text)
+        else:
+            parts.append(escape(_(item).format(ngo=_ngo(deployment))))
+    parts.append("<i>" + escape(_(page.sources)) + "</i>")
+    parts.append("<i>" + escape(reviewed_line()) + "</i>")
+    return "\n\n".join(parts)
+
+
+def render_index() -> str:
+    return "<b>" + escape(_(LIBRARY_TITLE)) + "</b>\n\n" + escape(_(LIBRARY_INTRO))
+
+
+# --- keyboards --------------------------------------------------------------------------------
+
+def index_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for number, page in enumerate(PAGES, start=1):
+        kb.button(text=f"{number}. {_(page.title)}",
+                  callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=0))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def page_keyboard(page: Page, index: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    row = []
+    if index > 0:
+        kb.button(text="« " + _("Back"), callback_data=Guide(act=GuideAct.SHOW, page=page.id,
+                                                           n=index - 1))
+        row.append(1)
+    if index < len(page.screens) - 1:
+        kb.button(text=_("Next") + " »", callback_data=Guide(act=GuideAct.SHOW, page=page.id,
+                                                           n=index + 1))
+        row.append(1)
+    kb.button(text="☰ " + _("All topics"), callback_data=Guide(act=GuideAct.INDEX))
+    kb.adjust(*([len(row)] if row else []), 1)
+    return kb.as_markup()
+
+
+def link_button(page_id: str) -> InlineKeyboardButton:
+    """A button that opens a page as a new message (used inside the report)."""
+    return InlineKeyboardButton(text=LINK_ICONS[page_id] + " " + _(LINKS[page_id]),
+                                callback_data=Guide(act=GuideAct.OPEN, page=page_id).pack())
+
+
+# --- handlers ---------------------------------------------------------------------------------
+
+async def cmd_rights(message: Message) -> None:
+    await message.answer(render_index(), reply_markup=index_keyboard())
+
+
+async def menu_rights(query: CallbackQuery, bot: Bot) -> None:
+    await query.answer()
+    await bot.send_message(query.message.chat.id, render_index(), reply_markup=index_keyboard())
+
+
+async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config: Config) -> None:
+    if callback_data.act is GuideAct.INDEX:
+        text, markup = render_index(), index_keyboard()
+    else:
+        page = PAGE_BY_ID.get(callback_data.page)
+        if page is None or not 0 <= callback_data.n < len(page.screens):
+            await query.answer(_(STALE))  # a page removed since, or forged data
+            return
+        text = render_screen(page, callback_data.n, Deployment.of(config))
+        markup = page_keyboard(page, callback_data.n)
+    await query.answer()
+    chat_id = query.message.chat.id
+    if callback_data.act is GuideAct.OPEN:
+        await bot.send_message(chat_id, text, reply_markup=markup)
+        return
+    try:
+        await bot.edit_message_text(text, chat_id=chat_id, message_id=query.message.message_id,
+                                    reply_markup=markup)
+    except TelegramBadRequest as exc:
+        if "not modified" in str(exc):
+            return  # a double tap: the screen is already shown
+        await bot.send_message(chat_id, text, reply_markup=markup)  # too old to edit: anew
+
+
+def make_router() -> Router:
+    """A fresh router (the app can be built more than once per process, e.g. in tests)."""
+    router = Router(name="rights")
+    router.message.register(cmd_rights, Command("rights"))
+    router.callback_query.register(menu_rights, Menu.filter(F.act == MenuAction.RIGHTS))
+    router.callback_query.register(on_guide, Guide.filter())
+    return router
