@@ -62,7 +62,7 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
-from domain.card import card_text
+from domain.card import card_text, full_texts
 from domain.questionnaire import QUESTIONS, SKIPPED
 from domain.render import answer_text, option_label
 from domain.values import CaseStatus
@@ -93,7 +93,7 @@ MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread me
     OutboxKind.DELETE: 25,
 }
 GROUP_KINDS = frozenset({OutboxKind.CARD, OutboxKind.REMINDER, OutboxKind.TO_GROUP,
-                         OutboxKind.UNREACHABLE})
+                         OutboxKind.UNREACHABLE, OutboxKind.DETAILS})
 TOPIC_NAME_LIMIT = 128
 URGENT_TOPIC_COLOR = 16478047  # red; one of the six colours Telegram allows
 TEXT_CHUNK = 3000  # characters of the reporter's added text per group message
@@ -352,6 +352,7 @@ class Delivery:
             OutboxKind.URGENT: self._urgent,
             OutboxKind.REMINDER: self._reminder,
             OutboxKind.TO_GROUP: self._to_group,
+            OutboxKind.DETAILS: self._details,
             OutboxKind.TO_REPORTER: self._to_reporter,
             OutboxKind.STATUS_NOTICE: self._status_notice,
             OutboxKind.UNREACHABLE: self._unreachable,
@@ -450,7 +451,8 @@ class Delivery:
             sent = await self.bot.send_message(chat_id, text, reply_markup=markup,
                                                request_timeout=REQUEST_TIMEOUT)
             await self.store.casework.record_card(view.id, chat_id=chat_id, topic_id=None,
-                                                  message_id=sent.message_id)
+                                                  message_id=sent.message_id,
+                                                  then=self._details_kind())
             log.info("case %d: card posted", view.id)
             return
         # A topic created by an earlier attempt whose card did not get through is reused.
@@ -476,7 +478,8 @@ class Delivery:
                                                message_thread_id=topic,
                                                request_timeout=REQUEST_TIMEOUT)
         await self.store.casework.record_card(view.id, chat_id=chat_id, topic_id=topic,
-                                              message_id=sent.message_id)
+                                              message_id=sent.message_id,
+                                              then=self._details_kind())
         self._new_topics.pop(view.id, None)
         log.info("case %d: card posted in its topic", view.id)
 
@@ -600,6 +603,29 @@ class Delivery:
         for index, file_id in enumerate(message.file_ids):
             parts.append(lambda where, file_id=file_id, caption=captions[index]: self._upload(
                 place.chat_id, view.id, file_id, kinds.get(file_id, "document"), caption, where))
+        await self._post_in_thread(job, place, parts)
+
+    def _details_kind(self) -> OutboxKind | None:
+        """With group_shows = "full" the whole report follows its card into the thread."""
+        return OutboxKind.DETAILS if self.config.coordination.group_shows == "full" else None
+
+    async def _details(self, job: OutboxJob, view: CaseView) -> None:
+        if self.config.coordination.group_shows != "full":
+            return  # switched to summary since: the details stay out of the group
+        place = await self._place(view)
+        files = [f for f in await self.store.attachments.for_case(view.id)]
+        private = await self.store.casework.private(view.id)
+        with self._group_locale():
+            texts = full_texts(view, private, len(files))
+            captions = [escape(_("Case #{number}").format(number=view.id))
+                        + f" · {index}/{len(files)}" for index in range(1, len(files) + 1)]
+        parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
+        for text in texts:
+            parts.append(lambda where, text=text: self.bot.send_message(
+                place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where))
+        for index, stored in enumerate(files):
+            parts.append(lambda where, stored=stored, caption=captions[index]: self._upload(
+                place.chat_id, view.id, stored.id, stored.kind, caption, where))
         await self._post_in_thread(job, place, parts)
 
     async def _post_in_thread(self, job: OutboxJob, place: _Place,

@@ -95,7 +95,9 @@ PAGES: tuple[Page, ...] = (
             N_("For a claim under Civil Code Art. 143, statements to organisations or officials "
                "count as spreading information, even when made to one person (Supreme Court "
                "resolution No. 6 of 18 December 1992). A complaint to an authority can count "
-               "too, as the fine in Mangystau region in 2026 shows."),
+               "too: in February 2026 a resident of Mangystau region was fined under "
+               "Administrative Code Art. 73-3 over a complaint she had sent to a government "
+               "department."),
             N_("A confidential report through this bot goes only to the organisation's "
                "coordinators. It is not a public post."),
         )),

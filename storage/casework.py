@@ -128,10 +128,13 @@ class CaseworkRepository:
 
     # --- the card's place in the coordinators' chat ------------------------------------------
     async def record_card(self, case_id: int, *, chat_id: int, topic_id: int | None,
-                          message_id: int) -> None:
+                          message_id: int, then: OutboxKind | None = None) -> None:
+        """Where the card now is; `then` is enqueued in the same transaction (e.g. DETAILS)."""
         async with self._sessions() as session:
             await session.execute(update(Case).where(Case.id == case_id).values(
                 group_chat_id=chat_id, topic_id=topic_id, card_message_id=message_id))
+            if then is not None:
+                enqueue(session, self._crypto, then, case_id=case_id, now=self._clock())
             await session.commit()
 
     async def forget_card(self, case_id: int) -> None:

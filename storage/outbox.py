@@ -25,6 +25,7 @@ Clock = Callable[[], datetime]
 
 class OutboxKind(StrEnum):
     CARD = "card"  # post (or refresh) the case card in the coordinators' chat
+    DETAILS = "details"  # group_shows = "full": the whole report and its files, after the card
     URGENT = "urgent"  # tell the on-call coordinators privately
     REMINDER = "reminder"  # a case still new after the configured time
     TO_GROUP = "to_group"  # the reporter added something: into the case's topic/thread

@@ -219,10 +219,20 @@ async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
         fake: FakeTelegram, forum: FakeGroup, running) -> None:
     kua = await running(FORUM_ID, KUA_COORDINATION__GROUP_SHOWS="full")
     store = kua.app.store
-    case_id = await submit(store)
+    report_photo = image((30, 200, 30))
+    case_id = await submit(store, photo=report_photo)
     await until(lambda: cards(fake, FORUM_ID).get(case_id), what="the card")
     card = cards(fake, FORUM_ID)[case_id][0]
     assert "c1:open" not in repr(card.buttons())  # the full text is not behind Open
+    # The whole report follows its card into the topic: free text, names, files.
+    await until(lambda: no_pending(store), what="the details")
+    await fake.idle()
+    details = [m for m in forum.transcript() if m.from_bot and m.message_id > card.message_id]
+    assert [m.kind for m in details] == ["text", "photo"]
+    assert NARRATIVE in (details[0].text or "") and "NAME-MARKER" in (details[0].text or "")
+    assert details[1].data == report_photo
+    assert all(m.message_thread_id == card.message_thread_id for m in details)
+    card = details[-1]  # what the reporter adds comes after these
     photo = image((200, 30, 30))
     draft = store.attachments.new_draft_ref()
     stored = await store.attachments.add(draft, kind="photo", mime_type="image/jpeg",
@@ -233,7 +243,7 @@ async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
     await fake.idle()
     added = [m for m in forum.transcript() if m.from_bot and m.message_id > card.message_id]
     assert [m.kind for m in added] == ["text", "photo"]
-    assert all(m.message_thread_id == card.message_thread_id for m in added)
+    assert all(m.message_thread_id == details[0].message_thread_id for m in added)
     assert "ADDED-MARKER <b>not html</b>" in (added[0].text or "")  # escaped, shown as typed
     assert added[1].data == photo and added[1].caption == f"Case #{case_id} · 1/1"
     assert not fake.forwards and not fake.calls("copyMessage") and not fake.calls("forwardMessage")
