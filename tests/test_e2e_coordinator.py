@@ -687,6 +687,34 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert len(deleted) == opened and all(m.deleted for m in view_messages)
     assert not any("NARRATIVE-delivered" in (m.text or "") for m in staff.aigerim.bot_messages())
     assert {i.status for i in await outbox(staff, "delete")} == {"done"}
+
+    # The reporter reads the reply on tap, then adds information with a photo.
+    rep = Reporter(staff.fake, reporter, staff.bot)
+    await rep.press(f"f1:read:{case_id}")
+    assert "DELIVERED-REPLY: did they see a doctor?" in rep.last_text()
+    await rep.press(f"f1:add:{case_id}")
+    await rep.say("ADDED-BY-REPORTER: yes, on 4 May")
+    await rep.user.send_photo(jpeg_with_gps())
+    await staff.settle()
+    in_group = [m.text or "" for m in staff.group.transcript() if m.from_bot]
+    notice_text = en("The reporter added information to case #{number}.").format(number=case_id)
+    assert sum(notice_text in t for t in in_group) == 2
+    assert not any("ADDED-BY-REPORTER" in t for t in in_group)  # summary: content stays out
+    # ...and a coordinator sees it privately with Open.
+    before = {m.message_id for m in staff.aigerim.bot_messages()}
+    await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.OPEN, case=case_id).pack())
+    seen = [m for m in staff.aigerim.bot_messages() if m.message_id not in before]
+    assert any("ADDED-BY-REPORTER" in (m.text or "") for m in seen)
+    assert any(m.kind == "photo" for m in seen)
+
+    # Closing: the reporter is told, in their language.
+    await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
+    await staff.press(a_group, staff.fresh(card), StatusCb(
+        case=case_id, to=CaseStatus.CLOSED, detail=CloseReason.RESOLVED.value).pack())
+    assert (await staff.store.casework.get(case_id)).status is CaseStatus.CLOSED
+    assert reporter.last_bot_message().text == tr(
+        "ru", "Work on your report has finished. You can still open it with your code.")
+    assert not staff.fake.forwards
     assert_no_leaks(staff)
 
 
