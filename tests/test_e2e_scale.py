@@ -20,7 +20,7 @@ from handlers.report.keyboards import NavAct, ReviewAct
 from storage.db import upgrade_to_head
 from storage.models import Case
 from tests.fakeapi import FakeTelegram
-from tests.harness import BotProcess, Reporter, fill_report, make_config
+from tests.harness import BotProcess, Reporter, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_URL = os.environ.get("KUA_TEST_DATABASE_URL")

@@ -10,7 +10,6 @@ from datetime import timedelta
 from html import escape
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -25,10 +24,9 @@ from domain.values import STATUS_LABELS
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.report import flow
-from handlers.report.files import FileTooBig, incoming_file, save_file
+from handlers.report.files import incoming_file, store_or_explain
 from storage.casework import CaseView
 from storage.codes import normalize_code
-from storage.media import MediaError
 from storage.repositories import Store
 
 ADDED_MAX_CHARS = 3500
@@ -195,19 +193,10 @@ async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
         await message.answer(escape(_(
             "Please send text, a photo, a document, a voice message or a video.")))
         return
-    limits = config.limits
-    try:
-        stored = await save_file(bot, store, store.attachments.new_draft_ref(), item,
-                                 max_bytes=limits.max_file_bytes)
-    except (FileTooBig, TelegramBadRequest):
-        await message.answer(escape(_(
-            "This file is too large: bots can receive files of up to {max_mb} MB. Please send "
-            "a smaller file, or tell the coordinator about it later.").format(
-            max_mb=limits.max_file_mb)))
-        return
-    except MediaError:
-        await message.answer(escape(_("This file could not be read. Please send it again, or in "
-                                      "another format.")))
+    stored, problem = await store_or_explain(bot, store, store.attachments.new_draft_ref(), item,
+                                             config.limits)
+    if stored is None:
+        await message.answer(escape(problem or ""))
         return
     await store.casework.message_from_reporter(case_id, message.caption, [stored.id])
     await message.answer(escape(_("Added. The coordinators will see it. Send more, or press "

@@ -21,7 +21,7 @@ from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option,
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
-from handlers.report.files import FileTooBig, incoming_file, save_file
+from handlers.report.files import incoming_file, store_or_explain
 from handlers.report.keyboards import (
     Ans,
     CancelAct,
@@ -41,7 +41,6 @@ from handlers.report.keyboards import (
 )
 from handlers.report.screens import answered_text, consent_text, question_text, risk_text
 from handlers.report.states import Report, question_of, question_state, screen
-from storage.media import MediaError
 from storage.repositories import Consent, Store
 
 log = logging.getLogger(__name__)
@@ -322,17 +321,9 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
                  "coordinator can ask you for more later.").format(
             max_files=limits.max_files_per_case)
     else:
-        try:
-            stored = await save_file(bot, store, draft.draft_ref, item,
-                                     max_bytes=limits.max_file_mb * 1024 * 1024)
+        stored, hint = await store_or_explain(bot, store, draft.draft_ref, item, limits)
+        if stored is not None:
             return stored.id
-        except (FileTooBig, TelegramBadRequest):
-            hint = _("This file is too large: bots can receive files of up to {max_mb} MB. "
-                     "Please send a smaller file, or tell the coordinator about it later.").format(
-                max_mb=limits.max_file_mb)
-        except MediaError:
-            hint = _("This file could not be read. Please send it again, or in another "
-                     "format.")
     await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=hint)
     return None
 

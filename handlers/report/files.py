@@ -5,10 +5,13 @@ import asyncio
 from dataclasses import dataclass
 
 from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
+from aiogram.utils.i18n import gettext as _
 
 from domain.values import AttachmentKind
 from storage.media import MediaError, strip_metadata
+from bot.config import LimitsConfig
 from storage.repositories import StoredFile, Store
 
 
@@ -67,3 +70,18 @@ async def save_file(
         draft_ref, kind=item.kind.value, mime_type=item.mime_type, file_name=item.file_name,
         data=clean,
     )
+
+
+async def store_or_explain(
+    bot: Bot, store: Store, draft_ref: str, item: Incoming, limits: LimitsConfig
+) -> tuple[StoredFile | None, str | None]:
+    """Store a file; on a problem, the localized reason to tell the user instead."""
+    try:
+        return await save_file(bot, store, draft_ref, item, max_bytes=limits.max_file_bytes), None
+    except (FileTooBig, TelegramBadRequest):  # Telegram refuses getFile over 20 MB
+        return None, _("This file is too large: bots can receive files of up to {max_mb} MB. "
+                       "Please send a smaller file, or tell the coordinator about it later."
+                       ).format(max_mb=limits.max_file_mb)
+    except MediaError:
+        return None, _("This file could not be read. Please send it again, or in another "
+                       "format.")
