@@ -1,10 +1,15 @@
 """Shared fixtures: the fake Bot API server and the real bot polling it."""
 from __future__ import annotations
 
+import os
+import secrets
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from tests.fakeapi import FakeTelegram
 from tests.harness import BotProcess, Clock, Reporter, make_config
@@ -45,3 +50,21 @@ def _collect_garbage_per_test():
 
     yield
     gc.collect()
+
+
+@pytest.fixture
+async def pg_database() -> AsyncIterator[str]:
+    """A fresh, empty PostgreSQL database for one test (the app's own URL), dropped afterwards."""
+    base = os.environ.get("KUA_TEST_DATABASE_URL")
+    if not base:
+        pytest.skip("KUA_TEST_DATABASE_URL is not set")
+    name = "kua_test_" + secrets.token_hex(4)
+    admin = create_async_engine(base, isolation_level="AUTOCOMMIT")
+    async with admin.connect() as conn:
+        await conn.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(base).set(database=name).render_as_string(hide_password=False)
+    finally:
+        async with admin.connect() as conn:
+            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        await admin.dispose()

@@ -6,9 +6,7 @@ from __future__ import annotations
 import asyncio
 import io
 import logging
-import os
 import random
-import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
@@ -16,9 +14,6 @@ from typing import Any
 
 import pytest
 from PIL import Image
-from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
 
 import bot.delivery as delivery_module
 from bot.app import build_app
@@ -36,7 +31,6 @@ GROUP_ID = -4004005001  # an ordinary (basic) group: cards and their reply threa
 COORDINATOR = 5550001
 REPORTER_ID = 987650001
 NARRATIVE = "NARRATIVE-MARKER they beat him at night"
-PG_URL = os.environ.get("KUA_TEST_DATABASE_URL")
 
 
 @pytest.fixture(autouse=True)
@@ -512,23 +506,6 @@ async def test_delete_items_remove_the_message_and_a_missing_one_counts_as_done(
 
 
 # --- two workers on PostgreSQL --------------------------------------------------------------------
-
-@pytest.fixture
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("KUA_TEST_DATABASE_URL is not set")
-    name = "kua_delivery_" + secrets.token_hex(4)
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(sql(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
-
 
 async def test_two_workers_on_postgresql_deliver_every_card_exactly_once(
         fake: FakeTelegram, forum: FakeGroup, tmp_path: Path, pg_database: str) -> None:

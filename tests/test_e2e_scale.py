@@ -5,16 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import os
-import secrets
 import signal
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
-import pytest
-from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import create_async_engine
+from sqlalchemy import select
 
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.db import upgrade_to_head
@@ -23,25 +18,7 @@ from tests.fakeapi import FakeTelegram
 from tests.harness import BotProcess, Reporter, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
-PG_URL = os.environ.get("KUA_TEST_DATABASE_URL")
 REDIS_URL = os.environ.get("KUA_TEST_REDIS_URL")
-
-
-@pytest.fixture
-async def pg_database() -> AsyncIterator[str]:
-    """A fresh, empty PostgreSQL database for one test, dropped afterwards."""
-    if not PG_URL:
-        pytest.skip("KUA_TEST_DATABASE_URL is not set")
-    name = "kua_e2e_" + secrets.token_hex(4)
-    admin = create_async_engine(PG_URL, isolation_level="AUTOCOMMIT")
-    async with admin.connect() as conn:
-        await conn.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(PG_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        async with admin.connect() as conn:
-            await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        await admin.dispose()
 
 
 async def test_journey_on_postgresql_and_redis(fake: FakeTelegram, tmp_path: Path,
