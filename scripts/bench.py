@@ -42,16 +42,15 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from aiogram.fsm.storage.base import StorageKey  # noqa: E402
-from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine  # noqa: E402
-from sqlalchemy.pool import NullPool  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
 
 from storage.crypto import Crypto  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade, upgrade_to_head  # noqa: E402
 from storage.fsm import SQLAlchemyStorage  # noqa: E402
 from storage.repositories import Consent, Store, Submission  # noqa: E402
 from tests.sample import FULL_ANSWERS, jpeg_with_gps  # noqa: E402
+from tests.storage_fixtures import pg_schema_engine  # noqa: E402
 
 CONCURRENT_KEYS = 20
 BOT_ID = 123456
@@ -136,24 +135,9 @@ async def postgres_database(url: str) -> AsyncIterator[Database]:
     """A fresh schema (migrated to head) reached through search_path; dropped on exit."""
     if make_url(url).get_backend_name() != "postgresql":
         raise SystemExit(f"--postgres needs a postgresql+asyncpg:// URL, not {url!r}")
-    schema = f"kua_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_async_engine(url, poolclass=NullPool)
-    try:
-        async with admin.begin() as conn:
-            await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        # Same pool settings as storage.db.make_engine, confined to the schema.
-        engine = create_async_engine(
-            url, pool_pre_ping=True, connect_args={"server_settings": {"search_path": schema}}
-        )
-        try:
-            await upgrade(engine)
-            yield Database("PostgreSQL", engine)
-        finally:
-            await engine.dispose()
-            async with admin.begin() as conn:
-                await conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-    finally:
-        await admin.dispose()
+    async with pg_schema_engine(url, "bench") as engine:  # the tests' throwaway schema
+        await upgrade(engine)
+        yield Database("PostgreSQL", engine)
 
 
 def make_crypto() -> Crypto:

@@ -256,16 +256,23 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMC
 
 # --- answers by message -----------------------------------------------------------------------
 
+async def _asked(state: FSMContext) -> tuple[str, Draft] | None:
+    """The question being asked and the draft, when a message can answer it."""
+    qid = question_of(await state.get_state())
+    draft = await load_draft(state)
+    return None if qid is None or draft is None else (qid, draft)
+
+
 def _asking(kind: Kind) -> StateFilter:
     return StateFilter(*(question_state(q.id) for q in QUESTIONS.values() if q.kind is kind))
 
 
 async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
                   store: Store) -> None:
-    qid = question_of(await state.get_state())
-    draft = await load_draft(state)
-    if qid is None or draft is None:
+    asked = await _asked(state)
+    if asked is None:
         return
+    qid, draft = asked
     limit = QUESTIONS[qid].max_len or config.limits.max_text_chars
     text = message.text.strip()
     if not text or text.startswith("/"):
@@ -284,10 +291,10 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
 
 async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config: Config,
                           store: Store) -> None:
-    qid = question_of(await state.get_state())
-    draft = await load_draft(state)
-    if qid is None or draft is None:
+    asked = await _asked(state)
+    if asked is None:
         return
+    qid, draft = asked
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
         draft.answers[qid] = {"voice": stored}
@@ -296,10 +303,10 @@ async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config:
 
 async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
                   store: Store) -> None:
-    qid = question_of(await state.get_state())
-    draft = await load_draft(state)
-    if qid is None or draft is None:
+    asked = await _asked(state)
+    if asked is None:
         return
+    qid, draft = asked
     if incoming_file(message) is None:
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
             "Please send a photo, a document, a voice message or a video, or press Done."))
