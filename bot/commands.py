@@ -41,10 +41,10 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 # Shown on the bot's profile and in the empty chat before /start (setMyDescription), and on the
 # profile and in shares (setMyShortDescription).
 DESCRIPTION = N_(
-    "Kua helps relatives of people held by the police, in detention centres and colonies in "
-    "Kazakhstan report torture and ill-treatment. You do not need to give your name. Your report "
-    "goes to the coordinators of a human rights organisation. The bot also explains your rights "
-    "and how to report safely.")
+    "Kua helps relatives report torture and ill-treatment of people held by the police, in "
+    "detention centres or in colonies in Kazakhstan. You do not need to give your name. Your "
+    "report goes to the coordinators of a human rights organisation. The bot also explains your "
+    "rights and how to report safely.")
 SHORT_DESCRIPTION = N_("Report torture in Kazakhstan's places of detention anonymously, and "
                        "know your rights.")
 DESCRIPTION_LIMIT = 512

@@ -14,6 +14,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -174,6 +175,9 @@ class LimitsConfig:
 class NgoConfig:
     name: str
     contacts: str
+    lawyer: str = ""  # how to reach the organisation's lawyer; empty: no lawyer is promised
+    legal_reviewed_on: date | None = None  # a lawyer's review of the rights pages
+    legal_reviewed_by: str = ""
 
     @property
     def configured(self) -> bool:
@@ -243,7 +247,13 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "code_attempts_per_hour": ("int", 5),
         "reports_per_day": ("int", 5),
     },
-    "ngo": {"name": ("str", ""), "contacts": ("str", "")},
+    "ngo": {
+        "name": ("str", ""),
+        "contacts": ("str", ""),
+        "lawyer": ("str", ""),
+        "legal_reviewed_on": ("str", ""),
+        "legal_reviewed_by": ("str", ""),
+    },
     "logging": {"level": ("str", "INFO")},
 }
 
@@ -617,10 +627,29 @@ class _Loader:
                 code_attempts_per_hour=self.int_range("limits.code_attempts_per_hour", 1),
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
             ),
-            ngo=NgoConfig(name=v["ngo.name"].strip(), contacts=v["ngo.contacts"].strip()),
+            ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),
             config_file=self.file,
         )
+
+    def ngo(self) -> NgoConfig:
+        v = self.values
+        reviewed_on: date | None = None
+        raw = v["ngo.legal_reviewed_on"].strip()
+        if raw:
+            try:
+                reviewed_on = date.fromisoformat(raw)
+            except ValueError:
+                raise self.fail("ngo.legal_reviewed_on",
+                                "must be a date written YYYY-MM-DD", raw) from None
+        reviewed_by = v["ngo.legal_reviewed_by"].strip()
+        if reviewed_on and not reviewed_by:
+            raise ConfigError("ngo.legal_reviewed_by", "ngo.legal_reviewed_by must name the lawyer "
+                              "who reviewed the rights pages when ngo.legal_reviewed_on is set ("
+                              + self.how_to_set("ngo.legal_reviewed_by") + ")")
+        return NgoConfig(name=v["ngo.name"].strip(), contacts=v["ngo.contacts"].strip(),
+                         lawyer=v["ngo.lawyer"].strip(), legal_reviewed_on=reviewed_on,
+                         legal_reviewed_by=reviewed_by)
 
     def logging_level(self) -> str:
         if self.values["logging.level"].strip().upper() == "WARN":

@@ -301,9 +301,9 @@ STEPS: tuple[Step, ...] = (
     Step("evidence", N_("Evidence"), (
         Question("files", Kind.FILES, N_(
             "If you have photos of injuries, documents, voice recordings or videos, send them "
-            "now, one by one. Up to {max_files} files, each up to {max_mb} MB. Files can reveal "
-            "who sent them: photos sent as a file keep the place and phone model inside; we "
-            "remove this from pictures before storing them. Press Done when you have finished."),
+            "now, one by one. Up to {max_files} files, each up to {max_mb} MB. Send pictures as "
+            "photos, not as files: a file keeps the place and phone model inside. Keep the "
+            "originals on your phone. Press Done when you have finished."),
                  N_("Files"), skip=SKIP),
     )),
     Step("contact", N_("Staying in touch"), (

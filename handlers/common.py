@@ -30,8 +30,8 @@ class Lang(CallbackData, prefix="l1"):
 
 def main_menu_text() -> str:
     return _(
-        "Kua helps relatives of people held by the police, in detention centres and colonies "
-        "report torture and ill-treatment. You do not need to give your name. Your report goes "
+        "Kua helps relatives report torture and ill-treatment of people held by the police, in "
+        "detention centres or in colonies. You do not need to give your name. Your report goes "
         "to the coordinators of a human rights organisation."
     )
 

@@ -54,13 +54,20 @@ def _confirm_keyboard(act: PrivacyAct, yes: str) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+def _lines(question: str, *lines: str) -> str:
+    return "<b>" + escape(question) + "</b>\n" + "\n".join(escape(line) for line in lines)
+
+
 async def ask_erase(bot: Bot, chat_id: int) -> None:
-    await bot.send_message(chat_id, escape(_(
-        "Erase this chat? The bot will delete the messages of this chat from the last 48 hours, "
-        "yours and its own (Telegram does not allow more), and any unfinished report. Write "
-        "down your case codes first: the messages showing them will be deleted too. Reports "
-        "you have sent stay with the coordinators. Older messages can only be removed by you: "
-        "delete the whole chat in Telegram. This cannot be undone.")),
+    # Three short lines before an irreversible step: what goes, what stays, what to do first.
+    await bot.send_message(chat_id, _lines(
+        _("Erase this chat?"),
+        _("Deleted: the messages of this chat from the last 48 hours, yours and the bot's "
+          "(Telegram allows no more), and any unfinished report."),
+        _("Kept: the reports you have sent, with the coordinators. Older messages only you can "
+          "delete: delete the whole chat in Telegram."),
+        _("First write down your case codes: the messages showing them are deleted too. This "
+          "cannot be undone.")),
         reply_markup=_confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")))
 
 
@@ -74,13 +81,14 @@ async def menu_erase(query: CallbackQuery, bot: Bot) -> None:
 
 
 async def cmd_forget(message: Message) -> None:
-    await message.answer(escape(_(
-        "Forget this account? The bot will delete your language choice, any unfinished report "
-        "and every link between this Telegram account and your reports. Your reports stay "
-        "with the coordinators, with no link to you, and their case codes still open them: "
-        "keep the codes safe. Coordinators will no longer be able to write to you. The "
-        "messages in this chat stay: to delete them, use /erase first. This cannot be "
-        "undone.")),
+    await message.answer(_lines(
+        _("Forget this account?"),
+        _("Deleted: your language choice, any unfinished report and every link between this "
+          "Telegram account and your reports. Coordinators can no longer write to you."),
+        _("Kept: your reports, with no link to you; their case codes still open them. The "
+          "messages in this chat stay too."),
+        _("First keep your case codes safe, and use /erase if you want this chat deleted. This "
+          "cannot be undone.")),
         reply_markup=_confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")))
 
 

@@ -6,6 +6,7 @@ send the page as a new message and never touch the report's state, so its button
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from enum import StrEnum
 from html import escape
 
@@ -18,9 +19,9 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from babel.dates import format_date
 
 from bot.config import Config
+from domain.dates import long_date
 from domain.i18n import N_
 from domain.rights import (
     DIGITAL,
@@ -29,12 +30,14 @@ from domain.rights import (
     LIBRARY_TITLE,
     PAGE_BY_ID,
     PAGES,
-    REVIEWED,
-    REVIEWED_LINE,
+    POINTER_LINE,
     RISK,
     Bullets,
+    IfLawyer,
+    Item,
     Page,
     Slot,
+    attestation,
 )
 from handlers.common import Menu, MenuAction
 
@@ -69,11 +72,16 @@ class Deployment:
     ngo_contacts: str = ""
     draft_days: int = 7
     closed_case_days: int = 365
+    lawyer: str = ""  # how to reach the organisation's lawyer; empty: none is promised
+    legal_reviewed_on: date | None = None
+    legal_reviewed_by: str = ""
 
     @classmethod
     def of(cls, config: Config) -> Deployment:
-        return cls(config.ngo.name, config.ngo.contacts, config.retention.draft_days,
-                   config.retention.closed_case_days)
+        ngo = config.ngo
+        return cls(ngo.name, ngo.contacts, config.retention.draft_days,
+                   config.retention.closed_case_days, ngo.lawyer, ngo.legal_reviewed_on,
+                   ngo.legal_reviewed_by)
 
 
 # --- rendering (pure: the current locale's gettext) ------------------------------------------
@@ -86,8 +94,9 @@ def _slot(slot: Slot, deployment: Deployment) -> str | None:
     if slot is Slot.NGO_CONTACTS:
         if not deployment.ngo_contacts:
             return None
-        return (escape(_("Contact the organisation that runs this bot, {ngo}:").format(
-            ngo=_ngo(deployment))) + "\n" + escape(deployment.ngo_contacts))
+        heading = (_("Contacts of {ngo}:").format(ngo=deployment.ngo_name) if deployment.ngo_name
+                   else _("Contacts of the organisation that runs this bot:"))
+        return escape(heading) + "\n" + escape(deployment.ngo_contacts)
     if slot is Slot.DRAFT_RETENTION:
         days = deployment.draft_days
         return escape(ngettext(
@@ -98,18 +107,34 @@ def _slot(slot: Slot, deployment: Deployment) -> str | None:
             days).format(days=days))
     days = deployment.closed_case_days
     return escape(ngettext(
-        "The personal content of a closed case (what was written in words, names, files, "
+        "The personal content of a closed case (what you wrote in your own words, names, files, "
         "messages and the link to your account) is deleted {days} day after the case is "
         "closed. Anonymous figures stay.",
-        "The personal content of a closed case (what was written in words, names, files, "
+        "The personal content of a closed case (what you wrote in your own words, names, files, "
         "messages and the link to your account) is deleted {days} days after the case is "
         "closed. Anonymous figures stay.",
         days).format(days=days))
 
 
-def reviewed_line() -> str:
-    when = format_date(REVIEWED, format="long", locale=get_i18n().current_locale)
-    return _(REVIEWED_LINE).format(date=when)
+def _paragraph(item: Item, deployment: Deployment) -> str | None:
+    """One item of a screen as HTML, in the current locale (None: nothing to show)."""
+    if isinstance(item, Bullets):
+        return "\n".join("• " + escape(_(point)) for point in item.items)
+    if isinstance(item, Slot):
+        return _slot(item, deployment)
+    if isinstance(item, IfLawyer):
+        if deployment.lawyer:
+            return escape(_(item.with_lawyer).format(lawyer=deployment.lawyer))
+        return escape(_(item.without))
+    return escape(_(item).format(ngo=_ngo(deployment)))
+
+
+def attestation_line(deployment: Deployment) -> str:
+    """"Checked on <date>" or, after a lawyer's review of this text, "Reviewed by … on …";
+    each followed by "This is not legal advice"."""
+    line = attestation(deployment.legal_reviewed_on, deployment.legal_reviewed_by)
+    when = long_date(line.day, get_i18n().current_locale)
+    return _(line.msgid).format(date=when, who=line.who)
 
 
 def render_screen(page: Page, index: int, deployment: Deployment) -> str:
@@ -122,22 +147,24 @@ def render_screen(page: Page, index: int, deployment: Deployment) -> str:
     parts = ["<b>" + escape(title) + "</b>"]
     if screen.heading:
         parts.append("<b>" + escape(_(screen.heading)) + "</b>")
-    for item in screen.items:
-        if isinstance(item, Bullets):
-            parts.append("\n".join("• " + escape(_(point)) for point in item.items))
-        elif isinstance(item, Slot):
-            text = _slot(item, deployment)
-            if text:
-                parts.append(text)
-        else:
-            parts.append(escape(_(item).format(ngo=_ngo(deployment))))
-    parts.append("<i>" + escape(_(page.sources)) + "</i>")
-    parts.append("<i>" + escape(reviewed_line()) + "</i>")
+    parts.extend(p for p in (_paragraph(item, deployment) for item in screen.items) if p)
+    if index == total - 1:  # the page ends with its sources, date and disclaimer
+        parts.append("<i>" + escape(_(page.sources)) + "</i>")
+        parts.append("<i>" + escape(attestation_line(deployment)) + "</i>")
+    else:
+        parts.append("<i>" + escape(_(POINTER_LINE)) + "</i>")
     return "\n\n".join(parts)
 
 
-def render_index() -> str:
-    return "<b>" + escape(_(LIBRARY_TITLE)) + "</b>\n\n" + escape(_(LIBRARY_INTRO))
+def render_page_screen(page_id: str, index: int, deployment: Deployment) -> str:
+    """A page's screen by page id: for screens outside the library that show a page (the
+    consent's "read more"), so that every page has one source."""
+    return render_screen(PAGE_BY_ID[page_id], index, deployment)
+
+
+def render_index(deployment: Deployment) -> str:
+    return ("<b>" + escape(_(LIBRARY_TITLE)) + "</b>\n\n"
+            + (_paragraph(LIBRARY_INTRO, deployment) or ""))
 
 
 # --- keyboards --------------------------------------------------------------------------------
@@ -173,20 +200,28 @@ def link_button(page_id: str) -> InlineKeyboardButton:
                                 callback_data=Guide(act=GuideAct.OPEN, page=page_id).pack())
 
 
+def next_screen_button(page_id: str, index: int) -> InlineKeyboardButton:
+    """"Next »" to a page's screen `index`, as a new message: for a screen outside the library
+    that shows the screen before it (the consent's "read more")."""
+    return InlineKeyboardButton(text=_("Next") + " »", callback_data=Guide(
+        act=GuideAct.OPEN, page=page_id, n=index).pack())
+
+
 # --- handlers ---------------------------------------------------------------------------------
 
-async def cmd_rights(message: Message) -> None:
-    await message.answer(render_index(), reply_markup=index_keyboard())
+async def cmd_rights(message: Message, config: Config) -> None:
+    await message.answer(render_index(Deployment.of(config)), reply_markup=index_keyboard())
 
 
-async def menu_rights(query: CallbackQuery, bot: Bot) -> None:
+async def menu_rights(query: CallbackQuery, bot: Bot, config: Config) -> None:
     await query.answer()
-    await bot.send_message(query.message.chat.id, render_index(), reply_markup=index_keyboard())
+    await bot.send_message(query.message.chat.id, render_index(Deployment.of(config)),
+                           reply_markup=index_keyboard())
 
 
 async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config: Config) -> None:
     if callback_data.act is GuideAct.INDEX:
-        text, markup = render_index(), index_keyboard()
+        text, markup = render_index(Deployment.of(config)), index_keyboard()
     else:
         page = PAGE_BY_ID.get(callback_data.page)
         if page is None or not 0 <= callback_data.n < len(page.screens):

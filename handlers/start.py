@@ -40,11 +40,15 @@ async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Confi
 
 async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config) -> None:
     await message.answer(_(
-        "Use the menu buttons. Commands: /report — report ill-treatment or continue your "
-        "report; /myreports — your reports and news about them; /rights — know your rights; "
-        "/erase — erase this chat; /forget — remove every link between this account and "
-        "stored data; /language — change the language; /cancel — delete an unfinished "
-        "report; /start — the main menu."))
+        "Use the menu buttons, or these commands:\n"
+        "/report — report ill-treatment or continue your report\n"
+        "/myreports — your reports and news about them\n"
+        "/rights — know your rights\n"
+        "/erase — erase this chat\n"
+        "/forget — remove every link between this account and stored data\n"
+        "/language — change the language\n"
+        "/cancel — delete an unfinished report\n"
+        "/start — the main menu"))
     await _show_menu(bot, message.chat.id, state, config)
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -394,3 +395,21 @@ def test_example_loads_once_a_token_is_given(tmp_path: Path) -> None:
     assert e.key == "telegram.token"
     c = load(tmp_path, toml=example)
     assert c.telegram.token == TOKEN and c.config_file == tmp_path / "config.toml"
+
+
+def test_ngo_lawyer_and_legal_review(tmp_path: Path) -> None:
+    c = load(tmp_path)
+    assert (c.ngo.lawyer, c.ngo.legal_reviewed_on, c.ngo.legal_reviewed_by) == ("", None, "")
+    c = load(tmp_path, {"KUA_NGO__LAWYER": " @kua_lawyer ",
+                        "KUA_NGO__LEGAL_REVIEWED_ON": "2027-01-15",
+                        "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali"})
+    assert c.ngo.lawyer == "@kua_lawyer"
+    assert c.ngo.legal_reviewed_on == date(2027, 1, 15)
+    assert c.ngo.legal_reviewed_by == "A. Seitkali"
+
+    e = error(tmp_path, {"KUA_NGO__LEGAL_REVIEWED_ON": "15.01.2027",
+                         "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali"})
+    assert e.key == "ngo.legal_reviewed_on" and "YYYY-MM-DD" in str(e)
+    assert "KUA_NGO__LEGAL_REVIEWED_ON" in str(e)
+    e = error(tmp_path, {"KUA_NGO__LEGAL_REVIEWED_ON": "2027-01-15"})
+    assert e.key == "ngo.legal_reviewed_by" and "KUA_NGO__LEGAL_REVIEWED_BY" in str(e)

@@ -8,11 +8,11 @@ import re
 
 import pytest
 from aiogram.utils.i18n import I18n
-from babel.dates import format_date
 
 from bot.commands import DESCRIPTION, SHORT_DESCRIPTION, descriptions_for
 from bot.i18n import LOCALES_DIR
-from domain.rights import PAGES, REVIEWED, REVIEWED_LINE, Slot, paragraphs
+from domain.dates import long_date
+from domain.rights import CHECKED_LINE, CHECKED_ON, PAGES, POINTER_LINE, Slot, paragraphs
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
 from handlers.report.keyboards import NavAct, ReviewAct
@@ -40,19 +40,25 @@ def rendered(locale: str, deployment: Deployment = Deployment()) -> list[tuple[s
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-def test_every_screen_fits_and_ends_with_sources_date_and_disclaimer(locale: str) -> None:
+def test_every_page_ends_with_sources_date_and_disclaimer(locale: str) -> None:
+    """The last screen of a page carries its full sources and the checked date; the screens
+    before it say "not legal advice" and point to the last one."""
     deployment = Deployment(ngo_name="Қорғау", ngo_contacts="Telegram: @example_ngo")
-    when = format_date(REVIEWED, format="long", locale=locale)
-    reviewed = tr(locale, REVIEWED_LINE).format(date=when)
+    checked = tr(locale, CHECKED_LINE).format(date=long_date(CHECKED_ON, locale))
+    pointer = tr(locale, POINTER_LINE)
     sources = {page.id: tr(locale, page.sources) for page in PAGES}
+    last = {page.id: len(page.screens) - 1 for page in PAGES}
     for page_id, n, text in rendered(locale, deployment):
         where = f"{locale} {page_id} screen {n + 1}"
         assert visible_length(text) <= TEXT_LIMIT, where
         lines = plain(text).split("\n\n")
-        assert lines[-2:] == [sources[page_id], reviewed], where
+        if n == last[page_id]:
+            assert lines[-2:] == [sources[page_id], checked], where
+        else:
+            assert lines[-1] == pointer and sources[page_id] not in plain(text), where
         if locale == "en":
             assert visible_length(text) <= ENGLISH_SCREEN_AIM, where
-            assert "Sources:" in lines[-2] and "not legal advice" in lines[-1], where
+            assert "not legal advice" in lines[-1], where
 
 
 def test_every_page_is_split_and_stated_once() -> None:
@@ -81,18 +87,18 @@ def test_pages_are_translated(locale: str) -> None:
         if locale == "kk":
             assert KAZAKH.search(body), f"kk {page_id} {n}"
     with _i18n.context(), _i18n.use_locale(locale):
-        assert CYRILLIC.search(plain(render_index()))
+        assert CYRILLIC.search(plain(render_index(Deployment())))
 
 
 def test_ngo_contacts_show_only_when_configured() -> None:
     page = next(p for p in PAGES if Slot.NGO_CONTACTS in
                 [i for s in p.screens for i in s.items])
-    last = len(page.screens) - 1
+    n = next(n for n, s in enumerate(page.screens) if Slot.NGO_CONTACTS in s.items)
     with _i18n.context(), _i18n.use_locale("en"):
-        bare = render_screen(page, last, Deployment())
-        named = render_screen(page, last, Deployment(ngo_name="Kazakh Rights <Org>",
+        bare = render_screen(page, n, Deployment())
+        named = render_screen(page, n, Deployment(ngo_name="Kazakh Rights <Org>",
                                                      ngo_contacts="Signal: +7 700 000 00 00"))
-    assert "Contact the organisation" not in bare and "+7 700" not in bare
+    assert "Contacts of" not in bare and "+7 700" not in bare
     assert "Kazakh Rights &lt;Org&gt;" in named and "Signal: +7 700 000 00 00" in named
     assert "<Org>" not in named  # escaped
 
@@ -150,15 +156,15 @@ async def test_library_from_the_menu_pages_in_place(fake: FakeTelegram, kua: Bot
     page = r.screen()
     assert page.message_id == index.message_id  # edited in place, not a new message
     assert tr("ru", "What the law says") in page.text
-    await r.press(show("risk", 1))
-    await r.press(show("risk", 2))
+    for n in range(1, 5):
+        await r.press(show("risk", n))
+    assert tr("ru", "Before an official complaint") in r.screen().text
+    assert show("risk", 5) not in [d for _t, d in r.screen().buttons()]  # no Next on the last
+    await r.press(show("risk", 3))  # Back
     assert tr("ru", "How to lower the risk") in r.screen().text
-    assert show("risk", 3) not in [d for _t, d in r.screen().buttons()]  # no Next on the last
-    await r.press(show("risk", 1))  # Back
-    assert tr("ru", "What happened to others") in r.screen().text
     await r.press(Guide(act=GuideAct.INDEX).pack())
     assert r.screen().message_id == index.message_id
-    assert len(index.edits) >= 5
+    assert len(index.edits) >= 6
 
     # A page that no longer exists, or a screen past the end: out of date, nothing changes.
     before = r.screen().text
@@ -199,7 +205,7 @@ async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua:
     await r.press(open_("risk"))
     risk = r.screen()
     assert risk.message_id != question.message_id
-    assert "Reporting safely (1 of 3)" in risk.text and "not legal advice" in risk.text
+    assert "Reporting safely (1 of 5)" in risk.text and "not legal advice" in risk.text
     await r.press(show("risk", 1))  # paging the guide edits the guide, not the report
     assert r.screen().message_id == risk.message_id
     assert question.buttons()  # the report's buttons are still there
@@ -228,14 +234,14 @@ async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua:
     review = r.screen()
     assert "Review and send" in review.text
     await r.press(open_("risk"))
-    assert "Reporting safely (1 of 3)" in r.last_text()
+    assert "Reporting safely (1 of 5)" in r.last_text()
     await press_on(r, review, f"r1:{ReviewAct.SEND}:-1")
     done = r.screen()
     assert "Your case code" in done.text
 
     # Under the case code: Keep safe opens the digital-safety page.
     await press_on(r, done, open_("digital"))
-    assert "Digital safety (1 of 2)" in r.last_text()
+    assert "Digital safety (1 of 3)" in r.last_text()
     assert bot_message_with(r, "m1:report")  # the main menu is still under the code
 
 

@@ -139,7 +139,7 @@ async def on_consent(query: CallbackQuery, callback_data: ConsentCb, bot: Bot,
         await save_draft(state, draft)
         await query.message.edit_reply_markup(reply_markup=consent_keyboard(draft.consent))
     elif act is ConsentAct.MORE:
-        await query.message.edit_text(risk_text(), reply_markup=risk_back_keyboard())
+        await query.message.edit_text(risk_text(config), reply_markup=risk_back_keyboard())
     elif act is ConsentAct.BACK:
         await query.message.edit_text(consent_text(config.ngo.name),
                                       reply_markup=consent_keyboard(draft.consent))

@@ -229,8 +229,8 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
     sent_today = await store.cases.count_recent(user_id, timedelta(days=1))
     if sent_today >= config.limits.reports_per_day:
         await bot.send_message(chat_id, _(
-            "You have already sent several reports today. To protect the queue from floods, "
-            "please wait a few hours before sending another one. Your answers are kept."))
+            "You have already sent several reports today. Please wait a few hours before "
+            "sending another one. Your answers are kept."))
         return
     case = await store.cases.submit(
         user_id, chat_id,

@@ -14,7 +14,7 @@ from domain.questionnaire import STEPS, Kind, Question
 from domain.rights import DIGITAL, EVIDENCE, RISK
 from handlers.common import main_menu
 from handlers.report.draft import Consent
-from handlers.rights import link_button
+from handlers.rights import link_button, next_screen_button
 
 # Questions that offer a page of the rights library (opened as a new message).
 GUIDE_LINKS = {"perpetrator_names": RISK, "files": EVIDENCE}
@@ -142,6 +142,7 @@ def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
 def risk_back_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text="« " + _("Back"), callback_data=ConsentCb(act=ConsentAct.BACK))
+    kb.add(next_screen_button(RISK, 1))  # the rest of the risk page, as the library shows it
     return kb.as_markup()
 
 

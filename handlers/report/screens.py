@@ -8,9 +8,13 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
+from bot.config import Config
+
 from domain.questionnaire import QUESTIONS, REVIEW_STEP_TITLE, STEPS, TOTAL_STEPS, Kind, step_number
 from domain.render import answer_text, render_sections
+from domain.rights import RISK
 from domain.textlimits import TEXT_LIMIT, visible_length
+from handlers.rights import Deployment, render_page_screen
 
 REVIEW_EXCERPTS = (700, 300, 120)  # shrink free-text excerpts until the review fits one message
 
@@ -74,49 +78,18 @@ def consent_text(ngo_name: str) -> str:
         + "\n".join("• " + escape(line) for line in (
             _("The law punishes reports the person knows to be false. Write only what you "
               "know, and say how you know it."),
-            _("In 2020 prison colonies sued a rights defender over public posts retelling "
-              "prisoners' accounts, and won. A confidential report to us is not a public post, "
-              "but do not name officers in public."),
-            _("No report is completely free of legal risk. Before any official complaint, "
-              "our lawyer can advise you."),
+            _("A report to us is not a public post. Still, do not name officers in public: in "
+              "2020 prison colonies sued a rights defender over public posts, and won."),
+            _("No report is free of legal risk: before any official complaint, ask a lawyer "
+              "(the organisation can help you find one)."),
         )),
         escape(_("Your choices (tap to change):")),
     ])
 
 
-def risk_text() -> str:
-    facts = (
-        _("Criminal Code Art. 419 punishes a denunciation the person knows to be false. An "
-          "honest report of what you know is different, so always say how you know it."),
-        _("Criminal Code Art. 274 (spreading knowingly false information) has been used "
-          "against activists: a prison-rights defender was investigated under it twice, and "
-          "both cases were closed."),
-        _("Defamation is an administrative offence (Administrative Code Art. 73-3: a fine or "
-          "a short arrest). In 2026 a woman in Mangystau region was fined over a complaint "
-          "she had sent to a government office."),
-        _("Under Civil Code Art. 143 a person or an organisation can sue to refute "
-          "information, and the one who spread it must prove it true. In 2020 prison "
-          "colonies sued a defender over posts retelling prisoners' accounts, and won."),
-        _("Opinions are treated differently from statements of fact."),
-    )
-    advice = (
-        _("Report only what you know, and say how you know it."),
-        _("Give dates, places, injuries and witnesses rather than labels or insults."),
-        _("Keep copies of documents, complaints and answers."),
-        _("Do not name officers in public posts."),
-        _("Ask our lawyer before filing an official complaint."),
-    )
-    return "\n\n".join([
-        "<b>" + escape(_("The legal risk of reporting")) + "</b>",
-        "\n".join("• " + escape(f) for f in facts),
-        "<b>" + escape(_("How to lower the risk")) + "</b>\n"
-        + "\n".join("• " + escape(a) for a in advice),
-        "<i>" + escape(_("Sources: Criminal, Administrative and Civil Codes of Kazakhstan "
-                         "(adilet.zan.kz); Mediazona, 2 October 2020; ACCA and KIBHR "
-                         "(bureau.kz); Zakon.kz, February 2026; Adil Soz.")) + "</i>",
-        "<i>" + escape(_("Reviewed on {date}. This is not legal advice.").format(
-            date=_("25 November 2026"))) + "</i>",
-    ])
+def risk_text(config: Config) -> str:
+    """The consent's "read more": the rights library's risk page, not a copy of it."""
+    return render_page_screen(RISK, 0, Deployment.of(config))
 
 
 def submitted_text(code: str, urgent: bool, contact: bool) -> str:
@@ -147,8 +120,8 @@ def urgent_checklist() -> str:
           "for scale and the date, and ask for a medical examination."),
         _("Keep clothes with blood or damage, and copies of every document, complaint and "
           "answer."),
-        _("Torture complaints are investigated by the prosecutor's office. Our lawyer can help "
-          "you write one."),
+        _("Torture complaints are investigated by the prosecutor's office. The organisation can "
+          "help you write one."),
         _("Never ask the detained person to take risks to collect evidence."),
     )
     return ("<b>" + escape(_("Because the person may be in danger, in the next 24 hours:"))
