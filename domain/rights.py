@@ -273,10 +273,10 @@ PAGES: tuple[Page, ...] = (
                "silent notifications."),
         )),
         Screen(heading=N_("Deleting this chat"), items=(
-            N_("To delete it, use “Erase this chat” (/erase): the bot deletes the messages of "
-               "this chat from the last 48 hours, yours and its own. Telegram allows bots no "
-               "more, so delete older messages yourself: open this chat's menu in Telegram and "
-               "choose “Delete chat” or “Clear history”."),
+            N_("To delete this chat, use “Erase this chat” (/erase): the bot deletes the "
+               "messages of this chat from the last 48 hours, yours and its own. Telegram allows "
+               "bots no more, so delete older messages yourself: open this chat's menu in "
+               "Telegram and choose “Delete chat” or “Clear history”."),
             N_("So that “Erase this chat” can work, the bot notes the numbers of the messages "
                "in this chat (never their text), encrypted, for 48 hours."),
         )),
@@ -303,7 +303,7 @@ PAGES: tuple[Page, ...] = (
             N_("Your chat number, needed to write back to you, is stored (encrypted) only if "
                "you agreed to be contacted."),
         )),
-        Screen(heading=N_("What is stored, and for how long"), items=(
+        Screen(heading=N_("What is stored"), items=(
             N_("Stored encrypted: what you write in your own words, names, the place's name, "
                "your files (pictures without their hidden data) and the messages between you "
                "and the coordinators."),
