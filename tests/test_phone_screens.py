@@ -79,7 +79,7 @@ def test_dates_are_written_once_and_never_end_in_a_double_full_stop(locale: str)
 
 
 def test_pages_say_checked_until_a_lawyer_reviewed_the_current_text() -> None:
-    assert attestation(None, "") .msgid == CHECKED_LINE
+    assert attestation(None, "").msgid == CHECKED_LINE
     assert attestation(CHECKED_ON, "").msgid == CHECKED_LINE  # nobody named: not a review
     stale = attestation(CHECKED_ON - timedelta(days=1), "A. Lawyer")  # older than the text
     assert (stale.msgid, stale.day) == (CHECKED_LINE, CHECKED_ON)
