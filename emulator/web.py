@@ -77,7 +77,8 @@ class DemoWeb:
         self.people = {person.key: person for person in people}
         self.group = group
         self.languages = {person.key: person.language_code for person in self.people.values()}
-        self._bot_ready = bot_ready or (lambda: bool(fake.calls("getUpdates")))
+        self._is_ready = bot_ready or (lambda: bool(fake.calls("getUpdates")))
+        self._ready = False
         self.action_errors: list[dict[str, Any]] = []  # actions refused, newest last
         self._actions = 0
         self._subscribers: set[asyncio.Queue[str | None]] = set()
@@ -258,6 +259,11 @@ class DemoWeb:
     def _error(record: Any) -> dict[str, Any]:
         return {"method": record.method, "status": record.status,
                 "description": record.description, "summary": str(record), "time": record.time}
+
+    def _bot_ready(self) -> bool:
+        """Whether the bot has started polling (it stays so: a restart is not shown)."""
+        self._ready = self._ready or self._is_ready()
+        return self._ready
 
     def seq(self) -> int:
         """Grows with every request the bot makes and every action here: a page showing a state
