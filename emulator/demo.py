@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ctypes
 import os
 import shutil
 import signal
@@ -19,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from .server import FakeTelegram
 from .web import DemoWeb, Person
@@ -40,7 +42,7 @@ PEOPLE = (
     Person("reporter-b", "Reporter B", 7100000002, "reporter", "Bota", "kk"),
     Person("coordinator-1", "Coordinator 1", 7200000001, "coordinator", "Dana", "en"),
     Person("coordinator-2", "Coordinator 2", 7200000002, "coordinator", "Erlan", "ru"),
-    Person("outsider", "Outsider", 7300000001, "outsider", "Farid", "ru"),
+    Person("outsider", "Outsider", 7300000001, "outsider", "Farid", "en"),
 )
 COORDINATORS = [p.user_id for p in PEOPLE if p.role == "coordinator"]
 ON_CALL = COORDINATORS[:1]
@@ -106,12 +108,21 @@ def demo_port() -> int:
     return int(raw)
 
 
+def _load_libc() -> Any:
+    try:
+        return ctypes.CDLL(None, use_errno=True)
+    except OSError:
+        return None
+
+
+_LIBC = _load_libc()  # loaded here: the child between fork and exec must not import or load
+_PR_SET_PDEATHSIG = 1
+
+
 def _die_with_parent() -> None:
     # Linux: the bot gets SIGTERM if the demo itself is killed, so no orphan keeps polling.
-    with contextlib.suppress(Exception):
-        import ctypes
-
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    if _LIBC is not None and sys.platform.startswith("linux"):
+        _LIBC.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 class Demo:

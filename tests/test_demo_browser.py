@@ -159,6 +159,10 @@ class Walk:
         """Wait until that phone shows the text."""
         self.phone(phone).locator(".messages").get_by_text(text).last.wait_for(timeout=WAIT_MS)
 
+    def toast(self, phone: str) -> str:
+        """The newest answer the bot gave to a button press there (a toast on the phone)."""
+        return str(self.phone(phone).locator('[data-role="toast"]').text_content())
+
     def text(self, phone: str) -> str:
         return str(self.phone(phone).locator(".messages").inner_text())
 
@@ -235,6 +239,12 @@ def _journey(walk: Walk, picture: Path) -> None:
     walk.shows("group", re.compile(r"Case #1"))
     walk.press("group", "Take")
     walk.shows("group", "In progress")
+    # A group member without a role is refused, visibly, and learns nothing.
+    walk.be("Outsider")
+    walk.press("group", "Open")
+    assert "not available" in walk.toast("group")
+    assert "DEMO-NARRATIVE" not in walk.text("staff")
+    walk.be("Coordinator 1")
     walk.press("group", "Reply to reporter")
     walk.shows("staff", "Write your message for the reporter")
     walk.type("staff", "DEMO-REPLY: did a doctor see him? <b>not markup</b>")
