@@ -239,7 +239,7 @@ class EndToEnd:
 
 async def bench_e2e(tmp: Path) -> EndToEnd:
     from handlers.report.keyboards import ReviewAct
-    from tests.fakeapi import FakeTelegram
+    from emulator import FakeTelegram
     from tests.harness import BotProcess, Reporter, fill_report, make_config
 
     async with FakeTelegram() as fake:

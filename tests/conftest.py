@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Clock, Reporter, make_config
 
 

@@ -17,7 +17,7 @@ from bot.config import Config, load_config
 from bot.i18n import LOCALES_DIR
 from handlers.report.keyboards import Ans, ConsentAct, ConsentCb, Nav, NavAct, ReviewAct, ReviewCb
 from storage.db import upgrade_to_head
-from tests.fakeapi import FakeMessage, FakeTelegram, FakeUser
+from emulator import FakeMessage, FakeTelegram, FakeUser
 from tests.sample import FULL_ANSWERS
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.logs import setup_logging
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.models import Case
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 

@@ -22,7 +22,7 @@ from handlers.report.keyboards import ReviewAct
 from storage.db import upgrade_to_head
 from storage.outbox import OutboxKind
 from storage.repositories import Consent, Store, Submission
-from tests.fakeapi import FakeGroup, FakeMessage, FakeTelegram
+from emulator import FakeGroup, FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, make_config, tr
 from tests.sample import FULL_ANSWERS
 

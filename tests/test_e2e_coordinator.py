@@ -35,7 +35,7 @@ from handlers.coordinator.keyboards import (
 )
 from handlers.report.keyboards import ReviewAct
 from storage.models import OutboxItem
-from tests.fakeapi import FakeGroup, FakeMessage, FakeTelegram, FakeUser
+from emulator import FakeGroup, FakeMessage, FakeTelegram, FakeUser
 from tests.harness import (
     BotProcess,
     Clock,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.models import Attachment, CaseMessage
 from storage.outbox import OutboxKind
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import jpeg_with_gps
 

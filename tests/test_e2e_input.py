@@ -4,7 +4,7 @@ from __future__ import annotations
 from aiogram.fsm.storage.base import StorageKey
 
 from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS
 

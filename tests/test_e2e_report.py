@@ -14,7 +14,7 @@ from domain.values import LOCALES
 from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from storage.codes import normalize_code
 from storage.models import Attachment, Case
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.db import upgrade_to_head
 from storage.models import Case
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, make_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -45,8 +45,8 @@ from aiogram.types import (
 )
 from PIL import Image
 
-from tests.fakeapi import FakeTelegram, FakeUser
-from tests.fakeapi.html import HtmlParseError, parse_html
+from emulator import FakeTelegram, FakeUser
+from emulator.html import HtmlParseError, parse_html
 
 USER_ID = 1001
 GROUP_ID = -1001234567890

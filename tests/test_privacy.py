@@ -34,7 +34,7 @@ from storage.models import (
 )
 from storage.fsm import FsmRecord
 from storage.repositories import Consent, Submission
-from tests.fakeapi import FakeMessage, FakeTelegram
+from emulator import FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Clock, Reporter, fill_report, make_config, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 

@@ -18,7 +18,7 @@ from domain.values import LOCALES
 from handlers.report.keyboards import NavAct, ReviewAct
 from handlers.rights import LINKS, Deployment, Guide, GuideAct, index_keyboard, page_keyboard
 from handlers.rights import render_index, render_screen
-from tests.fakeapi import FakeMessage, FakeTelegram
+from emulator import FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Reporter, tr
 from tests.sample import FULL_ANSWERS
 
