@@ -31,7 +31,7 @@ from domain.values import LOCALES
 from handlers.report.keyboards import ConsentAct, ConsentCb
 from handlers.report.screens import consent_text
 from handlers.rights import Deployment, Guide, GuideAct, render_index, render_screen
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, tr
 
 ROOT = Path(__file__).resolve().parent.parent
