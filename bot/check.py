@@ -22,12 +22,8 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from aiogram import Bot
-from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
-from aiogram.types import ChatMemberAdministrator, User
 from cryptography.fernet import InvalidToken
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,6 +34,10 @@ from storage.crypto import Crypto
 from storage.db import check_database, current_revisions, head_revisions, make_engine
 from storage.health import encrypted_sample
 from storage.keys import load_crypto
+
+if TYPE_CHECKING:
+    from aiogram import Bot
+    from aiogram.types import User
 
 __all__ = ["Line", "main", "run_checks"]
 
@@ -154,7 +154,12 @@ def _decrypts(crypto: Crypto, token: bytes) -> bool:
 
 # --- Telegram -------------------------------------------------------------------------------------
 
+# aiogram is imported only here: building its ~300 API types costs seconds of CPU, which a
+# container health check (--quick, every minute) should not pay.
+
 async def _check_telegram(config: Config, lines: list[Line]) -> None:
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError, TelegramUnauthorizedError
+
     from bot.app import build_bot  # the same Bot the running bot builds (api_base and all)
 
     bot = build_bot(config)
@@ -179,6 +184,9 @@ async def _check_telegram(config: Config, lines: list[Line]) -> None:
 
 
 async def _check_group(config: Config, bot: Bot, me: User) -> Line:
+    from aiogram.enums import ChatType
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
+    from aiogram.types import ChatMemberAdministrator
     name = "coordinators' chat"
     chat_id = config.coordination.chat_id
     if not config.coordination.has_group:
@@ -206,6 +214,7 @@ async def _check_group(config: Config, bot: Bot, me: User) -> Line:
 
 
 async def _check_on_call(config: Config, bot: Bot) -> Line:
+    from aiogram.exceptions import TelegramAPIError, TelegramNetworkError
     name = "on-call"
     on_call = config.coordination.on_call
     if not on_call:

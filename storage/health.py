@@ -4,7 +4,7 @@ from __future__ import annotations
 from sqlalchemy import LargeBinary, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.db import load_models
+from storage.base import Base
 
 __all__ = ["encrypted_sample"]
 
@@ -19,9 +19,13 @@ async def encrypted_sample(engine: AsyncEngine) -> tuple[str, bytes] | None:
     Every ``*_enc`` column of every model is a candidate, so a table added later is covered
     without touching this function. Expects a database at the latest revision.
     """
+    # storage.models, not db.load_models(): the FSM table holds no *_enc column, and importing
+    # it would pull in aiogram (seconds of CPU for a health check).
+    import storage.models  # noqa: F401 - registers the tables on Base.metadata
+
     columns = [
         column
-        for table in load_models().sorted_tables
+        for table in Base.metadata.sorted_tables
         for column in table.columns
         if column.name.endswith(_SUFFIX) and isinstance(column.type, LargeBinary)
     ]

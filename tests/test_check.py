@@ -219,3 +219,13 @@ def test_an_unknown_command_is_refused_with_exit_2(tmp_path: Path) -> None:
                             timeout=60)
     assert result.returncode == 2
     assert result.stderr.strip() == "kua: unknown command 'chek'; commands: check (none: run the bot)"
+
+
+def test_the_quick_check_does_not_load_aiogram(tmp_path: Path) -> None:
+    # A container runs it every minute: building aiogram's API types costs seconds of CPU.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
+    script = "import sys; from bot.check import main; main(['--quick']); print('aiogram' in sys.modules)"
+    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
+                            text=True, timeout=60,
+                            env={**env, "PYTHONPATH": str(ROOT), "KUA_TELEGRAM__TOKEN": "123:abc"})
+    assert result.stdout.splitlines()[-1] == "False", result.stdout + result.stderr
