@@ -5,6 +5,7 @@ package directory to compile them into later, so ``build_py`` compiles every
 ``locales/<lang>/LC_MESSAGES/messages.po`` it copies, exactly as scripts/compile-catalogs.sh
 does in a checkout. Everything else about the package is declared in pyproject.toml.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -22,8 +23,7 @@ class build_py_with_catalogs(build_py):  # noqa: N801 - setuptools' command nami
         if not any(locales.glob("*/LC_MESSAGES/messages.po")):
             raise SystemExit(f"kua build: no catalogs under {locales}")
         # Babel's own compile command: same checks and output as the script (fuzzy skipped).
-        status = CommandLineInterface().run(
-            ["pybabel", "compile", "-d", str(locales), "-D", "messages"])
+        status = CommandLineInterface().run(["pybabel", "compile", "-d", str(locales), "-D", "messages"])
         if status:
             raise SystemExit("kua build: compiling the catalogs failed")
 

@@ -6,6 +6,7 @@ it. Installations from before that default keep ``./data/keys.json``: it is used
 ``./keys/keys.json`` exists (generating new keys would make the stored reports unreadable), and
 start-up warns until it is moved.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Read-only probes for `python -m bot check`: nothing here writes, creates or migrates."""
+
 from __future__ import annotations
 
 from sqlalchemy import LargeBinary, select

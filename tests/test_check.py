@@ -1,4 +1,5 @@
 """`python -m bot check`: one line per check against the fake Bot API; it changes nothing."""
+
 from __future__ import annotations
 
 import os
@@ -30,8 +31,13 @@ def ready(fake: FakeTelegram, tmp_path: Path, **env: str) -> Config:
     fake.group(GROUP, "Coordinators", is_forum=True)
     for user_id in ON_CALL:
         fake.user(user_id, started=True)
-    return make_config(fake, tmp_path, KUA_COORDINATION__CHAT_ID=str(GROUP),
-                       KUA_COORDINATION__ON_CALL=",".join(map(str, ON_CALL)), **env)
+    return make_config(
+        fake,
+        tmp_path,
+        KUA_COORDINATION__CHAT_ID=str(GROUP),
+        KUA_COORDINATION__ON_CALL=",".join(map(str, ON_CALL)),
+        **env,
+    )
 
 
 async def store_encrypted(config: Config, crypto: Crypto) -> None:
@@ -39,8 +45,11 @@ async def store_encrypted(config: Config, crypto: Crypto) -> None:
     engine = make_engine(config.database.url)
     try:
         async with engine.begin() as conn:
-            await conn.execute(insert(MessageTrace).values(
-                chat_key="k" * 64, message_enc=crypto.encrypt(b"42"), sent_at=utcnow()))
+            await conn.execute(
+                insert(MessageTrace).values(
+                    chat_key="k" * 64, message_enc=crypto.encrypt(b"42"), sent_at=utcnow()
+                )
+            )
     finally:
         await engine.dispose()
 
@@ -57,8 +66,13 @@ async def test_a_ready_deployment_passes_every_check(fake: FakeTelegram, tmp_pat
 
     lines = await run_checks(config)
 
-    assert statuses(lines) == [("ok", "database"), ("ok", "keys"), ("ok", "telegram"),
-                               ("ok", "coordinators' chat"), ("ok", "on-call")]
+    assert statuses(lines) == [
+        ("ok", "database"),
+        ("ok", "keys"),
+        ("ok", "telegram"),
+        ("ok", "coordinators' chat"),
+        ("ok", "on-call"),
+    ]
     text = "\n".join(map(str, lines))
     assert "decrypt a stored value (message_trace.message_enc)" in text
     assert '"Coordinators" (forum), the bot is an admin allowed to manage topics' in text
@@ -174,8 +188,12 @@ async def test_an_unreachable_on_call_coordinator_is_named_by_position(
 ) -> None:
     fake.group(GROUP, "Coordinators")
     fake.user(ON_CALL[0], started=True)
-    config = make_config(fake, tmp_path, KUA_COORDINATION__CHAT_ID=str(GROUP),
-                         KUA_COORDINATION__ON_CALL=f"{ON_CALL[0]},{ON_CALL[1]}")
+    config = make_config(
+        fake,
+        tmp_path,
+        KUA_COORDINATION__CHAT_ID=str(GROUP),
+        KUA_COORDINATION__ON_CALL=f"{ON_CALL[0]},{ON_CALL[1]}",
+    )
 
     on_call = next(line for line in await run_checks(config) if line.name == "on-call")
 
@@ -188,8 +206,9 @@ async def test_an_unreachable_on_call_coordinator_is_named_by_position(
 async def test_a_rejected_token_fails_and_stops_the_telegram_checks(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
-    config = make_config(fake, tmp_path, KUA_TELEGRAM__TOKEN="999:wrong",
-                         KUA_COORDINATION__CHAT_ID=str(GROUP))
+    config = make_config(
+        fake, tmp_path, KUA_TELEGRAM__TOKEN="999:wrong", KUA_COORDINATION__CHAT_ID=str(GROUP)
+    )
 
     lines = await run_checks(config)
 
@@ -198,8 +217,9 @@ async def test_a_rejected_token_fails_and_stops_the_telegram_checks(
     fake.errors.clear()  # the wrong token was the point
 
 
-def test_a_config_error_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
+def test_a_config_error_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     for var in [v for v in os.environ if v.startswith("KUA_")]:
         monkeypatch.delenv(var)
     monkeypatch.chdir(tmp_path)
@@ -214,9 +234,14 @@ def test_a_config_error_is_one_line_and_exit_2(tmp_path: Path, monkeypatch: pyte
 
 def test_an_unknown_command_is_refused_with_exit_2(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
-    result = subprocess.run([sys.executable, "-m", "bot", "chek"], cwd=tmp_path,
-                            env={**env, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True,
-                            timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "chek"],
+        cwd=tmp_path,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2
     assert result.stderr.strip() == "kua: unknown command 'chek'; commands: check (none: run the bot)"
 
@@ -225,7 +250,12 @@ def test_the_quick_check_does_not_load_aiogram(tmp_path: Path) -> None:
     # A container runs it every minute: building aiogram's API types costs seconds of CPU.
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
     script = "import sys; from bot.check import main; main(['--quick']); print('aiogram' in sys.modules)"
-    result = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True,
-                            text=True, timeout=60,
-                            env={**env, "PYTHONPATH": str(ROOT), "KUA_TELEGRAM__TOKEN": "123:abc"})
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**env, "PYTHONPATH": str(ROOT), "KUA_TELEGRAM__TOKEN": "123:abc"},
+    )
     assert result.stdout.splitlines()[-1] == "False", result.stdout + result.stderr

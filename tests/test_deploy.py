@@ -3,6 +3,7 @@
 `docker compose config` validates the compose file where Docker Compose is installed; everywhere
 else (CI has the docker client at most, no engine) the structure is checked here.
 """
+
 from __future__ import annotations
 
 import configparser
@@ -76,22 +77,42 @@ def test_no_secret_is_written_into_the_compose_file(compose: dict[str, Any]) -> 
     assert "deploy/.env" in ignored
 
 
-@pytest.mark.skipif(subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0
-                    if shutil.which("docker") else True, reason="Docker Compose is not installed")
+@pytest.mark.skipif(
+    subprocess.run(["docker", "compose", "version"], capture_output=True).returncode != 0
+    if shutil.which("docker")
+    else True,
+    reason="Docker Compose is not installed",
+)
 def test_docker_compose_accepts_the_file(tmp_path: Path) -> None:
     env = {**os.environ, "POSTGRES_PASSWORD": "check"}
-    result = subprocess.run(["docker", "compose", "-f", str(DEPLOY / "compose.yaml"),
-                             "--env-file", str(DEPLOY / "env.example"), "config", "--quiet"],
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            "docker",
+            "compose",
+            "-f",
+            str(DEPLOY / "compose.yaml"),
+            "--env-file",
+            str(DEPLOY / "env.example"),
+            "config",
+            "--quiet",
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0, result.stderr
 
 
 def test_the_image_is_slim_unprivileged_pinned_and_health_checked() -> None:
-    lines = [line.strip() for line in (DEPLOY / "Dockerfile").read_text().splitlines()
-             if line.strip() and not line.lstrip().startswith("#")]
+    lines = [
+        line.strip()
+        for line in (DEPLOY / "Dockerfile").read_text().splitlines()
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
     froms = [line for line in lines if line.startswith("FROM ")]
     assert froms and all(line.startswith("FROM python:3.11-slim") for line in froms)
-    final = lines[lines.index(froms[-1]):]
+    final = lines[lines.index(froms[-1]) :]
     assert any(line == "USER kua" for line in final)
     assert any("-r /src/requirements/base.txt" in line for line in lines)
     assert any("pip install --no-deps /src" in line for line in lines)
@@ -127,6 +148,10 @@ def test_systemd_accepts_the_unit(tmp_path: Path) -> None:
     # verify also checks that the programs exist: point it at this interpreter.
     text = (DEPLOY / "kua.service").read_text().replace("/opt/kua/bin/python", sys.executable)
     (tmp_path / "kua.service").write_text(text)
-    result = subprocess.run(["systemd-analyze", "verify", str(tmp_path / "kua.service")],
-                            capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        ["systemd-analyze", "verify", str(tmp_path / "kua.service")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and not result.stderr.strip(), result.stderr

@@ -6,6 +6,7 @@ unrelated directory with no PYTHONPATH, so nothing can be found through the chec
 Installing takes 20-50 s (pip's configured indexes and cache): deselect with ``-m "not install"``
 while iterating; CI runs it.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,14 +26,29 @@ pytestmark = pytest.mark.install
 
 # What a fresh clone would not have, or what the wheel must not need.
 _NOT_SOURCE = shutil.ignore_patterns(
-    ".venv", ".git", "*.mo", "__pycache__", "*.pyc", ".pytest_cache", ".mypy_cache",
-    ".ruff_cache", "build", "*.egg-info", "data", "keys", "config.toml", "tests",
+    ".venv",
+    ".git",
+    "*.mo",
+    "__pycache__",
+    "*.pyc",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+    "build",
+    "*.egg-info",
+    "data",
+    "keys",
+    "config.toml",
+    "tests",
 )
 
 
 def clean_env(**extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items()
-           if not k.startswith("KUA_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith("KUA_") and k not in ("PYTHONPATH", "VIRTUAL_ENV")
+    }
     env.update(extra)
     return env
 
@@ -49,10 +65,24 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "--python", str(python), "install", "--quiet",
-         "--no-compile", "--disable-pip-version-check",
-         "--constraint", str(ROOT / "requirements" / "base.txt"), str(source)],
-        env=clean_env(), capture_output=True, text=True, timeout=600,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "--python",
+            str(python),
+            "install",
+            "--quiet",
+            "--no-compile",
+            "--disable-pip-version-check",
+            "--constraint",
+            str(ROOT / "requirements" / "base.txt"),
+            str(source),
+        ],
+        env=clean_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
     assert result.returncode == 0, result.stdout + result.stderr
     shutil.rmtree(source)  # the installed bot must not lean on the copy
@@ -60,21 +90,27 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def run_installed(python: Path, cwd: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(python), *args], cwd=cwd, env=clean_env(**env),
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [str(python), *args], cwd=cwd, env=clean_env(**env), capture_output=True, text=True, timeout=120
+    )
 
 
 def test_installed_package_holds_compiled_catalogs_and_migrations_not_tests(
     installed: Path, tmp_path: Path
 ) -> None:
-    result = run_installed(installed, tmp_path, "-c", """
+    result = run_installed(
+        installed,
+        tmp_path,
+        "-c",
+        """
 import gettext, importlib.util, pathlib, storage.db
 root = pathlib.Path(importlib.util.find_spec("bot").origin).parent.parent
 for lang in ("kk", "ru", "en"):
     with open(root / "locales" / lang / "LC_MESSAGES" / "messages.mo", "rb") as mo:
         gettext.GNUTranslations(mo)  # a valid compiled catalog
 print(sorted(storage.db.head_revisions()) != [], importlib.util.find_spec("tests"))
-""")
+""",
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["True", "None"]  # migrations shipped, the test suite not
 
@@ -82,8 +118,13 @@ print(sorted(storage.db.head_revisions()) != [], importlib.util.find_spec("tests
 async def run_installed_async(python: Path, cwd: Path, *args: str, **env: str) -> tuple[int, str]:
     """Like run_installed, without blocking the loop the fake Bot API answers from."""
     process = await asyncio.create_subprocess_exec(
-        str(python), *args, cwd=cwd, env=clean_env(**env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        str(python),
+        *args,
+        cwd=cwd,
+        env=clean_env(**env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out, _ = await asyncio.wait_for(process.communicate(), 120)
     assert process.returncode is not None
     return process.returncode, out.decode()
@@ -103,17 +144,18 @@ async def test_installed_check_passes_from_another_directory_and_fails_in_one_li
         f'[security]\nkey_file = "{state / "keys" / "keys.json"}"\n'
         f"[coordination]\nchat_id = -1001234567890\non_call = [700100200]\n"
     )
-    migrated = run_installed(installed, elsewhere, "-m", "storage.migrate", "upgrade",
-                             KUA_CONFIG=str(config))
+    migrated = run_installed(installed, elsewhere, "-m", "storage.migrate", "upgrade", KUA_CONFIG=str(config))
     assert migrated.returncode == 0 and "(head)" in migrated.stdout, migrated.stderr
     assert (state / "data" / "kua.sqlite3").is_file()
 
-    status, out = await run_installed_async(installed, elsewhere, "-m", "bot", "check",
-                                            KUA_CONFIG=str(config))
+    status, out = await run_installed_async(
+        installed, elsewhere, "-m", "bot", "check", KUA_CONFIG=str(config)
+    )
     assert status == 0, out
     assert [line.split()[0] for line in out.splitlines()] == ["ok", "ok", "warn", "ok", "ok", "ok"]
 
-    status, out = await run_installed_async(installed, elsewhere, "-m", "bot", "check",
-                                            KUA_CONFIG=str(config), KUA_TELEGRAM__MODE="pigeon")
+    status, out = await run_installed_async(
+        installed, elsewhere, "-m", "bot", "check", KUA_CONFIG=str(config), KUA_TELEGRAM__MODE="pigeon"
+    )
     assert status == 2
     assert len(out.splitlines()) == 1 and out.startswith("FAIL  config: telegram.mode"), out

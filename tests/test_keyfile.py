@@ -1,15 +1,17 @@
 """The key file's default place is outside the data directory; old installations keep theirs."""
+
 from __future__ import annotations
 
 import json
 import logging
 import stat
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from bot.app import build_app
-from bot.config import load_config
+from bot.config import Config, load_config
 from bot.keyfile import placement_warnings
 from storage.db import upgrade_to_head
 from storage.keys import generate_key_material, load_crypto
@@ -17,11 +19,11 @@ from storage.keys import generate_key_material, load_crypto
 TOKEN = "123456:TEST-token"
 
 
-def config_at(tmp_path: Path, **env: str):  # noqa: ANN201 - a Config
+def config_at(tmp_path: Path, **env: str) -> Config:
     return load_config(environ={"KUA_TELEGRAM__TOKEN": TOKEN, **env}, cwd=tmp_path)
 
 
-def write_keys(path: Path) -> dict:
+def write_keys(path: Path) -> dict[str, Any]:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     material = generate_key_material()
     path.write_text(json.dumps(material))
@@ -48,7 +50,7 @@ def test_an_existing_key_file_in_the_data_directory_is_kept_and_warned_about(tmp
     material = write_keys(legacy)
     config = config_at(tmp_path)
 
-    crypto, warnings = load_crypto(config.security, config.data_dir)
+    crypto, _ = load_crypto(config.security, config.data_dir)
 
     assert config.security.key_file == legacy  # never new keys over existing data
     assert not (tmp_path / "keys").exists()
@@ -80,9 +82,12 @@ def test_keys_in_the_data_directory_are_warned_about_with_postgresql_too(tmp_pat
 
 def test_keys_from_the_configuration_need_no_file(tmp_path: Path) -> None:
     material = generate_key_material()
-    config = config_at(tmp_path, KUA_SECURITY__DATA_KEYS=material["data_keys"][0],
-                       KUA_SECURITY__HMAC_SECRET=material["hmac_secret"],
-                       KUA_SECURITY__KEY_FILE=str(tmp_path / "data" / "keys.json"))
+    config = config_at(
+        tmp_path,
+        KUA_SECURITY__DATA_KEYS=material["data_keys"][0],
+        KUA_SECURITY__HMAC_SECRET=material["hmac_secret"],
+        KUA_SECURITY__KEY_FILE=str(tmp_path / "data" / "keys.json"),
+    )
     assert placement_warnings(config) == []
 
 
