@@ -115,10 +115,10 @@ print(sorted(storage.db.head_revisions()) != [], importlib.util.find_spec("tests
     assert result.stdout.split() == ["True", "None"]  # migrations shipped, the test suite not
 
 
-async def run_installed_async(python: Path, cwd: Path, *args: str, **env: str) -> tuple[int, str]:
+async def run_installed_async(program: Path, cwd: Path, *args: str, **env: str) -> tuple[int, str]:
     """Like run_installed, without blocking the loop the fake Bot API answers from."""
     process = await asyncio.create_subprocess_exec(
-        str(python),
+        str(program),
         *args,
         cwd=cwd,
         env=clean_env(**env),
@@ -154,8 +154,10 @@ async def test_installed_check_passes_from_another_directory_and_fails_in_one_li
     assert status == 0, out
     assert [line.split()[0] for line in out.splitlines()] == ["ok", "ok", "warn", "ok", "ok", "ok"]
 
+    # The same through the installed `kua` command.
+    kua = installed.parent / "kua"
     status, out = await run_installed_async(
-        installed, elsewhere, "-m", "bot", "check", KUA_CONFIG=str(config), KUA_TELEGRAM__MODE="pigeon"
+        kua, elsewhere, "check", KUA_CONFIG=str(config), KUA_TELEGRAM__MODE="pigeon"
     )
     assert status == 2
     assert len(out.splitlines()) == 1 and out.startswith("FAIL  config: telegram.mode"), out
