@@ -123,7 +123,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     except ConfigError as exc:
         await engine.dispose()
         raise StartupError(str(exc)) from None
-    for warning in [*warnings, *placement_warnings(config)]:
+    for warning in [*warnings, *placement_warnings(config.security, config.database.url, config.data_dir)]:
         log.warning("%s", warning)
 
     sessions = make_sessionmaker(engine)

@@ -155,7 +155,10 @@ async def _check_keys(config: Config, engine: AsyncEngine | None, lines: list[Li
                     f"generates it on first start; back it up then",
                 )
             )
-        lines.extend(Line("warn", "keys", w) for w in placement_warnings(config))
+        lines.extend(
+            Line("warn", "keys", w)
+            for w in placement_warnings(config.security, config.database.url, config.data_dir)
+        )
         return
     try:
         # The file exists (or is not needed), so this only reads it.
@@ -181,7 +184,14 @@ async def _check_keys(config: Config, engine: AsyncEngine | None, lines: list[Li
                 f"old key to security.data_keys",
             )
         )
-    lines.extend(Line("warn", "keys", w) for w in [*warnings, *placement_warnings(config)])
+    lines.extend(
+        Line("warn", "keys", w)
+        for w in [*warnings, *placement_warnings(config.security, config.database.url, config.data_dir)]
+    )
+
+
+def _placement(config: Config) -> list[str]:
+    return placement_warnings(config.security, config.database.url, config.data_dir)
 
 
 def _decrypts(crypto: Crypto, token: bytes) -> bool:

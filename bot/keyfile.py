@@ -10,12 +10,9 @@ start-up warns until it is moved.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 from sqlalchemy.engine import make_url
-
-if TYPE_CHECKING:
-    from bot.config import Config
 
 __all__ = ["DEFAULT_KEY_DIR", "KEY_FILE_NAME", "default_key_file", "placement_warnings"]
 
@@ -32,22 +29,30 @@ def default_key_file(cwd: Path, data_dir: Path) -> Path:
     return current
 
 
-def _sqlite_file(config: Config) -> Path | None:
-    url = make_url(config.database.url)
+class _Security(Protocol):
+    """What the warnings need of ``bot.config.SecurityConfig`` (which imports this module)."""
+
+    @property
+    def key_file(self) -> Path: ...
+    @property
+    def keys_configured(self) -> bool: ...
+
+
+def _sqlite_file(database_url: str) -> Path | None:
+    url = make_url(database_url)
     database = url.database or ""
     if url.get_backend_name() != "sqlite" or database in ("", ":memory:") or database.startswith("file:"):
         return None
     return Path(database)
 
 
-def placement_warnings(config: Config) -> list[str]:
+def placement_warnings(security: _Security, database_url: str, data_dir: Path) -> list[str]:
     """One line per problem with where the key file is; empty when keys come from the config."""
-    security = config.security
     if security.keys_configured:
         return []
     key_file = security.key_file
     warnings: list[str] = []
-    database = _sqlite_file(config)
+    database = _sqlite_file(database_url)
     if database is not None and database.parent == key_file.parent:
         warnings.append(
             f"The key file {key_file} is in the same directory as the SQLite database {database}: "
@@ -55,13 +60,13 @@ def placement_warnings(config: Config) -> list[str]:
             f"move the key file elsewhere (e.g. mkdir -m 700 keys && mv {key_file} keys/) and set "
             f"security.key_file if it is not ./keys/{KEY_FILE_NAME}."
         )
-    elif key_file.parent == config.data_dir:
+    elif key_file.parent == data_dir:
         warnings.append(
-            f"The key file {key_file} is in the data directory {config.data_dir} (the old "
+            f"The key file {key_file} is in the data directory {data_dir} (the old "
             f"default): move it to ./keys/{KEY_FILE_NAME} or set security.key_file, and keep it "
             f"out of the data directory's backups."
         )
-    legacy = config.data_dir / KEY_FILE_NAME
+    legacy = data_dir / KEY_FILE_NAME
     if legacy != key_file and legacy.is_file():
         warnings.append(
             f"An old key file {legacy} is still in the data directory while {key_file} is in use: "

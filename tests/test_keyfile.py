@@ -23,6 +23,10 @@ def config_at(tmp_path: Path, **env: str) -> Config:
     return load_config(environ={"KUA_TELEGRAM__TOKEN": TOKEN, **env}, cwd=tmp_path)
 
 
+def warnings_for(config: Config) -> list[str]:
+    return placement_warnings(config.security, config.database.url, config.data_dir)
+
+
 def write_keys(path: Path) -> dict[str, Any]:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     material = generate_key_material()
@@ -42,7 +46,7 @@ def test_a_fresh_install_generates_keys_beside_the_data_directory_not_in_it(tmp_
     assert stat.S_IMODE(key_file.parent.stat().st_mode) == 0o700
     assert not (tmp_path / "data" / "keys.json").exists()
     assert any("Generated new encryption keys" in w for w in warnings)
-    assert placement_warnings(config) == []
+    assert warnings_for(config) == []
 
 
 def test_an_existing_key_file_in_the_data_directory_is_kept_and_warned_about(tmp_path: Path) -> None:
@@ -56,7 +60,7 @@ def test_an_existing_key_file_in_the_data_directory_is_kept_and_warned_about(tmp
     assert not (tmp_path / "keys").exists()
     assert crypto.keyed_hash("t", 1) == load_crypto(config.security, config.data_dir)[0].keyed_hash("t", 1)
     assert json.loads(legacy.read_text()) == material
-    [warning] = placement_warnings(config)
+    [warning] = warnings_for(config)
     assert "same directory as the SQLite database" in warning and "mv " in warning
 
 
@@ -67,7 +71,7 @@ def test_once_moved_the_new_place_wins_and_a_leftover_copy_is_pointed_out(tmp_pa
     config = config_at(tmp_path)
 
     assert config.security.key_file == tmp_path / "keys" / "keys.json"
-    [warning] = placement_warnings(config)
+    [warning] = warnings_for(config)
     assert "An old key file" in warning
 
 
@@ -75,7 +79,7 @@ def test_keys_in_the_data_directory_are_warned_about_with_postgresql_too(tmp_pat
     write_keys(tmp_path / "data" / "keys.json")
     config = config_at(tmp_path, KUA_DATABASE__URL="postgresql+asyncpg://kua@127.0.0.1/kua")
 
-    [warning] = placement_warnings(config)
+    [warning] = warnings_for(config)
 
     assert "in the data directory" in warning and "old default" in warning
 
@@ -88,7 +92,7 @@ def test_keys_from_the_configuration_need_no_file(tmp_path: Path) -> None:
         KUA_SECURITY__HMAC_SECRET=material["hmac_secret"],
         KUA_SECURITY__KEY_FILE=str(tmp_path / "data" / "keys.json"),
     )
-    assert placement_warnings(config) == []
+    assert warnings_for(config) == []
 
 
 async def test_start_up_warns_when_keys_share_the_sqlite_directory(
