@@ -1,4 +1,30 @@
-"""`python -m bot`: run Kua."""
-from bot.app import main
+"""`python -m bot [COMMAND]` (or `kua [COMMAND]`): run Kua, or one of its commands."""
 
-raise SystemExit(main())
+import importlib
+import sys
+from collections.abc import Sequence
+
+# Command → module whose main(argv) -> int runs it. One line per command.
+COMMANDS = {
+    "check": "bot.check",
+}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = list(sys.argv[1:] if argv is None else argv)
+    if args and args[0] in COMMANDS:
+        command: int = importlib.import_module(COMMANDS[args[0]]).main(args[1:])
+        return command
+    if args:
+        print(
+            f"kua: unknown command {args[0]!r}; commands: {', '.join(COMMANDS)} (none: run the bot)",
+            file=sys.stderr,
+        )
+        return 2
+    from bot.app import main as run  # only when running the bot, not for a command
+
+    return run()
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -26,6 +26,7 @@ from bot.commands import set_commands, set_descriptions
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
 from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
@@ -122,7 +123,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     except ConfigError as exc:
         await engine.dispose()
         raise StartupError(str(exc)) from None
-    for warning in warnings:
+    for warning in [*warnings, *placement_warnings(config.security, config.database.url, config.data_dir)]:
         log.warning("%s", warning)
 
     sessions = make_sessionmaker(engine)

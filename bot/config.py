@@ -23,6 +23,8 @@ from cryptography.fernet import Fernet
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.keyfile import default_key_file
+
 __all__ = [
     "AppConfig",
     "Config",
@@ -130,7 +132,7 @@ class RedisConfig:
 class SecurityConfig:
     data_keys: tuple[str, ...] = field(repr=False)  # first encrypts, all decrypt
     hmac_secret: str = field(repr=False)
-    key_file: Path  # absolute; <data_dir>/keys.json unless configured
+    key_file: Path  # absolute; ./keys/keys.json (or an existing <data_dir>/keys.json) unless configured
 
     @property
     def keys_configured(self) -> bool:
@@ -584,8 +586,8 @@ class _Loader:
         if hmac_secret and len(hmac_secret) < 32:
             raise self.fail("security.hmac_secret", "must be at least 32 characters (or empty to "
                                                     "use the key file)")
-        key_file = (self.path(v["security.key_file"])
-                    if v["security.key_file"].strip() else data_dir / "keys.json")
+        key_file = (self.path(v["security.key_file"]) if v["security.key_file"].strip()
+                    else default_key_file(self.cwd, data_dir))
 
         # coordination
         for key in ("coordination.coordinators", "coordination.admins", "coordination.on_call"):

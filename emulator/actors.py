@@ -313,6 +313,7 @@ class FakeGroup:
         self.chat = chat  # the Bot API Chat object
         self.members = members  # user id -> "creator" | "administrator" | "member"
         self.bot_status = bot_status
+        self.bot_rights: dict[str, bool] = {}  # overrides of an administrator's default rights
         self.topics: list[FakeTopic] = []  # created by the bot, deleted ones included
         self.users: dict[int, FakeUser] = {}
         for user_id in members:

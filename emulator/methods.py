@@ -525,7 +525,7 @@ class BotApi:
         chat = self._chat(params)
         if not isinstance(chat, FakeGroup) or not chat.is_forum:
             raise bad_request("the chat is not a forum")
-        if chat.bot_status != "administrator":
+        if chat.bot_status != "administrator" or not chat.bot_rights.get("can_manage_topics", True):
             raise bad_request("not enough rights to manage topics")
         return chat
 
@@ -626,6 +626,8 @@ class BotApi:
         member: dict[str, Any] = {"status": status, "user": user}
         if status == "administrator":
             member.update(_ADMIN_RIGHTS)
+            if user_id == self.world.bot_id and isinstance(chat, FakeGroup):
+                member.update(chat.bot_rights)
         elif status == "creator":
             member["is_anonymous"] = False
         return member

@@ -118,13 +118,15 @@ class World:
         members: dict[int, str] | None = None,
         *,
         bot_status: str = "administrator",
+        bot_rights: dict[str, bool] | None = None,
     ) -> FakeGroup:
         """Register a group the bot is in. Ids starting with -100 are supergroups.
 
         ``members`` maps user ids to "creator", "administrator" or "member"; unknown
         users are registered with default names. ``bot_status`` is the bot's own
         status, "administrator" (sees every message, may delete any) or "member"
-        (privacy mode: only sees commands and replies to it).
+        (privacy mode: only sees commands and replies to it). ``bot_rights`` overrides an
+        administrator bot's rights, e.g. ``{"can_manage_topics": False}``.
         """
         if chat_id >= 0:
             raise ValueError("group chat ids are negative")
@@ -145,6 +147,7 @@ class World:
         if is_forum:
             chat["is_forum"] = True
         group = FakeGroup(self, chat, members, bot_status)
+        group.bot_rights.update(bot_rights or {})
         self._groups[chat_id] = group
         return group
 

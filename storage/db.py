@@ -29,9 +29,9 @@ __all__ = [
     "upgrade_to_head",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
-ALEMBIC_INI = REPO_ROOT / "alembic.ini"
-MIGRATIONS_DIR = REPO_ROOT / "storage" / "migrations"
+REPO_ROOT = Path(__file__).resolve().parent.parent  # a checkout, or site-packages when installed
+# Found through the package, not the working directory, so an installed bot migrates from anywhere.
+MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
 # How long an SQLite connection waits for another writer (the bot and the workers share
 # one file) before failing with "database is locked".
@@ -103,9 +103,11 @@ def load_models() -> MetaData:
 
 
 def _script_config() -> Config:
-    cfg = Config(str(ALEMBIC_INI))
-    # Absolute paths, so migrations work from any working directory.
+    # No alembic.ini: it is the `alembic` command's file in a checkout (revision naming, logging)
+    # and is not installed; running migrations needs only where the scripts are.
+    cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS_DIR))
+    cfg.set_main_option("path_separator", "os")
     # Programmatic callers (the app, tests) keep their own logging setup; see env.py.
     cfg.attributes["configure_logging"] = False
     return cfg

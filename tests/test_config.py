@@ -51,7 +51,8 @@ def test_defaults(tmp_path: Path) -> None:
     assert c.database.echo is False and c.database.is_sqlite and c.database.dialect == "sqlite"
     assert c.redis.url == "" and not c.redis.enabled
     s = c.security
-    assert (s.data_keys, s.hmac_secret, s.key_file) == ((), "", tmp_path / "data" / "keys.json")
+    # Beside the data directory, not in it: a copy of data/ must not carry the keys.
+    assert (s.data_keys, s.hmac_secret, s.key_file) == ((), "", tmp_path / "keys" / "keys.json")
     assert not s.keys_configured
     co = c.coordination
     assert (co.chat_id, co.coordinators, co.admins, co.on_call) == (0, (), (), ())
