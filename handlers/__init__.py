@@ -5,6 +5,7 @@ from aiogram import F, Router
 
 def get_routers() -> list[Router]:
     from handlers import (
+        advocacy,
         coordinator,
         errors,
         fallback,
@@ -29,4 +30,4 @@ def get_routers() -> list[Router]:
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
     # Statistics, exports and case sheets: staff only, each router filters its own updates.
     return [errors.make_router(), coordinator.make_router(), stats.make_router(),
-            private]
+            advocacy.make_router(), private]

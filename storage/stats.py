@@ -156,7 +156,13 @@ class StatsRepository:
         async with self._sessions() as session:
             return list(await session.scalars(select(Export).order_by(Export.id)))
 
-    # --- the case sheet's audit event ------------------------------------------------------------
+    # --- the case sheet --------------------------------------------------------------------------
+    async def share_consent(self, case_id: int) -> bool:
+        """Whether the reporter agreed the case may be shared (after asking again)."""
+        async with self._sessions() as session:
+            return bool(await session.scalar(
+                select(Case.consent_share).where(Case.id == case_id)))
+
     async def record_case_event(self, case_id: int, actor_id: int, kind: str,
                                 data: dict[str, Any]) -> None:
         async with self._sessions() as session:
