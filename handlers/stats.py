@@ -97,7 +97,7 @@ def _month(month: str) -> str:
 def report_text(report: stats_service.Report) -> str:
     """The report as HTML: categories with no cases are left out, to fit a phone."""
     k = report.min_cell
-    lines = [f"<b>{escape(_('Statistics'))}</b>", escape(period_line(report)),
+    lines = ["<b>" + escape(_("Statistics")) + "</b>", escape(period_line(report)),
              escape(_("Cases: {total}").format(total=figure_text(report.total, k)))]
     for dimension, rows in report.tables.items():
         shown = [(code, f) for code, f in rows if not (f.shown and f.value == 0)]

@@ -10,7 +10,7 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import LOCALES_DIR
-from handlers.stats import StatsCb, report_charts, report_text
+from handlers.stats import BAD_PERIOD, StatsCb, report_charts, report_text
 from services import stats as stats_service
 from services.disclosure import Figure, Mark, Span, atoms, figure, month_index, protect_table
 from services.stats import Period, build
@@ -238,6 +238,6 @@ async def test_stats_in_the_group_for_a_coordinator_not_for_an_outsider(
         assert len([m for m in coordinator.bot_messages() if m.content.get("photo")]) == 6
         await coordinator.send_text("/stats 2026-13")
         await kua.settle()
-        assert coordinator.bot_messages()[-1].text.startswith(tr("ru", "Send /stats")[:10])
+        assert coordinator.bot_messages()[-1].text == tr("ru", BAD_PERIOD)
     finally:
         await kua.stop()
