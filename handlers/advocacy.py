@@ -39,6 +39,7 @@ EXPORT_USAGE = N_("Send /export json or /export csv, optionally with months, e.g
                   "2026-01 2026-12. Add the word “text” to include free text and names.")
 SHEET_WHO = N_("Only an administrator or the coordinator who took the case can make its "
                "sheet.")
+UPLOAD_LIMIT = 50 * 1024 * 1024  # what a bot may upload to Telegram
 OPEN_PRIVATE = N_("Open a private chat with the bot first (press Start there), then try again.")
 
 
@@ -86,10 +87,15 @@ async def cmd_export(message: Message, command: CommandObject, bot: Bot, store: 
     count = await export_service.write(
         store.stats, request, buf, lambda msgid, locale: i18n.gettext(msgid, locale=locale),
         now=store.clock())
+    body = buf.getvalue().encode("utf-8")
+    if len(body) > UPLOAD_LIMIT:
+        await message.answer(_("The export is too large to send through Telegram. Ask the "
+                               "operator to run: python -m bot export"))
+        return
     name = f"kua-export-{store.clock():%Y%m%d}.{request.fmt}"
     minutes = config.coordination.private_view_minutes
     sent = await bot.send_document(
-        message.chat.id, BufferedInputFile(buf.getvalue().encode("utf-8"), filename=name),
+        message.chat.id, BufferedInputFile(body, filename=name),
         caption=_("Export: {count} cases. It will be deleted in {minutes} min.").format(
             count=count, minutes=minutes), protect_content=True)
     await _schedule_delete(store, config, sent, None)
