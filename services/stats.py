@@ -115,7 +115,8 @@ def _series(rows: list[tuple[str, str | None, int]], dimension: Dimension) -> di
 async def build(repo: StatsRepository, period: Period, *, min_cell: int,
                 now: datetime) -> Report:
     k = min_cell
-    total_rows = await repo.monthly(Source(COLUMN, "urgent"))  # every case has an urgency
+    rows_of = {d.id: await repo.monthly(d.source) for d in DIMENSIONS}
+    total_rows = rows_of["urgency"]  # every case has an urgency: its rows count every case
     total: dict[int, int] = {}
     for month, _value, n in total_rows:
         total[month_index(month)] = total.get(month_index(month), 0) + n
@@ -136,7 +137,7 @@ async def build(repo: StatsRepository, period: Period, *, min_cell: int,
 
     cells_of: dict[str, dict[str, Series]] = {}
     for dimension in DIMENSIONS:
-        cells_of[dimension.id] = _series(await repo.monthly(dimension.source), dimension)
+        cells_of[dimension.id] = _series(rows_of[dimension.id], dimension)
     # The total can be known if shown, or as the sum of an additive table shown in full.
     singles = {d.id: {c: figure(s, span, k, first, last) for c, s in cells_of[d.id].items()}
                for d in DIMENSIONS}

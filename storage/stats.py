@@ -91,7 +91,7 @@ class StatsRepository:
 
     # --- exports -----------------------------------------------------------------------------
     async def export_cases(self, *, since: str | None, until: str | None, with_text: bool,
-                           batch: int = 500) -> AsyncIterator[CaseRecord]:
+                           batch: int = 2000) -> AsyncIterator[CaseRecord]:
         """Cases reported in [since, until] (months, inclusive), oldest first, in batches.
 
         Without text: only cases whose reporter agreed to anonymised use, and nothing private.
@@ -109,8 +109,14 @@ class StatsRepository:
                     where.append(month <= until)
                 if not with_text:
                     where.append(Case.consent_stats.is_(True))
-                cases = list(await session.scalars(
-                    select(Case).where(and_(*where)).order_by(Case.id).limit(batch)))
+                columns = [Case.id, Case.created_at, Case.updated_at, Case.status, Case.urgent,
+                           Case.facility_kind, Case.region, Case.referral, Case.close_reason,
+                           Case.closed_at, Case.answers, Case.consent_contact,
+                           Case.consent_share, Case.consent_stats, Case.locale]
+                if with_text:  # the encrypted free text is read only when it is exported
+                    columns.append(Case.private_enc)
+                cases = list(await session.execute(
+                    select(*columns).where(and_(*where)).order_by(Case.id).limit(batch)))
                 if not cases:
                     return
                 ids = [c.id for c in cases]
