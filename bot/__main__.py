@@ -4,16 +4,19 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-# Command → module whose main(argv) -> int runs it. One line per command.
+# Command → "module:function" whose function(argv) -> int runs it. One line per command.
 COMMANDS = {
-    "check": "bot.check",
+    "check": "bot.check:main",
+    "stats": "bot.cli_advocacy:stats_main",
+    "export": "bot.cli_advocacy:export_main",
 }
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in COMMANDS:
-        command: int = importlib.import_module(COMMANDS[args[0]]).main(args[1:])
+        module, _, func = COMMANDS[args[0]].partition(":")
+        command: int = getattr(importlib.import_module(module), func)(args[1:])
         return command
     if args:
         print(

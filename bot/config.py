@@ -192,6 +192,11 @@ class LoggingConfig:
 
 
 @dataclass(frozen=True, slots=True)
+class StatsConfig:
+    min_cell: int  # figures below this show as "<min_cell"; see services.disclosure
+
+
+@dataclass(frozen=True, slots=True)
 class Config:
     app: AppConfig
     telegram: TelegramConfig
@@ -203,6 +208,7 @@ class Config:
     limits: LimitsConfig
     ngo: NgoConfig
     logging: LoggingConfig
+    stats: StatsConfig = StatsConfig(min_cell=5)
     config_file: Path | None = None  # the TOML file that was read, if any
 
     @property
@@ -257,6 +263,7 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "legal_reviewed_by": ("str", ""),
     },
     "logging": {"level": ("str", "INFO")},
+    "stats": {"min_cell": ("int", 5)},
 }
 
 # Values of these keys never appear in error messages.
@@ -631,6 +638,8 @@ class _Loader:
             ),
             ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),
+            stats=StatsConfig(min_cell=self.int_range(
+                "stats.min_cell", 2, None, " (1 would publish single cases)")),
             config_file=self.file,
         )
 

@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
-
 def get_routers() -> list[Router]:
-    from handlers import coordinator, errors, fallback, followup, privacy, report, rights, start
+    from handlers import (
+        advocacy,
+        coordinator,
+        errors,
+        fallback,
+        followup,
+        privacy,
+        report,
+        rights,
+        start,
+        stats,
+    )
 
     # Reporters talk to the bot in private; groups belong to the coordinators (another router).
     private = Router(name="private")
@@ -18,4 +28,6 @@ def get_routers() -> list[Router]:
                             followup.make_router(), fallback.make_router())
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
-    return [errors.make_router(), coordinator.make_router(), private]
+    # Statistics, exports and case sheets: staff only, each router filters its own updates.
+    return [errors.make_router(), coordinator.make_router(), stats.make_router(),
+            advocacy.make_router(), private]

@@ -24,6 +24,8 @@ class Account(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # Statistics scan only the cases whose reporter agreed to figures, by date.
+    __table_args__ = (Index("ix_cases_stats", "consent_stats", "created_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -171,3 +173,23 @@ class MessageTrace(Base):
     chat_key: Mapped[str] = mapped_column(String(64), index=True)
     message_enc: Mapped[bytes] = mapped_column(LargeBinary)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class Export(Base):
+    """The audit trail of exports: one spans many cases, so it is not a case event.
+
+    Who (an admin's id, or the operator's command line), when, what format, whether free text
+    was included, the period and how many cases left the system.
+    """
+
+    __tablename__ = "exports"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_kind: Mapped[str] = mapped_column(String(12))  # admin | operator
+    actor_id: Mapped[int | None] = mapped_column(BigInteger)  # staff only; None for the CLI
+    format: Mapped[str] = mapped_column(String(8))
+    with_text: Mapped[bool] = mapped_column(Boolean)
+    since: Mapped[str | None] = mapped_column(String(7))  # "YYYY-MM"
+    until: Mapped[str | None] = mapped_column(String(7))
+    case_count: Mapped[int] = mapped_column(Integer)

@@ -24,6 +24,7 @@ from storage.crypto import Crypto
 from storage.models import Account, Attachment, Case
 from storage.outbox import OutboxKind, OutboxRepository, enqueue
 from storage.privacy import PrivacyRepository, TraceRepository
+from storage.stats import StatsRepository
 
 Clock = Callable[[], datetime]
 
@@ -261,6 +262,7 @@ class Store:
         self.casework = CaseworkRepository(sessions, crypto, clock)
         self.trace = TraceRepository(sessions, crypto, clock)
         self.privacy = PrivacyRepository(sessions, crypto, clock)
+        self.stats = StatsRepository(sessions, crypto, clock)
 
 
 def _clear(value: Any) -> str | None:

@@ -10,6 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.values import CaseStatus
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, can_move
+from handlers.sheet_keyboards import sheet_button
 from storage.casework import CaseView
 
 
@@ -46,6 +47,7 @@ def card_keyboard(view: CaseView, *, group_shows: str) -> InlineKeyboardMarkup:
         kb.button(text=_("Reply to reporter"), callback_data=CaseCb(act=CaseAct.REPLY,
                                                                     case=view.id))
     kb.button(text=_("Note"), callback_data=CaseCb(act=CaseAct.NOTE, case=view.id))
+    kb.add(sheet_button(view.id))  # advocacy: the case sheet (handlers/advocacy.py)
     kb.adjust(2)
     return kb.as_markup()
 
