@@ -24,6 +24,14 @@ class Account(Base):
 
 class Case(Base):
     __tablename__ = "cases"
+    # The queue's order (open first, urgent first, then oldest) and its filters, served from
+    # indexes so that /queue stays quick with 100,000 cases.
+    __table_args__ = (
+        Index("ix_cases_queue", "status", "urgent", "created_at", "id"),
+        Index("ix_cases_assignee", "assignee_id", "status"),
+        Index("ix_cases_region_queue", "region", "status", "urgent", "created_at"),
+        Index("ix_cases_kind_queue", "facility_kind", "status", "urgent", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -59,6 +67,10 @@ class Case(Base):
     topic_id: Mapped[int | None] = mapped_column(Integer)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Urgent cases nobody took: when the on-call coordinators and the group were last re-alerted.
+    realerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Closed as a duplicate of that case (both cases' histories show the link).
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # Set by the retention worker once the personal content of a long-closed case is purged.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -171,3 +183,18 @@ class MessageTrace(Base):
     chat_key: Mapped[str] = mapped_column(String(64), index=True)
     message_enc: Mapped[bytes] = mapped_column(LargeBinary)
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SpamBlock(Base):
+    """A reporter link blocked from submitting after a case of theirs was closed as spam.
+
+    Keyed by HMAC("spam", reporter hash), like every other link; removed when the case is
+    reopened, useless (and ignored) after `until`.
+    """
+
+    __tablename__ = "spam_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_key: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)
