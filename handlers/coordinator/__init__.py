@@ -220,7 +220,7 @@ async def _queue_page(store: Store, f: QueueFilter, user_id: int, after: int,
                                                         limit=PAGE_SIZE)
     last = views[-1].id if views else None
     return (queue_text(views, total, shown, store.clock(), f),
-            queue_keyboard(f, last, shown + len(views), more))
+            queue_keyboard(f, last, shown, shown + len(views), more))
 
 
 async def cmd_queue(message: Message, store: Store) -> None:

@@ -195,7 +195,7 @@ MENU_PREFIXES = tuple(f"{cls.__prefix__}{cls.__separator__}"
                       for cls in (StatusCb, ConfirmCb, MenuCb, HandCb))
 
 
-def queue_keyboard(f: QueueFilter, last: int | None, shown: int,
+def queue_keyboard(f: QueueFilter, last: int | None, before: int, shown: int,
                    more: bool) -> InlineKeyboardMarkup:
     """Filters, then Next (keyset: after the last case shown) and First."""
     code = f.code()
@@ -208,9 +208,9 @@ def queue_keyboard(f: QueueFilter, last: int | None, shown: int,
     kb.button(text=_("Place") + " ▸", callback_data=QueuePick(what="k"))
     sizes = [3, 3]
     nav = 0
-    if shown > 0 or code:
-        kb.button(text="« " + _("First page") if shown > 0 else _("All open cases"),
-                  callback_data=QueueCb(f=code if shown > 0 else ""))
+    if before > 0 or code:
+        kb.button(text="« " + _("First page") if before > 0 else _("All open cases"),
+                  callback_data=QueueCb(f=code if before > 0 else ""))
         nav += 1
     if more and last is not None:
         kb.button(text=_("Next") + " »", callback_data=QueueCb(f=code, after=last, n=shown))
