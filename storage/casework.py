@@ -203,9 +203,9 @@ class CaseworkRepository:
                 ids = [int(e.data["message"]) for e in events
                        if e.kind in ("message_in", "message_out") and (e.data or {}).get("message")]
                 if ids:
-                    texts = dict((await session.execute(
-                        select(CaseMessage.id, CaseMessage.text_enc)
-                        .where(CaseMessage.id.in_(ids)))).tuples().all())
+                    rows = await session.execute(select(CaseMessage.id, CaseMessage.text_enc)
+                                                 .where(CaseMessage.id.in_(ids)))
+                    texts = {message_id: token for message_id, token in rows}
         entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter",
                                 actor_id=None, data={})]
         for e in events:
