@@ -5,6 +5,7 @@ controllable clock, a reporter's plain words kept, and the group's command menu.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from datetime import timedelta
 from pathlib import Path
 
@@ -468,3 +469,74 @@ async def test_group_command_menu_has_queue_case_and_mine(staff: Staff) -> None:
     for locale in ("", "ru", "kk", "en"):
         assert [c["command"] for c in staff.fake.commands(scope, locale)] == [
             "queue", "case", "mine"]
+
+
+# --- webhook mode stops gracefully ---------------------------------------------------------------
+
+async def test_webhook_mode_stops_on_sigterm_and_releases_claimed_items(
+        fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import os
+    import signal
+    import socket
+
+    from sqlalchemy import select
+
+    from bot.app import build_app, serve
+    from storage.db import upgrade_to_head
+    from storage.models import OutboxItem
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
+    fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator"})
+    env = coordination_env(GROUP, (AIGERIM,), KUA_APP__DEFAULT_LOCALE="en",
+                           KUA_TELEGRAM__MODE="webhook",
+                           KUA_TELEGRAM__WEBHOOK_URL="https://example.org/tg/hook",
+                           KUA_TELEGRAM__WEBHOOK_SECRET="s3cret_token",
+                           KUA_TELEGRAM__LISTEN_PORT=str(port))
+    config = make_config(fake, tmp_path, **env)
+    await upgrade_to_head(config.database.url)
+    app = await build_app(config)
+    hooks: list[str] = []
+
+    async def set_webhook(url: str, **_kwargs: object) -> bool:  # (not in the fake Bot API)
+        hooks.append(url)
+        return True
+
+    monkeypatch.setattr(app.bot, "set_webhook", set_webhook)
+    running = asyncio.create_task(serve(app, handle_signals=False))
+    try:
+        for _ in range(200):
+            if hooks and signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None):
+                break
+            await asyncio.sleep(0.05)
+        # Without its own handler SIGTERM would end the test run: never send it then.
+        assert hooks and signal.getsignal(signal.SIGTERM) not in (signal.SIG_DFL, None)
+        # Work for the delivery worker: cards to post while the signal comes.
+        for _ in range(5):
+            await app.store.cases.submit(REPORTER, REPORTER, _submission(app))
+        await asyncio.sleep(0.1)
+        os.kill(os.getpid(), signal.SIGTERM)
+        await asyncio.wait_for(running, 30)
+        now = app.store.clock()
+        async with app.store.cases._sessions() as session:  # noqa: SLF001 - test inspection
+            items = list(await session.scalars(select(OutboxItem)))
+        # Nothing is left waiting for a lease to run out: done, or handed back.
+        held = [i for i in items if i.status == "pending" and i.claimed_until is not None
+                and i.claimed_until > now]
+        assert held == [] and any(i.status == "done" for i in items)
+    finally:
+        if not running.done():
+            running.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await running
+        await app.close()
+
+
+def _submission(app):  # type: ignore[no-untyped-def]
+    from storage.repositories import Consent, Submission
+    from tests.sample import FULL_ANSWERS
+
+    return Submission(answers=dict(FULL_ANSWERS), consent=Consent(),
+                      draft_ref=app.store.attachments.new_draft_ref(), locale="ru")
