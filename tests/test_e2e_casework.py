@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -28,9 +27,6 @@ from handlers.coordinator.keyboards import (
 )
 from handlers.loose_words import LooseCb
 from handlers.report.keyboards import ReviewAct
-from storage.db import make_engine, make_sessionmaker
-from storage.keys import load_crypto
-from storage.repositories import Store
 from tests.fakeapi import FakeMessage, FakeTelegram
 from tests.harness import (
     BotProcess,
@@ -540,3 +536,25 @@ def _submission(app):  # type: ignore[no-untyped-def]
 
     return Submission(answers=dict(FULL_ANSWERS), consent=Consent(),
                       draft_ref=app.store.attachments.new_draft_ref(), locale="ru")
+
+
+async def test_the_group_speaks_coordination_locale(fake: FakeTelegram, tmp_path: Path) -> None:
+    fake.user(DANA, "Дана", "Сапарова", language_code="en")  # never started the bot
+    group = fake.group(GROUP, "Kua coordinators", members={DANA: "member"})
+    env = coordination_env(GROUP, (DANA,), KUA_APP__DEFAULT_LOCALE="en",
+                           KUA_COORDINATION__LOCALE="kk", KUA_COORDINATION__ON_CALL=str(DANA))
+    process = BotProcess(make_config(fake, tmp_path, **env), fake)
+    await process.start()
+    try:
+        for _ in range(100):
+            if any(m.from_bot for m in group.transcript()):
+                break
+            await asyncio.sleep(0.05)
+        [warning] = [m.text for m in group.transcript() if m.from_bot]
+        assert warning == "⚠ " + tr("kk", "{name} is on call but cannot receive urgent alerts: "
+                                          "they have not started the bot or have blocked it. "
+                                          "{name}, please open a private chat with the bot "
+                                          "and press Start.").format(name="Дана Сапарова")
+        fake.errors[:] = [r for r in fake.errors if r.chat_id != DANA]
+    finally:
+        await process.stop()

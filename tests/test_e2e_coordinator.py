@@ -508,6 +508,10 @@ async def test_note_stays_internal(staff: Staff) -> None:
     assert b.last_bot_message().text == "Please send the message as text."
     await staff.command(b, "NOTE-SECRET-42: called the lawyer")
     assert b.last_bot_message().text.startswith(f"The note was added to case #{case_id}")
+    # Stored: what he typed does not stay in his chat with the bot.
+    [typed] = [m for m in staff.fake.transcript(BOLAT) if not m.from_bot
+               and (m.text or "").startswith("NOTE-SECRET-42")]
+    assert typed.deleted
 
     notes = await staff.store.casework.note_texts(case_id)
     assert [(actor, text) for _at, actor, text in notes] == [
