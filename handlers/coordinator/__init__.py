@@ -7,6 +7,12 @@ the reporter's handlers (in private) or are ignored (in groups).
 
 Nothing said in the group is ever relayed: a message reaches a reporter only through the
 explicit Reply → preview → Send flow in the coordinator's private chat.
+
+A team works the queue: Take is atomic (storage decides, with one conditional UPDATE, and the
+loser is told who has the case, by the name Telegram gives the bot); the status and hand-over
+menus are new messages under the card that belong to the coordinator who opened them (others'
+presses are refused), so the shared card's buttons never change under anyone's finger; closing
+asks for confirmation. What a coordinator types is deleted from their chat once stored.
 """
 from __future__ import annotations
 
