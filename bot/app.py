@@ -22,7 +22,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.commands import set_commands, set_descriptions
+from bot.commands import set_commands, set_descriptions, set_group_commands
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
 from bot.i18n import StoredLocaleMiddleware, make_i18n
@@ -154,6 +154,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     """Run until stopped: set commands, start the workers, poll or serve the webhook."""
     await check_telegram(app)
     await set_commands(app.bot, app.i18n)
+    await set_group_commands(app.bot, app.i18n, app.config.coordination.chat_id)
     await set_descriptions(app.bot, app.i18n)
     stop = asyncio.Event()
     workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))

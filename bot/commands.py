@@ -5,7 +5,8 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, BotCommandScopeChat
 from aiogram.utils.i18n import I18n
 
 from domain.i18n import N_
@@ -72,3 +73,25 @@ async def set_descriptions(bot: Bot, i18n: I18n) -> None:
         await bot.set_my_description(description=description, language_code=locale or None)
         await bot.set_my_short_description(short_description=short,
                                            language_code=locale or None)
+
+
+# The coordinators' group gets its own menu (a chat scope), in every language.
+GROUP_COMMANDS = (
+    ("queue", N_("Open cases, urgent first, with filters")),
+    ("case", N_("A case and its history: /case 12")),
+    ("mine", N_("The open cases you have taken")),
+)
+
+
+async def set_group_commands(bot: Bot, i18n: I18n, chat_id: int) -> None:
+    """/queue, /case and /mine in the coordinators' group's command menu."""
+    if not chat_id:
+        return
+    scope = BotCommandScopeChat(chat_id=chat_id)
+    try:
+        for locale in (*LOCALES, ""):
+            commands = [BotCommand(command=name, description=i18n.gettext(
+                text, locale=locale or i18n.default_locale)) for name, text in GROUP_COMMANDS]
+            await bot.set_my_commands(commands, scope=scope, language_code=locale or None)
+    except TelegramAPIError as exc:  # the bot is not in that chat (yet): cases wait anyway
+        log.warning("could not set the coordinators' group commands: %s", type(exc).__name__)

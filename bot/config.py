@@ -148,6 +148,8 @@ class CoordinationConfig:
     group_shows: GroupShows
     private_view_minutes: int
     remind_after_hours: int
+    urgent_ack_minutes: int = 120
+    locale: str = ""  # the group's language; "" = app.default_locale
 
     @property
     def has_group(self) -> bool:
@@ -167,6 +169,7 @@ class LimitsConfig:
     max_text_chars: int
     code_attempts_per_hour: int
     reports_per_day: int
+    spam_block_days: int = 30
 
     @property
     def max_file_bytes(self) -> int:
@@ -246,6 +249,8 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "group_shows": ("str", "summary"),
         "private_view_minutes": ("int", 10),
         "remind_after_hours": ("int", 12),
+        "urgent_ack_minutes": ("int", 120),
+        "locale": ("str", ""),
     },
     "retention": {"draft_days": ("int", 7), "closed_case_days": ("int", 365)},
     "limits": {
@@ -254,6 +259,7 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "max_text_chars": ("int", 3500),
         "code_attempts_per_hour": ("int", 5),
         "reports_per_day": ("int", 5),
+        "spam_block_days": ("int", 30),
     },
     "ngo": {
         "name": ("str", ""),
@@ -603,6 +609,8 @@ class _Loader:
                 raise self.fail(key, "must list positive Telegram user ids (a group id is negative: "
                                      "put it in coordination.chat_id)", bad[0])
         group_shows = cast(GroupShows, self.choice("coordination.group_shows", GROUP_SHOWS))
+        group_locale = (self.choice("coordination.locale", LOCALES)
+                        if v["coordination.locale"].strip() else "")
 
         return Config(
             app=AppConfig(data_dir=data_dir, default_locale=locale),
@@ -621,6 +629,8 @@ class _Loader:
                 group_shows=group_shows,
                 private_view_minutes=self.int_range("coordination.private_view_minutes", 1),
                 remind_after_hours=self.int_range("coordination.remind_after_hours", 1),
+                urgent_ack_minutes=self.int_range("coordination.urgent_ack_minutes", 1),
+                locale=group_locale,
             ),
             retention=RetentionConfig(
                 draft_days=self.int_range("retention.draft_days", 1),
@@ -635,6 +645,7 @@ class _Loader:
                 max_text_chars=self.int_range("limits.max_text_chars", 1),
                 code_attempts_per_hour=self.int_range("limits.code_attempts_per_hour", 1),
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
+                spam_block_days=self.int_range("limits.spam_block_days", 0),
             ),
             ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),

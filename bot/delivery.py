@@ -68,6 +68,7 @@ from domain.render import answer_text, option_label
 from domain.values import CaseStatus
 from domain.workflow import REPORTER_NOTICES
 from handlers.coordinator.keyboards import card_keyboard
+from handlers.coordinator.names import CoordinatorNames
 from handlers.followup.keyboards import news_keyboard
 from storage.casework import CaseView
 from storage.outbox import OutboxJob, OutboxKind
@@ -85,6 +86,7 @@ REQUEST_TIMEOUT = 30  # seconds per Bot API request (well inside the lease)
 NO_GROUP_DELAY = timedelta(minutes=5)  # coordination.chat_id missing or the bot not in it
 CARD_WAIT_DELAY = timedelta(seconds=3)  # a message for a thread whose card is not posted yet
 BACKOFF_CAP = 300.0  # seconds
+URGENT_REALERT_EVERY = timedelta(hours=1)  # urgent and not taken: alerted again this often
 REFRESH_WAITS = 2  # a refresh of a card not posted yet first waits for the first delivery
 MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread messages: never)
     OutboxKind.URGENT: 10,
@@ -196,6 +198,9 @@ class Delivery:
         self._held: list[OutboxJob] = []  # claimed, not started
         self._warned_no_group = False
         self._next_reminders = 0.0
+        self.names = CoordinatorNames(config.coordination.chat_id)
+        self._on_call_checked = False
+        self._unreachable_on_call: set[int] = set()  # already reported in the group
 
     # --- the loop ---------------------------------------------------------------------------
     async def run(self, stop: asyncio.Event) -> None:
@@ -263,14 +268,55 @@ class Delivery:
                 log.error("could not release an outbox item: %s", type(exc).__name__)
 
     async def _remind(self) -> None:
+        if not self._on_call_checked:
+            self._on_call_checked = True
+            await self._check_on_call()
+        c = self.config.coordination
         try:
-            due = await self.store.casework.due_reminders(
-                timedelta(hours=self.config.coordination.remind_after_hours))
+            due = await self.store.casework.due_reminders(timedelta(hours=c.remind_after_hours))
+            urgent = await self.store.casework.due_realerts(
+                timedelta(minutes=c.urgent_ack_minutes), URGENT_REALERT_EVERY)
         except Exception as exc:  # noqa: BLE001 - retried at the next check
             log.error("reminder check failed: %s", _describe(exc))
             return
         if due:
             log.info("%d case(s) still new: reminders queued", len(due))
+        if urgent:
+            log.info("%d urgent case(s) not taken: on-call coordinators alerted again",
+                     len(urgent))
+
+    # --- on-call coordinators who cannot be alerted ----------------------------------------------
+    async def _check_on_call(self) -> None:
+        """At start-up: an on-call coordinator the bot cannot write to is named in the group
+        (an alert that cannot reach anyone must not be noticed only in a log line)."""
+        for user_id in self.config.coordination.on_call:
+            try:
+                await self.bot.send_chat_action(user_id, "typing",
+                                                request_timeout=REQUEST_TIMEOUT)
+            except (TelegramForbiddenError, TelegramBadRequest) as exc:
+                if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
+                    log.warning("on-call check failed: %s", _describe(exc))
+                    continue
+                await self._report_unreachable_on_call(user_id)
+            except Exception as exc:  # noqa: BLE001 - checked again at the next alert
+                log.warning("on-call check failed: %s", _describe(exc))
+
+    async def _report_unreachable_on_call(self, user_id: int) -> None:
+        if user_id in self._unreachable_on_call or not self.config.coordination.chat_id:
+            return
+        try:
+            name = await self.names.name(self.bot, user_id)
+            with self._group_locale():
+                text = "⚠ " + escape(_(
+                    "{name} is on call but cannot receive urgent alerts: they have not started "
+                    "the bot or have blocked it. {name}, please open a private chat with the "
+                    "bot and press Start.").format(name=name))
+            await self.bot.send_message(self.config.coordination.chat_id, text,
+                                        request_timeout=REQUEST_TIMEOUT)
+            self._unreachable_on_call.add(user_id)
+        except TelegramAPIError as exc:
+            log.error("could not tell the group about an unreachable on-call coordinator (%s)",
+                      _describe(exc))
 
     # --- one item -------------------------------------------------------------------------------
     async def _handle(self, job: OutboxJob) -> None:
@@ -366,7 +412,7 @@ class Delivery:
             yield
 
     def _group_locale(self) -> contextlib.AbstractContextManager[None]:
-        return self._locale(self.config.app.default_locale)
+        return self._locale(self.config.coordination.locale or self.config.app.default_locale)
 
     # --- the coordinators' chat ---------------------------------------------------------------
     def _group(self) -> int:
@@ -424,9 +470,10 @@ class Delivery:
         if not posted and job.payload.get("refresh") and job.attempts <= REFRESH_WAITS:
             # Normally the case's first delivery is about to post it: let that one do it.
             raise _Retry(CARD_WAIT_DELAY, "card not posted yet")
-        files = len(await self.store.attachments.for_case(view.id))
+        files, messages = await self.store.casework.counts(view.id)
+        owner = await self.names.name(self.bot, view.assignee_id) if view.assignee_id else None
         with self._group_locale():
-            text = card_text(view, file_count=files)
+            text = card_text(view, file_count=files, message_count=messages, assignee_name=owner)
             markup = card_keyboard(view, group_shows=self.config.coordination.group_shows)
             name = topic_name(view)
         if posted:
@@ -489,9 +536,15 @@ class Delivery:
         if not recipients:
             return
         chat_id = self.config.coordination.chat_id
+        if job.payload.get("realert") and (view.status is not CaseStatus.NEW
+                                           or view.assignee_id is not None):
+            return  # taken meanwhile
         with self._group_locale():
             lines = [f"<b>🔴 {escape(_('URGENT'))} · "
                      f"{escape(_('Case #{number}').format(number=view.id))}</b>"]
+            if job.payload.get("realert"):
+                lines.append(escape(_("Still not taken by anyone. Please take it or hand it "
+                                      "to a colleague.")))
             for qid in ("facility_kind", "region", "danger"):
                 question = QUESTIONS[qid]
                 if qid in view.answers:
@@ -514,9 +567,11 @@ class Delivery:
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
                     raise
-                # Never started the bot, blocked it, or left Telegram: nothing to retry.
+                # Never started the bot, blocked it, or left Telegram: nothing to retry,
+                # but the group is told (once), so that someone else acts.
                 log.warning("urgent case %d: an on-call coordinator cannot be reached (%s)",
                             view.id, _describe(exc))
+                await self._report_unreachable_on_call(recipients[index])
 
         await self._in_parts(job, len(recipients), alert,
                              lambda index: {"to": recipients[index:]})
@@ -551,14 +606,28 @@ class Delivery:
 
     # --- messages in the case's thread ----------------------------------------------------------
     async def _reminder(self, job: OutboxJob, view: CaseView) -> None:
-        if view.status is not CaseStatus.NEW:
+        if view.status is not CaseStatus.NEW or view.assignee_id is not None:
             return  # taken meanwhile
-        hours = self.config.coordination.remind_after_hours
+        c = self.config.coordination
+        kinds = {e.kind for e in await self.store.casework.history(view.id)}
         with self._group_locale():
-            text = "⏰ " + escape(ngettext(
-                "Case #{number} is still new after {hours} hour: nobody has taken it yet.",
-                "Case #{number} is still new after {hours} hours: nobody has taken it yet.",
-                hours).format(number=view.id, hours=hours))
+            if job.payload.get("urgent"):
+                head = "🔴 " + escape(ngettext(
+                    "Urgent case #{number} is still not taken after {minutes} minute.",
+                    "Urgent case #{number} is still not taken after {minutes} minutes.",
+                    c.urgent_ack_minutes).format(number=view.id, minutes=c.urgent_ack_minutes))
+            else:
+                head = "⏰ " + escape(ngettext(
+                    "Case #{number} is still new after {hours} hour: nobody has taken it yet.",
+                    "Case #{number} is still new after {hours} hours: nobody has taken it yet.",
+                    c.remind_after_hours).format(number=view.id, hours=c.remind_after_hours))
+            missing = [_("Nobody has taken it: press Take on the card.")]
+            if "opened_full" not in kinds and c.group_shows == "summary":
+                missing.append(_("Nobody has read the full report yet (Open)."))
+            if view.contactable and not view.unreachable and "message_out" not in kinds:
+                missing.append(_("Nobody has written to the reporter yet."))
+            text = head + "\n" + escape(_("Missing:")) + "\n" + "\n".join(
+                "• " + escape(item) for item in missing)
         await self._thread_message(view, text)
 
     async def _unreachable(self, job: OutboxJob, view: CaseView) -> None:

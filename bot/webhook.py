@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import signal
 from typing import TYPE_CHECKING
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
@@ -23,7 +25,17 @@ async def run_webhook(app: App) -> None:
     await runner.setup()
     site = web.TCPSite(runner, tg.listen_host, tg.listen_port)
     await site.start()
+    # SIGTERM/SIGINT end the wait: serve() then lets the delivery in progress finish and
+    # hands back the claimed items, as polling does (the default would kill the process).
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
     try:
-        await asyncio.Event().wait()  # until cancelled
+        await stop.wait()  # until a signal, or cancelled
     finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.remove_signal_handler(sig)
         await runner.cleanup()

@@ -17,7 +17,8 @@ CARD_FIELDS = ("facility_kind", "region", "last_incident", "incident_year", "inc
                "ongoing", "methods", "danger")
 
 
-def card_text(view: CaseView, *, file_count: int = 0) -> str:
+def card_text(view: CaseView, *, file_count: int = 0, message_count: int = 0,
+              assignee_name: str | None = None) -> str:
     """Number, urgency, status, place, period, methods: no free text, no names, no files."""
     head = ("🔴 " + _("URGENT") + " · " if view.urgent else "") + _("Case #{number}").format(
         number=view.id)
@@ -27,10 +28,13 @@ def card_text(view: CaseView, *, file_count: int = 0) -> str:
         if qid in view.answers and question.applies(view.answers):
             lines.append(f"{escape(_(question.title))}: {answer_text(question, view.answers[qid])}")
     lines.append("<i>" + escape(attribution(view.answers)) + "</i>")
-    lines.append(escape(_("Files: {count}").format(count=file_count)))
+    lines.append(escape(_("Files: {count}").format(count=file_count)) + " · "
+                 + escape(_("Messages: {count}").format(count=message_count)))
+    if view.duplicate_of:
+        lines.append(escape(_("Duplicate of case #{number}").format(number=view.duplicate_of)))
     if view.assignee_id:
         lines.append(escape(_("Taken by:")) + f' <a href="tg://user?id={view.assignee_id}">'
-                     + escape(_("coordinator")) + "</a>")
+                     + escape(assignee_name or _("coordinator")) + "</a>")
     if not view.contactable:
         lines.append(escape(_("The reporter cannot be written to through the bot.")))
     elif view.unreachable:

@@ -4,9 +4,12 @@ new → in progress (Take) → waiting for reporter ↔ in progress → referred
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import timedelta
 from enum import StrEnum
 
 from domain.i18n import N_
+from domain.questionnaire import QUESTIONS
 from domain.values import CaseStatus
 
 
@@ -76,3 +79,62 @@ REPORTER_NOTICES = {
 
 def can_move(current: CaseStatus, target: CaseStatus) -> bool:
     return target in ALLOWED[current]
+
+
+def needs_confirmation(target: CaseStatus) -> bool:
+    """Closing ends the work on a case (and tells the reporter): it is asked twice."""
+    return target is CaseStatus.CLOSED
+
+
+def spam_block_for(reason: CloseReason | None, days: int) -> timedelta | None:
+    """Closing as spam keeps that reporter link from submitting for `days`."""
+    return timedelta(days=days) if reason is CloseReason.SPAM and days > 0 else None
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """Which open cases /queue shows (always urgent first, then oldest).
+
+    Packed into callback data as one short code: "" (all), "u" (urgent), "n" (unassigned),
+    "m" (mine), "s.<status>", "r.<region>", "k.<place kind>".
+    """
+
+    urgent: bool = False
+    unassigned: bool = False
+    mine: bool = False
+    status: CaseStatus | None = None
+    region: str | None = None
+    kind: str | None = None
+
+    def code(self) -> str:
+        if self.urgent:
+            return "u"
+        if self.unassigned:
+            return "n"
+        if self.mine:
+            return "m"
+        if self.status:
+            return f"s.{self.status.value}"
+        if self.region:
+            return f"r.{self.region}"
+        if self.kind:
+            return f"k.{self.kind}"
+        return ""
+
+    @classmethod
+    def parse(cls, code: str) -> QueueFilter:
+        """The filter of a code; ValueError for anything else (a forged button)."""
+        if code in ("", "u", "n", "m"):
+            return cls(urgent=code == "u", unassigned=code == "n", mine=code == "m")
+        prefix, _dot, value = code.partition(".")
+        if prefix == "s":
+            status = CaseStatus(value)
+            if status not in OPEN_STATUSES:
+                raise ValueError(code)
+            return cls(status=status)
+        if prefix in ("r", "k") and value:
+            question = QUESTIONS["region" if prefix == "r" else "facility_kind"]
+            if value not in {o.value for o in question.options}:
+                raise ValueError(code)
+            return cls(region=value) if prefix == "r" else cls(kind=value)
+        raise ValueError(code)

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from aiogram import F, Router
 
+
 def get_routers() -> list[Router]:
     from handlers import (
         advocacy,
@@ -10,6 +11,7 @@ def get_routers() -> list[Router]:
         errors,
         fallback,
         followup,
+        loose_words,
         privacy,
         report,
         rights,
@@ -25,7 +27,8 @@ def get_routers() -> list[Router]:
     # privacy before report too: /erase and /forget work mid-report.
     private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
                             report.make_router(),
-                            followup.make_router(), fallback.make_router())
+                            followup.make_router(), loose_words.make_router(),
+                            fallback.make_router())
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
     # Statistics, exports and case sheets: staff only, each router filters its own updates.

@@ -10,14 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import case as sql_case
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
-from domain.workflow import OPEN_STATUSES, CloseReason, Referral, can_move
+from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral, can_move
 from storage.crypto import Crypto
-from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt
+from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, SpamBlock
 from storage.outbox import OutboxKind, enqueue
 
 Clock = Callable[[], datetime]
@@ -29,6 +28,18 @@ class InvalidTransition(Exception):
 
 class CaseNotFound(LookupError):
     pass
+
+
+class AlreadyTaken(Exception):
+    """Another coordinator owns the case (their id, for their name; None if it is closed)."""
+
+    def __init__(self, assignee_id: int | None) -> None:
+        super().__init__("already taken")
+        self.assignee_id = assignee_id
+
+
+class NotOwner(Exception):
+    """Only the coordinator who has the case may hand it over or give it up."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +63,7 @@ class CaseView:
     group_chat_id: int | None
     topic_id: int | None
     card_message_id: int | None
+    duplicate_of: int | None = None
 
     @classmethod
     def of(cls, c: Case) -> CaseView:
@@ -62,7 +74,7 @@ class CaseView:
             close_reason=c.close_reason, unreachable=c.unreachable,
             contactable=c.contact_enc is not None, silent=c.silent,
             group_chat_id=c.group_chat_id, topic_id=c.topic_id,
-            card_message_id=c.card_message_id,
+            card_message_id=c.card_message_id, duplicate_of=c.duplicate_of,
         )
 
 
@@ -74,6 +86,55 @@ class ChannelMessage:
     created_at: datetime
     read: bool
     file_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class HistoryEntry:
+    """One line of a case's timeline; `text` only when asked for (notes, messages)."""
+
+    at: datetime
+    kind: str
+    actor_kind: str  # coordinator | reporter | system
+    actor_id: int | None  # coordinators only
+    data: dict[str, Any]
+    text: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueCursor:
+    """Where a queue page ended (keyset pagination: no OFFSET over 100,000 rows)."""
+
+    urgent: bool
+    created_at: datetime
+    id: int
+
+
+def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
+    where: list[Any] = []
+    if f.status:
+        where.append(Case.status == f.status.value)
+    else:
+        where.append(Case.status.in_(sorted(s.value for s in OPEN_STATUSES)))
+    if f.urgent:
+        where.append(Case.urgent.is_(True))
+    if f.unassigned:
+        where.append(Case.assignee_id.is_(None))
+    if f.mine:
+        where.append(Case.assignee_id == coordinator_id)
+    if f.region:
+        where.append(Case.region == f.region)
+    if f.kind:
+        where.append(Case.facility_kind == f.kind)
+    return where
+
+
+def _after(cursor: QueueCursor) -> Any:
+    """Rows after `cursor` in the order: urgent first, then oldest (created_at, id)."""
+    later = or_(Case.created_at > cursor.created_at,
+                and_(Case.created_at == cursor.created_at, Case.id > cursor.id))
+    if cursor.urgent:
+        return or_(and_(Case.urgent.is_(True), later), Case.urgent.is_(False))
+    return and_(Case.urgent.is_(False), later)
 
 
 class CaseworkRepository:
@@ -99,17 +160,72 @@ class CaseworkRepository:
             token = await session.scalar(select(Case.contact_enc).where(Case.id == case_id))
         return int(self._crypto.decrypt_text(token)) if token else None
 
-    async def queue(self, *, offset: int = 0, limit: int = 10) -> tuple[list[CaseView], int]:
-        """Open cases, urgent first, then oldest; with the total count."""
-        where = Case.status.in_([s.value for s in OPEN_STATUSES])
+    async def queue(self, f: QueueFilter | None = None, *, coordinator_id: int | None = None,
+                    after: int | None = None, limit: int = 10,
+                    ) -> tuple[list[CaseView], int, bool]:
+        """Open cases (or those of `f`), urgent first, then oldest: one page after case
+        `after`, the total, and whether more follow."""
+        where = _queue_where(f or QueueFilter(), coordinator_id)
         async with self._sessions() as session:
-            total = int(await session.scalar(select(func.count(Case.id)).where(where)) or 0)
-            rows = await session.scalars(
-                select(Case).where(where)
-                .order_by(sql_case((Case.urgent.is_(True), 0), else_=1), Case.created_at, Case.id)
-                .offset(offset).limit(limit)
-            )
-            return [CaseView.of(c) for c in rows], total
+            total = int(await session.scalar(select(func.count(Case.id)).where(*where)) or 0)
+            query = select(Case).where(*where)
+            if after is not None:
+                row = (await session.execute(select(Case.urgent, Case.created_at)
+                                             .where(Case.id == after))).first()
+                if row is not None:
+                    query = query.where(_after(QueueCursor(bool(row.urgent), row.created_at,
+                                                           after)))
+            rows = list(await session.scalars(
+                query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit + 1)))
+            return [CaseView.of(c) for c in rows[:limit]], total, len(rows) > limit
+
+    async def counts(self, case_id: int) -> tuple[int, int]:
+        """(files, messages of the channel) of a case, for its card."""
+        async with self._sessions() as session:
+            files = await session.scalar(select(func.count(Attachment.id))
+                                         .where(Attachment.case_id == case_id))
+            messages = await session.scalar(select(func.count(CaseMessage.id))
+                                            .where(CaseMessage.case_id == case_id))
+            return int(files or 0), int(messages or 0)
+
+    async def history(self, case_id: int, *, with_texts: bool = False) -> list[HistoryEntry]:
+        """The case's timeline, oldest first: its submission, then every audit event.
+
+        Note and message texts are decrypted only `with_texts` (they are content)."""
+        async with self._sessions() as session:
+            created = await session.scalar(select(Case.created_at).where(Case.id == case_id))
+            if created is None:
+                raise CaseNotFound(case_id)
+            events = list(await session.scalars(
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+            texts: dict[int, bytes | None] = {}
+            if with_texts:
+                ids = [int(e.data["message"]) for e in events
+                       if e.kind in ("message_in", "message_out") and (e.data or {}).get("message")]
+                if ids:
+                    rows = await session.execute(select(CaseMessage.id, CaseMessage.text_enc)
+                                                 .where(CaseMessage.id.in_(ids)))
+                    texts = {message_id: token for message_id, token in rows}
+        entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter",
+                                actor_id=None, data={})]
+        for e in events:
+            data = dict(e.data or {})
+            token: bytes | None = None
+            if with_texts:
+                token = e.text_enc if e.kind == "note" else texts.get(int(data.get("message", 0)))
+            entries.append(HistoryEntry(
+                at=e.at, kind=e.kind, actor_kind=e.actor_kind, actor_id=e.actor_id, data=data,
+                text=self._crypto.decrypt_text(token) if token else None))
+        return entries
+
+    async def record_event(self, case_id: int, kind: str, *, actor_kind: str = "coordinator",
+                           actor_id: int | None = None,
+                           data: dict[str, Any] | None = None) -> None:
+        """An audit event that changes nothing else (e.g. "opened_full")."""
+        async with self._sessions() as session:
+            session.add(CaseEvent(case_id=case_id, at=self._clock(), actor_kind=actor_kind,
+                                  actor_id=actor_id, kind=kind, data=data or {}))
+            await session.commit()
 
     async def events(self, case_id: int) -> list[tuple[datetime, str, int | None, str,
                                                        dict[str, Any]]]:
@@ -131,8 +247,14 @@ class CaseworkRepository:
                           message_id: int, then: OutboxKind | None = None) -> None:
         """Where the card now is; `then` is enqueued in the same transaction (e.g. DETAILS)."""
         async with self._sessions() as session:
+            first = await session.scalar(select(Case.card_message_id).where(Case.id == case_id))
             await session.execute(update(Case).where(Case.id == case_id).values(
                 group_chat_id=chat_id, topic_id=topic_id, card_message_id=message_id))
+            if first is None and not await session.scalar(
+                    select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case_id,
+                                                           CaseEvent.kind == "delivered")):
+                session.add(CaseEvent(case_id=case_id, at=self._clock(), actor_kind="system",
+                                      kind="delivered"))
             if then is not None:
                 enqueue(session, self._crypto, then, case_id=case_id, now=self._clock())
             await session.commit()
@@ -158,24 +280,90 @@ class CaseworkRepository:
                     payload={"status": notify_status.value}, now=now)
 
     async def take(self, case_id: int, coordinator_id: int) -> CaseView:
+        """Take an unassigned open case, or reopen a closed one; of two coordinators pressing
+        at the same moment exactly one wins (one conditional UPDATE, on any database and
+        across instances), the other gets AlreadyTaken with the winner's id."""
+        async with self._sessions() as session:
+            before = (await session.execute(select(Case.status, Case.assignee_id)
+                                            .where(Case.id == case_id))).first()
+            if before is None:
+                raise CaseNotFound(case_id)
+            current = CaseStatus(before.status)
+            if current is CaseStatus.CLOSED:
+                condition = Case.status == CaseStatus.CLOSED.value
+            else:
+                condition = and_(Case.status == current.value, Case.assignee_id.is_(None))
+            target = CaseStatus.IN_PROGRESS if current in (CaseStatus.NEW, CaseStatus.CLOSED) \
+                else current
+            values: dict[str, Any] = {"status": target.value, "assignee_id": coordinator_id,
+                                      "updated_at": self._clock()}
+            if current is CaseStatus.CLOSED:  # reopened: the old outcome no longer applies
+                values.update(closed_at=None, close_reason=None, referral=None,
+                              duplicate_of=None)
+            result = await session.execute(
+                update(Case).where(Case.id == case_id, condition).values(**values)
+                .execution_options(synchronize_session=False))
+            if not result.rowcount:
+                await session.rollback()
+                owner = await session.scalar(select(Case.assignee_id).where(Case.id == case_id))
+                raise AlreadyTaken(owner)
+            c = await self._locked(session, case_id)
+            await session.refresh(c)
+            if current is CaseStatus.CLOSED:
+                await session.execute(delete(SpamBlock).where(SpamBlock.case_id == case_id))
+            notify = target if target is not current else None
+            await self._change(session, c, coordinator_id, "take" if current is not
+                               CaseStatus.CLOSED else "reopen", {"from": current.value},
+                               notify_status=notify)
+            await session.commit()
+            return CaseView.of(c)
+
+    async def hand_over(self, case_id: int, from_id: int, to_id: int) -> CaseView:
+        """The owner hands the case to a colleague (only while it is still theirs)."""
+        async with self._sessions() as session:
+            result = await session.execute(
+                update(Case).where(Case.id == case_id, Case.assignee_id == from_id,
+                                   Case.status != CaseStatus.CLOSED.value)
+                .values(assignee_id=to_id, updated_at=self._clock())
+                .execution_options(synchronize_session=False))
+            if not result.rowcount:
+                await session.rollback()
+                if await session.get(Case, case_id) is None:
+                    raise CaseNotFound(case_id)
+                raise NotOwner(case_id)
+            c = await self._locked(session, case_id)
+            await session.refresh(c)
+            await self._change(session, c, from_id, "handover", {"to": to_id})
+            await session.commit()
+            return CaseView.of(c)
+
+    async def give_up(self, case_id: int, coordinator_id: int) -> CaseView:
+        """The owner gives the case up: unassigned again (a case just taken is new again)."""
         async with self._sessions() as session:
             c = await self._locked(session, case_id)
-            current = CaseStatus(c.status)
-            if current is not CaseStatus.IN_PROGRESS and not can_move(current,
-                                                                      CaseStatus.IN_PROGRESS):
-                raise InvalidTransition(current)
-            notify = CaseStatus.IN_PROGRESS if current is not CaseStatus.IN_PROGRESS else None
-            c.status, c.assignee_id = CaseStatus.IN_PROGRESS.value, coordinator_id
-            c.closed_at = c.close_reason = None
-            await self._change(session, c, coordinator_id, "take",
-                               {"from": current.value}, notify_status=notify)
+            if c.assignee_id != coordinator_id or c.status == CaseStatus.CLOSED.value:
+                raise NotOwner(case_id)
+            c.assignee_id = None
+            if c.status == CaseStatus.IN_PROGRESS.value:
+                c.status = CaseStatus.NEW.value
+                c.reminded_at = c.realerted_at = None  # its reminders start again
+            await self._change(session, c, coordinator_id, "give_up", {})
             await session.commit()
             return CaseView.of(c)
 
     async def set_status(self, case_id: int, target: CaseStatus, actor_id: int, *,
                          referral: Referral | None = None,
-                         close_reason: CloseReason | None = None) -> CaseView:
+                         close_reason: CloseReason | None = None,
+                         duplicate_of: int | None = None, spam_block: timedelta | None = None,
+                         ) -> CaseView:
+        """Move the case; closing as a duplicate links both cases, closing as spam blocks the
+        reporter link for `spam_block` (keyed hash), in the same transaction."""
         async with self._sessions() as session:
+            if close_reason is CloseReason.DUPLICATE:
+                if duplicate_of is None or duplicate_of == case_id:
+                    raise InvalidTransition("a duplicate needs the other case")
+                if await session.get(Case, duplicate_of) is None:
+                    raise CaseNotFound(duplicate_of)
             c = await self._locked(session, case_id)
             current = CaseStatus(c.status)
             if not can_move(current, target):
@@ -189,11 +377,20 @@ class CaseworkRepository:
                 c.referral if target is not CaseStatus.IN_PROGRESS else None)
             c.close_reason = close_reason.value if close_reason else None
             c.closed_at = self._clock() if target is CaseStatus.CLOSED else None
+            c.duplicate_of = duplicate_of if close_reason is CloseReason.DUPLICATE else None
             data: dict[str, Any] = {"from": current.value, "to": target.value}
             if referral:
                 data["referral"] = referral.value
             if close_reason:
                 data["reason"] = close_reason.value
+            if c.duplicate_of is not None:
+                data["duplicate_of"] = c.duplicate_of
+                session.add(CaseEvent(case_id=c.duplicate_of, at=self._clock(),
+                                      actor_kind="coordinator", actor_id=actor_id,
+                                      kind="duplicate_linked", data={"case": c.id}))
+            if close_reason is CloseReason.SPAM and spam_block and c.reporter_hash:
+                session.add(SpamBlock(block_key=self.spam_key(c.reporter_hash), case_id=c.id,
+                                      until=self._clock() + spam_block))
             # Spam is closed without telling anyone: the sender should learn nothing from it.
             notify = None if close_reason is CloseReason.SPAM else target
             await self._change(session, c, actor_id, "status", data, notify_status=notify)
@@ -247,6 +444,43 @@ class CaseworkRepository:
             await session.commit()
             return reminded
 
+    async def due_realerts(self, ack: timedelta, every: timedelta) -> list[int]:
+        """Urgent cases still not taken `ack` after submission, not re-alerted for `every`:
+        each gets a new on-call alert and a reminder in the group; marked re-alerted now."""
+        now = self._clock()
+        due = and_(Case.status == CaseStatus.NEW.value, Case.urgent.is_(True),
+                   Case.assignee_id.is_(None), Case.created_at < now - ack,
+                   or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every))
+        async with self._sessions() as session:
+            ids = list(await session.scalars(select(Case.id).where(due).order_by(Case.id)))
+            alerted = []
+            for case_id in ids:
+                # Only if still due: another instance checking at the same time finds it done.
+                result = await session.execute(update(Case).where(Case.id == case_id, due)
+                                               .values(realerted_at=now))
+                if result.rowcount:
+                    enqueue(session, self._crypto, OutboxKind.URGENT, case_id=case_id,
+                            payload={"realert": True}, now=now)
+                    enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id,
+                            payload={"urgent": True}, now=now)
+                    session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system",
+                                          kind="realerted"))
+                    alerted.append(case_id)
+            await session.commit()
+            return alerted
+
+    # --- spam -------------------------------------------------------------------------------------
+    def spam_key(self, reporter_key: str) -> str:
+        return self._crypto.keyed_hash("spam", reporter_key)
+
+    async def spam_blocked(self, reporter_key: str) -> bool:
+        """A case of this reporter link was closed as spam, and the block still runs."""
+        async with self._sessions() as session:
+            found = await session.scalar(
+                select(SpamBlock.id).where(SpamBlock.block_key == self.spam_key(reporter_key),
+                                           SpamBlock.until > self._clock()).limit(1))
+            return found is not None
+
     # --- the anonymous channel ----------------------------------------------------------------
     async def message_to_reporter(self, case_id: int, coordinator_id: int, text: str) -> int:
         async with self._sessions() as session:
@@ -284,6 +518,9 @@ class CaseworkRepository:
                                   data={"message": m.id, "files": len(file_ids)}))
             enqueue(session, self._crypto, OutboxKind.TO_GROUP, case_id=c.id,
                     payload={"message": m.id}, now=now)
+            # The card's counts of files and messages stay current.
+            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
+                    payload={"refresh": True}, now=now)
             await session.commit()
             return m.id
 

@@ -24,8 +24,16 @@ class Account(Base):
 
 class Case(Base):
     __tablename__ = "cases"
-    # Statistics scan only the cases whose reporter agreed to figures, by date.
-    __table_args__ = (Index("ix_cases_stats", "consent_stats", "created_at"),)
+    # The queue's order (open first, urgent first, then oldest) and its filters, served from
+    # indexes so that /queue stays quick with 100,000 cases.
+    __table_args__ = (
+        Index("ix_cases_queue", "status", "urgent", "created_at", "id"),
+        Index("ix_cases_assignee", "assignee_id", "status"),
+        Index("ix_cases_region_queue", "region", "status", "urgent", "created_at"),
+        Index("ix_cases_kind_queue", "facility_kind", "status", "urgent", "created_at"),
+        # Statistics scan only the cases whose reporter agreed to figures, by date.
+        Index("ix_cases_stats", "consent_stats", "created_at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     code_hash: Mapped[str] = mapped_column(String(64), unique=True)
@@ -61,6 +69,10 @@ class Case(Base):
     topic_id: Mapped[int | None] = mapped_column(Integer)
     card_message_id: Mapped[int | None] = mapped_column(Integer)
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Urgent cases nobody took: when the on-call coordinators and the group were last re-alerted.
+    realerted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Closed as a duplicate of that case (both cases' histories show the link).
+    duplicate_of: Mapped[int | None] = mapped_column(Integer)
     # Set by the retention worker once the personal content of a long-closed case is purged.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
@@ -193,3 +205,18 @@ class Export(Base):
     since: Mapped[str | None] = mapped_column(String(7))  # "YYYY-MM"
     until: Mapped[str | None] = mapped_column(String(7))
     case_count: Mapped[int] = mapped_column(Integer)
+
+
+class SpamBlock(Base):
+    """A reporter link blocked from submitting after a case of theirs was closed as spam.
+
+    Keyed by HMAC("spam", reporter hash), like every other link; removed when the case is
+    reopened, useless (and ignored) after `until`.
+    """
+
+    __tablename__ = "spam_blocks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    block_key: Mapped[str] = mapped_column(String(64), index=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    until: Mapped[datetime] = mapped_column(UTCDateTime)

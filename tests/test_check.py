@@ -17,7 +17,7 @@ from storage.crypto import Crypto
 from storage.db import make_engine, upgrade_to_head
 from storage.keys import load_crypto
 from storage.models import MessageTrace
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import make_config
 from tests.storage_fixtures import make_crypto
 

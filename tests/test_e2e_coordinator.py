@@ -28,6 +28,9 @@ from domain.workflow import CloseReason
 from handlers.coordinator.keyboards import (
     CaseAct,
     CaseCb,
+    ConfirmCb,
+    MenuAct,
+    MenuCb,
     PreviewAct,
     PreviewCb,
     QueueCb,
@@ -178,7 +181,8 @@ async def outbox(staff: Staff, kind: str | None = None) -> list[OutboxItem]:
 
 async def event_kinds(staff: Staff, case_id: int) -> list[tuple[str, int | None, dict[str, Any]]]:
     return [(kind, actor, data) for _at, _actor_kind, actor, kind, data
-            in await staff.store.casework.events(case_id)]
+            in await staff.store.casework.events(case_id)
+            if kind not in ("delivered", "opened_full")]  # (the system's and custody's own)
 
 
 def texts(user: FakeUser) -> list[str]:
@@ -219,7 +223,9 @@ async def test_case_command_and_take(staff: Staff) -> None:
     # A second coordinator cannot grab it by a stale Take.
     callback = await staff.forge(staff.in_group(staff.bolat), card,
                                  CaseCb(act=CaseAct.TAKE, case=case_id).pack())
-    assert staff.answer(callback).text == "This case is already taken."
+    # ...and is told who has it, by the name Telegram gives the bot for her.
+    assert staff.answer(callback).text == (
+        f"Case #{case_id} is already taken by Айгерим Нурланова.")
     assert (await staff.store.casework.get(case_id)).assignee_id == AIGERIM
 
 
@@ -292,20 +298,26 @@ async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
     card = await staff.card(case_id)
     await staff.press(a, card, CaseCb(act=CaseAct.TAKE, case=case_id).pack())
 
-    async def choose(data: str) -> str:
-        message = staff.fresh(card)
-        await staff.press(a, message, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
-        return await staff.press(a, staff.fresh(card), data)
+    async def menu() -> FakeMessage:
+        """Status on the card opens a menu of one's own, as a new message under the card."""
+        before = len(staff.group.transcript())
+        await staff.press(a, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
+        [opened] = [m for m in staff.group.transcript()[before:] if m.from_bot]
+        assert opened.reply_to is not None and opened.reply_to.message_id == card.message_id
+        return opened
 
-    # Status, then Back: the card's own buttons again, nothing changed.
-    await staff.press(a, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
-    shown = [d for _t, d in staff.fresh(card).buttons()]
+    async def choose(data: str) -> str:
+        return await staff.press(a, await menu(), data)
+
+    # Status, then Cancel: the card keeps its own buttons all along, nothing changed.
+    buttons_before = [d for _t, d in staff.fresh(card).buttons()]
+    opened = await menu()
+    shown = [d for _t, d in opened.buttons()]
     assert StatusCb(case=case_id, to=CaseStatus.WAITING).pack() in shown
     assert StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack() in shown
-    assert CaseCb(act=CaseAct.TAKE, case=case_id).pack() not in shown
-    await staff.press(a, staff.fresh(card), CaseCb(act=CaseAct.BACK, case=case_id).pack())
-    assert CaseCb(act=CaseAct.STATUS, case=case_id).pack() in [
-        d for _t, d in staff.fresh(card).buttons()]
+    assert [d for _t, d in staff.fresh(card).buttons()] == buttons_before
+    await staff.press(a, opened, MenuCb(act=MenuAct.CANCEL, case=case_id).pack())
+    assert staff.fresh(opened).buttons() == []
 
     await choose(StatusCb(case=case_id, to=CaseStatus.WAITING).pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.WAITING
@@ -317,19 +329,33 @@ async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
     assert en("Referred to a lawyer") in staff.answer(callback).text
     assert en("Referred to a lawyer") in staff.fresh(card).text
 
-    await choose(StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="resolved").pack())
+    # Closing asks first; Back returns to the choices; Yes closes.
+    opened = await menu()
+    await staff.press(a, opened, StatusCb(case=case_id, to=CaseStatus.CLOSED,
+                                          detail="resolved").pack())
+    assert (await staff.store.casework.get(case_id)).status is CaseStatus.REFERRED
+    asked = staff.fresh(opened)
+    assert f"Close case #{case_id} as “Resolved”?" in asked.text
+    await staff.press(a, asked, MenuCb(act=MenuAct.STATUS, case=case_id).pack())
+    assert StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="resolved").pack() in [
+        d for _t, d in staff.fresh(opened).buttons()]
+    await staff.press(a, staff.fresh(opened), StatusCb(case=case_id, to=CaseStatus.CLOSED,
+                                                       detail="resolved").pack())
+    await staff.press(a, staff.fresh(opened),
+                      ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.CLOSED and view.close_reason == "resolved"
     closed = [d for _t, d in staff.fresh(card).buttons()]
     assert CaseCb(act=CaseAct.TAKE, case=case_id).pack() in closed  # "Reopen"
     assert CaseCb(act=CaseAct.STATUS, case=case_id).pack() not in closed
 
-    # Reopened by the admin, a second coordinator.
+    # Reopened by the admin, a second coordinator: the old referral label goes too.
     await staff.press(staff.in_group(staff.bolat), staff.fresh(card),
                       CaseCb(act=CaseAct.TAKE, case=case_id).pack())
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.IN_PROGRESS and view.assignee_id == BOLAT
-    assert view.close_reason is None
+    assert view.close_reason is None and view.referral is None
+    assert en("Referred to a lawyer") not in staff.fresh(card).text
 
     events = await event_kinds(staff, case_id)
     assert [(k, actor, d.get("to"), d.get("referral"), d.get("reason"))
@@ -338,7 +364,7 @@ async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
         ("status", AIGERIM, "waiting", None, None),
         ("status", AIGERIM, "referred", "lawyer", None),
         ("status", AIGERIM, "closed", None, "resolved"),
-        ("take", BOLAT, None, None, None),
+        ("reopen", BOLAT, None, None, None),
     ]
 
 
@@ -346,29 +372,41 @@ async def test_forged_and_invalid_status_buttons_are_answered(staff: Staff) -> N
     case_id = await staff.submit(REPORTER)
     a = staff.in_group(staff.aigerim)
     card = await staff.card(case_id)
-    cases = {
+    await staff.press(a, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
+    menu = staff.group.transcript()[-1]
+    assert StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack() in [
+        d for _t, d in menu.buttons()]
+    on_menu = {  # pressed on her own menu
         StatusCb(case=999, to=CaseStatus.CLOSED, detail="spam").pack(): NO_CASE,
-        CaseCb(act=CaseAct.STATUS, case=999).pack(): NO_CASE,
-        CaseCb(act=CaseAct.OPEN, case=999).pack(): NO_CASE,
         StatusCb(case=case_id, to=CaseStatus.WAITING).pack(): NOT_POSSIBLE,  # new → waiting
         StatusCb(case=case_id, to=CaseStatus.NEW).pack(): NOT_POSSIBLE,
         StatusCb(case=case_id, to=CaseStatus.REFERRED, detail="nonsense").pack(): STALE,
         StatusCb(case=case_id, to=CaseStatus.CLOSED).pack(): STALE,  # closing needs a reason
+        ConfirmCb(case=case_id, reason=CloseReason.DUPLICATE).pack(): STALE,  # no other case
         f"s1:{case_id}:bogus:": STALE,
-        f"c1:explode:{case_id}": STALE,
-        f"cq1:{'9' * 50}": STALE,  # numbers beyond any case, page or database integer
-        f"c1:take:{'9' * 30}": STALE,
         f"s1:{2 ** 40}:closed:spam": STALE,
-        QueueCb(page=1).pack(): STALE,  # the card is no queue page
     }
-    for data, expected in cases.items():
-        callback = await staff.forge(a, card, data)
-        assert staff.answer(callback).text == en(expected), data
+    on_card = {
+        CaseCb(act=CaseAct.STATUS, case=999).pack(): NO_CASE,
+        CaseCb(act=CaseAct.OPEN, case=999).pack(): NO_CASE,
+        f"c1:explode:{case_id}": STALE,
+        f"cq2:{'9' * 50}": STALE,  # numbers beyond any case, page or database integer
+        f"c1:take:{'9' * 30}": STALE,
+        QueueCb(after=1).pack(): STALE,  # the card is no queue page
+        # Status choices pressed anywhere but on one's own menu are refused.
+        StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack():
+            "This menu belongs to the coordinator who opened it. Press the button on the card "
+            "to open your own.",
+    }
+    for message, cases in ((menu, on_menu), (card, on_card)):
+        for data, expected in cases.items():
+            callback = await staff.forge(a, message, data)
+            assert staff.answer(callback).text == en(expected), data
     assert staff.fresh(card).edits == []
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.NEW and await event_kinds(staff, case_id) == []
     await staff.command(a, f"/case {case_id}")  # still working
-    assert f"#{case_id}" in a.last_bot_message().text
+    assert any(f"#{case_id}" in m.text for m in a.bot_messages()[-2:])
 
 
 # --- reply to the reporter, notes ----------------------------------------------------------------
@@ -380,8 +418,11 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     card = await staff.card(case_id)
     reply = CaseCb(act=CaseAct.REPLY, case=case_id).pack()
 
+    # Replying on a case nobody has taken takes it.
     callback = await staff.press(a_group, card, reply)
-    assert staff.answer(callback).text == "I have written to you in private."
+    assert staff.answer(callback).text == (
+        f"You have taken case #{case_id}. I have written to you in private.")
+    assert (await staff.store.casework.get(case_id)).assignee_id == AIGERIM
     assert f"Write your message for the reporter of case #{case_id}" in a.last_bot_message().text
 
     await a.send_sticker()
@@ -423,16 +464,21 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     assert final in preview.text
     callback = await staff.press(a, preview, PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     assert staff.answer(callback).text == "Sent."
-    assert final not in staff.fresh(preview).text  # the text does not stay on screen
+    # Neither the preview nor what she typed stays on her phone.
+    assert staff.fresh(preview).deleted
+    typed = [m for m in staff.fake.transcript(AIGERIM) if not m.from_bot
+             and (m.text or "") in (final, "FIRST-DRAFT", "SECOND-DRAFT")]
+    assert len(typed) == 3 and all(m.deleted for m in typed)
+    assert final not in "\n".join(m.text or "" for m in a.bot_messages())
 
     [message] = await staff.store.casework.channel(case_id)
     assert (message.direction, message.text) == ("to_reporter", final)
     [item] = await outbox(staff, "to_reporter")
     assert item.payload == {"message": message.id} and item.case_id == case_id
     assert [(k, actor) for k, actor, _d in await event_kinds(staff, case_id)] == [
-        ("message_out", AIGERIM)]
+        ("take", AIGERIM), ("message_out", AIGERIM)]
     # Pressing Send again does nothing more.
-    callback = await staff.forge(a, staff.fresh(preview),
+    callback = await staff.forge(a, a.last_bot_message(),
                                  PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     assert staff.answer(callback).text == en(STALE)
     assert len(await outbox(staff, "to_reporter")) == 1
@@ -462,6 +508,10 @@ async def test_note_stays_internal(staff: Staff) -> None:
     assert b.last_bot_message().text == "Please send the message as text."
     await staff.command(b, "NOTE-SECRET-42: called the lawyer")
     assert b.last_bot_message().text.startswith(f"The note was added to case #{case_id}")
+    # Stored: what he typed does not stay in his chat with the bot.
+    [typed] = [m for m in staff.fake.transcript(BOLAT) if not m.from_bot
+               and (m.text or "").startswith("NOTE-SECRET-42")]
+    assert typed.deleted
 
     notes = await staff.store.casework.note_texts(case_id)
     assert [(actor, text) for _at, actor, text in notes] == [
@@ -484,10 +534,13 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
         assert await staff.submit(REPORTER, danger=danger) == number
         clock.advance(minutes=5)
     await staff.store.casework.set_status(5, CaseStatus.CLOSED, AIGERIM,
-                                          close_reason=CloseReason.DUPLICATE)
+                                          close_reason=CloseReason.DUPLICATE, duplicate_of=4)
     clock.advance(hours=3)
     expected = [4, 9, 1, 2, 3, 6, 7, 8, 10, 11, 12]
     line = re.compile(r"^#(\d+)( 🔴)?", re.MULTILINE)
+
+    def data(message: FakeMessage) -> list[str]:
+        return [d for _t, d in message.buttons()]
 
     for user in (staff.in_group(staff.aigerim), staff.bolat):  # in the group and in private
         await staff.command(user, "/queue")
@@ -495,28 +548,31 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
         found = line.findall(page.text)
         assert [int(n) for n, _u in found] == expected[:10]
         assert {int(n) for n, mark in found if mark} == urgent
-        assert "Open cases: 11 (page 1 of 2)" in page.text
+        assert "Open cases: 11 · all open cases · 1–10" in page.text
         assert "Karaganda region" in page.text and "4 h" in page.text
-        assert [d for _t, d in page.buttons()] == [QueueCb(page=1).pack()]
-        assert all(len(d.encode()) <= 64 for _t, d in page.buttons())
+        following = QueueCb(after=expected[9], n=10).pack()  # keyset: after the last shown
+        assert following in data(page) and QueueCb().pack() not in data(page)
+        assert all(len(d.encode()) <= 64 for d in data(page))
 
-        await staff.press(user, page, QueueCb(page=1).pack())
+        await staff.press(user, page, following)
         page = staff.fresh(page)
         assert [int(n) for n, _u in line.findall(page.text)] == expected[10:]
-        assert "(page 2 of 2)" in page.text
-        assert [d for _t, d in page.buttons()] == [QueueCb(page=0).pack()]
-        await staff.press(user, page, QueueCb(page=0).pack())
+        assert "· 11–11" in page.text
+        assert QueueCb().pack() in data(page)  # back to the first page; no Next
+        assert not [d for d in data(page) if d.startswith("cq2::") and d != QueueCb().pack()]
+        await staff.press(user, page, QueueCb().pack())
         assert [int(n) for n, _u in line.findall(staff.fresh(page).text)] == expected[:10]
 
-    # The queue shrank to one page: an old "Next" shows the last page there is.
+    # The queue shrank to one page: an old "Next" shows the first page there is.
     await staff.store.casework.set_status(12, CaseStatus.CLOSED, BOLAT,
                                           close_reason=CloseReason.WITHDRAWN)
     await staff.settle()
     page = staff.bolat.last_bot_message()
-    await staff.forge(staff.bolat, page, QueueCb(page=1).pack())
+    await staff.forge(staff.bolat, page, QueueCb(after=expected[9], n=10).pack())
     page = staff.fresh(page)
     assert [int(n) for n, _u in line.findall(page.text)] == expected[:10]
-    assert "Open cases: 10 (page 1 of 1)" in page.text and page.buttons() == []
+    assert "Open cases: 10 · all open cases · 1–10" in page.text
+    assert not [d for d in data(page) if d.startswith("cq2::") and d.split(":")[2] != "0"]
 
 
 async def test_empty_queue(staff: Staff) -> None:
@@ -653,10 +709,14 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert "Taken by" in card.text and en("In progress") in card.text
     assert tr("ru", "A coordinator has taken up your report.") in reporter.last_bot_message().text
 
-    # Status → Waiting on the delivered card: back to the card's buttons with the new status.
+    # Status on the delivered card: a menu of Aigerim's own; Bolat's press on it is refused.
     await staff.press(a_group, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
-    await staff.press(staff.in_group(staff.bolat), staff.fresh(card),
-                      StatusCb(case=case_id, to=CaseStatus.WAITING).pack())
+    menu = staff.group.transcript()[-1]
+    waiting = StatusCb(case=case_id, to=CaseStatus.WAITING).pack()
+    callback = await staff.press(staff.in_group(staff.bolat), menu, waiting)
+    assert "belongs to the coordinator who opened it" in staff.answer(callback).text
+    assert (await staff.store.casework.get(case_id)).status is CaseStatus.IN_PROGRESS
+    await staff.press(a_group, menu, waiting)
     card = staff.fresh(card)
     assert en("Waiting for the reporter") in card.text
     assert CaseCb(act=CaseAct.STATUS, case=case_id).pack() in [d for _t, d in card.buttons()]
@@ -680,11 +740,11 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert opened == len(view_messages) >= 2
     clock.advance(minutes=VIEW_MINUTES - 1)
     await staff.settle()
-    assert not any(m.deleted for m in staff.aigerim.bot_messages(include_deleted=True))
+    assert not any(staff.fresh(m).deleted for m in view_messages)
     clock.advance(minutes=2)
     await staff.settle()
-    deleted = [m for m in staff.aigerim.bot_messages(include_deleted=True) if m.deleted]
-    assert len(deleted) == opened and all(m.deleted for m in view_messages)
+    deleted = [m for m in view_messages if staff.fresh(m).deleted]
+    assert len(deleted) == opened
     assert not any("NARRATIVE-delivered" in (m.text or "") for m in staff.aigerim.bot_messages())
     assert {i.status for i in await outbox(staff, "delete")} == {"done"}
 
@@ -709,8 +769,11 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
 
     # Closing: the reporter is told, in their language.
     await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
-    await staff.press(a_group, staff.fresh(card), StatusCb(
+    menu = staff.group.transcript()[-1]
+    await staff.press(a_group, menu, StatusCb(
         case=case_id, to=CaseStatus.CLOSED, detail=CloseReason.RESOLVED.value).pack())
+    await staff.press(a_group, staff.fresh(menu),
+                      ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.CLOSED
     assert reporter.last_bot_message().text == tr(
         "ru", "Work on your report has finished. You can still open it with your code.")
@@ -782,8 +845,9 @@ async def test_full_cards_have_no_open_button_and_topics_get_answers_in_place(
         a = forum.users[AIGERIM]
         asked = await a.send_text(f"/case {case_id}", message_thread_id=view.topic_id)
         await staff.settle()
-        [answer] = [m for m in a.bot_messages() if m.message_id > asked.message_id]
-        assert answer.message_thread_id == view.topic_id
+        answer, history = [m for m in a.bot_messages() if m.message_id > asked.message_id]
+        assert answer.message_thread_id == view.topic_id == history.message_thread_id
+        assert f"History of case #{case_id}" in history.text
         assert CaseCb(act=CaseAct.OPEN, case=case_id).pack() not in [
             d for _t, d in answer.buttons()]
         await staff.press(a, answer, CaseCb(act=CaseAct.TAKE, case=case_id).pack())

@@ -19,7 +19,7 @@ from storage.keys import load_crypto
 from storage.models import CaseEvent, CaseMessage
 from storage.repositories import Store
 from tests.advocacy_fixtures import NOW, Seed, add_case, seed, seeded_store
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, coordination_env, make_config, tr
 from tests.storage_fixtures import BACKENDS
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.install

@@ -18,7 +18,7 @@ from handlers.coordinator.keyboards import PreviewAct, PreviewCb
 from handlers.sheet_keyboards import SheetAskCb, SheetCb
 from services import sheet as sheet_service
 from tests.advocacy_fixtures import NOW, Seed, add_case, seeded_store
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, coordination_env, make_config, submit_case, tr
 from tests.sample import jpeg_with_gps
 

@@ -15,7 +15,7 @@ from services import stats as stats_service
 from services.disclosure import Figure, Mark, Span, atoms, figure, month_index, protect_table
 from services.stats import Period, build
 from tests.advocacy_fixtures import NOW, Seed, seed, seeded_store
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, coordination_env, make_config, tr
 from tests.storage_fixtures import BACKENDS
 

@@ -7,14 +7,23 @@ the reporter's handlers (in private) or are ignored (in groups).
 
 Nothing said in the group is ever relayed: a message reaches a reporter only through the
 explicit Reply → preview → Send flow in the coordinator's private chat.
+
+A team works the queue: Take is atomic (storage decides, with one conditional UPDATE, and the
+loser is told who has the case, by the name Telegram gives the bot); the status and hand-over
+menus are new messages under the card that belong to the coordinator who opened them (others'
+presses are refused), so the shared card's buttons never change under anyone's finger; closing
+asks for confirmation. What a coordinator types is deleted from their chat once stored.
 """
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from html import escape
+from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import BaseMiddleware, Bot, F, Router
+from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
@@ -34,28 +43,49 @@ from bot.config import Config
 from domain.card import card_text, full_texts, status_line
 from domain.i18n import N_
 from domain.values import CaseStatus
-from domain.workflow import CloseReason, Referral
+from domain.workflow import (
+    CLOSE_LABELS,
+    CloseReason,
+    QueueFilter,
+    Referral,
+    can_move,
+    needs_confirmation,
+    spam_block_for,
+)
 from handlers.coordinator.keyboards import (
+    MENU_PREFIXES,
     PREFIXES,
     CaseAct,
     CaseCb,
+    ConfirmCb,
+    HandCb,
+    HistCb,
+    MenuAct,
+    MenuCb,
     PreviewAct,
     PreviewCb,
     QueueCb,
+    QueuePick,
     StatusCb,
     card_keyboard,
+    confirm_keyboard,
+    handover_keyboard,
+    history_keyboard,
+    menu_cancel_keyboard,
     preview_keyboard,
     queue_keyboard,
+    queue_pick_keyboard,
     status_keyboard,
 )
+from handlers.coordinator.names import CoordinatorNames
 from handlers.coordinator.views import (
     PAGE_SIZE,
     channel_texts,
+    history_pages,
     notes_texts,
-    pages,
     queue_text,
 )
-from storage.casework import CaseNotFound, CaseView, InvalidTransition
+from storage.casework import AlreadyTaken, CaseNotFound, CaseView, InvalidTransition, NotOwner
 from storage.outbox import OutboxKind
 from storage.repositories import Store
 
@@ -68,12 +98,15 @@ MAX_MESSAGE = 3500  # characters of a reply or note (the preview must fit in one
 PHOTO_LIMIT = 10 * 1024 * 1024  # larger photos go as documents
 EXTENSIONS = {"photo": "jpg", "voice": "ogg", "video": "mp4", "audio": "mp3"}
 DESTINY = "coordinator"  # the coordinator's input is kept apart from any report of theirs
+MENU_DESTINY = "coordinator-menus"  # the menus each coordinator opened (theirs alone to press)
+MENUS_KEPT = 20
 
 
 class CoordInput(StatesGroup):
     reply = State()
     note = State()
     preview = State()
+    duplicate = State()  # the number of the case this one duplicates
 
 
 # --- who may act ---------------------------------------------------------------------------------
@@ -121,9 +154,11 @@ class Awaiting(Filter):
 
 # --- helpers -------------------------------------------------------------------------------------
 
-async def _card(view: CaseView, store: Store, config: Config) -> tuple[str, InlineKeyboardMarkup]:
-    files = await store.attachments.for_case(view.id)
-    return (card_text(view, file_count=len(files)),
+async def _card(view: CaseView, store: Store, config: Config, bot: Bot,
+                names: CoordinatorNames) -> tuple[str, InlineKeyboardMarkup]:
+    files, messages = await store.casework.counts(view.id)
+    owner = await names.name(bot, view.assignee_id) if view.assignee_id else None
+    return (card_text(view, file_count=files, message_count=messages, assignee_name=owner),
             card_keyboard(view, group_shows=config.coordination.group_shows))
 
 
@@ -134,12 +169,13 @@ def _is_delivered_card(query: CallbackQuery, view: CaseView) -> bool:
             and view.group_chat_id == m.chat.id)
 
 
-async def _show_card(query: CallbackQuery, view: CaseView, store: Store, config: Config) -> None:
+async def _show_card(query: CallbackQuery, view: CaseView, store: Store, config: Config,
+                     bot: Bot, names: CoordinatorNames) -> None:
     """Bring a /case copy of the card up to date; the delivered card is the worker's to refresh
     (editing it here too would race the worker's edit)."""
     if _is_delivered_card(query, view) or not isinstance(query.message, Message):
         return
-    text, markup = await _card(view, store, config)
+    text, markup = await _card(view, store, config, bot, names)
     await _edit(query.message, text=text, markup=markup)
 
 
@@ -178,36 +214,82 @@ async def _no_private_chat(query: CallbackQuery) -> None:
                          "again."), show_alert=True)
 
 
-# --- /queue and /case ----------------------------------------------------------------------------
+# --- /queue, /mine and /case --------------------------------------------------------------------
 
-async def _queue_page(store: Store, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    views, total = await store.casework.queue(offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-    if not views and page > 0:  # the queue shrank since this page was shown
-        page = max(0, pages(total) - 1)
-        views, total = await store.casework.queue(offset=page * PAGE_SIZE, limit=PAGE_SIZE)
-    return queue_text(views, total, page, store.clock()), queue_keyboard(page, pages(total))
+async def _queue_page(store: Store, f: QueueFilter, user_id: int, after: int,
+                      shown: int) -> tuple[str, InlineKeyboardMarkup]:
+    views, total, more = await store.casework.queue(
+        f, coordinator_id=user_id, after=after or None, limit=PAGE_SIZE)
+    if not views and after:  # the queue shrank since this page was shown: the first page
+        shown = 0
+        views, total, more = await store.casework.queue(f, coordinator_id=user_id,
+                                                        limit=PAGE_SIZE)
+    last = views[-1].id if views else None
+    return (queue_text(views, total, shown, store.clock(), f),
+            queue_keyboard(f, last, shown, shown + len(views), more))
 
 
 async def cmd_queue(message: Message, store: Store) -> None:
-    text, markup = await _queue_page(store, 0)
+    assert message.from_user is not None
+    text, markup = await _queue_page(store, QueueFilter(), message.from_user.id, 0, 0)
     await message.answer(text, reply_markup=markup)
 
 
-async def on_queue_page(query: CallbackQuery, callback_data: QueueCb, store: Store) -> None:
+async def cmd_mine(message: Message, store: Store) -> None:
+    assert message.from_user is not None
+    text, markup = await _queue_page(store, QueueFilter(mine=True), message.from_user.id, 0, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+def _is_queue_message(query: CallbackQuery) -> bool:
     message = query.message
     markup = message.reply_markup if isinstance(message, Message) else None
     buttons = [b.callback_data or "" for row in (markup.inline_keyboard if markup else [])
                for b in row]
-    if not any(data.startswith(QueueCb.__prefix__ + QueueCb.__separator__) for data in buttons):
+    prefixes = (QueueCb.__prefix__ + QueueCb.__separator__,
+                QueuePick.__prefix__ + QueuePick.__separator__)
+    return any(data.startswith(prefixes) for data in buttons)
+
+
+async def on_queue_page(query: CallbackQuery, callback_data: QueueCb, store: Store) -> None:
+    if not _is_queue_message(query):
         await query.answer(_(STALE))  # only a queue page turns into another page
         return
+    try:
+        f = QueueFilter.parse(callback_data.f)
+    except ValueError:
+        await query.answer(_(STALE))
+        return
     await query.answer()
-    text, new_markup = await _queue_page(store, max(0, callback_data.page))
-    await _edit(message, text=text, markup=new_markup)
+    text, markup = await _queue_page(store, f, query.from_user.id, max(0, callback_data.after),
+                                     max(0, callback_data.n) if callback_data.after else 0)
+    if isinstance(query.message, Message):
+        await _edit(query.message, text=text, markup=markup)
 
 
-async def cmd_case(message: Message, command: CommandObject, store: Store,
-                   config: Config) -> None:
+async def on_queue_pick(query: CallbackQuery, callback_data: QueuePick) -> None:
+    if not _is_queue_message(query) or callback_data.what not in ("s", "r", "k"):
+        await query.answer(_(STALE))
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await _edit(query.message, markup=queue_pick_keyboard(callback_data.what))
+
+
+async def _history_page(store: Store, bot: Bot, names: CoordinatorNames, config: Config,
+                        case_id: int, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
+    entries = await store.casework.history(
+        case_id, with_texts=config.coordination.group_shows == "full")
+    ids = [e.actor_id for e in entries if e.actor_id is not None]
+    ids += [int(e.data["to"]) for e in entries if e.kind == "handover"
+            and isinstance(e.data.get("to"), int)]
+    texts = history_pages(case_id, entries, await names.names(bot, ids))
+    page = min(max(0, page), len(texts) - 1)
+    return texts[page], history_keyboard(case_id, page, len(texts))
+
+
+async def cmd_case(message: Message, command: CommandObject, bot: Bot, store: Store,
+                   config: Config, names: CoordinatorNames) -> None:
     arg = (command.args or "").strip().lstrip("#")
     if not arg:
         await message.answer(_("Send /case and the case number, e.g. /case 12."))
@@ -216,29 +298,61 @@ async def cmd_case(message: Message, command: CommandObject, store: Store,
     if view is None:
         await message.answer(_(NO_CASE))
         return
-    text, markup = await _card(view, store, config)
+    text, markup = await _card(view, store, config, bot, names)
     await message.answer(text, reply_markup=markup)
+    text, markup = await _history_page(store, bot, names, config, view.id, 0)
+    await message.answer(text, reply_markup=markup)
+
+
+async def on_history(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
+                     config: Config, names: CoordinatorNames) -> None:
+    """The timeline, as a new message next to the card (the card stays as it is)."""
+    if await store.casework.get(callback_data.case) is None or not isinstance(query.message,
+                                                                              Message):
+        await query.answer(_(NO_CASE))
+        return
+    await query.answer()
+    text, markup = await _history_page(store, bot, names, config, callback_data.case, 0)
+    await query.message.reply(text, reply_markup=markup)
+
+
+async def on_history_page(query: CallbackQuery, callback_data: HistCb, bot: Bot, store: Store,
+                          config: Config, names: CoordinatorNames) -> None:
+    if await store.casework.get(callback_data.case) is None:
+        await query.answer(_(NO_CASE))
+        return
+    await query.answer()
+    text, markup = await _history_page(store, bot, names, config, callback_data.case,
+                                       callback_data.page)
+    if isinstance(query.message, Message):
+        await _edit(query.message, text=text, markup=markup)
 
 
 # --- the card's buttons --------------------------------------------------------------------------
 
-async def on_take(query: CallbackQuery, callback_data: CaseCb, store: Store,
-                  config: Config) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
+async def _taken_by(query: CallbackQuery, bot: Bot, names: CoordinatorNames, case_id: int,
+                    owner: int | None) -> None:
+    if owner is None:
+        await query.answer(_("This change is not possible now."))
+    elif owner == query.from_user.id:
+        await query.answer(_("Case #{number} is already yours.").format(number=case_id))
+    else:
+        await query.answer(_("Case #{number} is already taken by {name}.").format(
+            number=case_id, name=await names.name(bot, owner)), show_alert=True)
+
+
+async def on_take(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
+                  config: Config, names: CoordinatorNames) -> None:
+    try:
+        view = await store.casework.take(callback_data.case, query.from_user.id)
+    except CaseNotFound:
         await query.answer(_(NO_CASE))
         return
-    if view.status not in (CaseStatus.NEW, CaseStatus.CLOSED):
-        # Someone took it meanwhile: taking is not a way to grab a colleague's case.
-        await query.answer(_("This case is already taken."))
-        return
-    try:
-        view = await store.casework.take(view.id, query.from_user.id)
-    except (InvalidTransition, CaseNotFound):
-        await query.answer(_("This change is not possible now."))
+    except AlreadyTaken as taken:
+        await _taken_by(query, bot, names, callback_data.case, taken.assignee_id)
         return
     await query.answer(_("You have taken case #{number}.").format(number=view.id))
-    await _show_card(query, view, store, config)
+    await _show_card(query, view, store, config, bot, names)
 
 
 async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
@@ -268,6 +382,8 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
         return
     await query.answer(_("Sent to you in private."))
     await sent(first)
+    # Who opened the full content, and when: the case's custody trail.
+    await store.casework.record_event(view.id, "opened_full", actor_id=user_id)
     for text in texts[1:]:
         await sent(await bot.send_message(user_id, text))
     for number, stored in enumerate(files, start=1):
@@ -289,7 +405,76 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
         "These messages will be deleted in {minutes} min.").format(minutes=minutes)))
 
 
-async def on_status(query: CallbackQuery, callback_data: CaseCb, store: Store) -> None:
+# --- menus that belong to the coordinator who opened them ---------------------------------------
+
+def menu_context(bot: Bot, storage: BaseStorage, user_id: int) -> FSMContext:
+    return FSMContext(storage=storage, key=StorageKey(bot_id=bot.id, chat_id=user_id,
+                                                      user_id=user_id, destiny=MENU_DESTINY))
+
+
+async def _own_menu(bot: Bot, storage: BaseStorage, user_id: int, menu: Message,
+                    card: Message) -> None:
+    ctx = menu_context(bot, storage, user_id)
+    menus = [m for m in (await ctx.get_data()).get("menus", []) if isinstance(m, dict)]
+    menus.append({"chat": menu.chat.id, "menu": menu.message_id, "card": card.message_id})
+    await ctx.set_data({"menus": menus[-MENUS_KEPT:]})
+
+
+class OwnMenu(Filter):
+    """The pressed message is a menu this coordinator opened; passes on its record as `menu`."""
+
+    async def __call__(self, query: CallbackQuery, bot: Bot,
+                       fsm_storage: BaseStorage) -> bool | dict[str, dict[str, int]]:
+        message = query.message
+        if message is None:
+            return False
+        ctx = menu_context(bot, fsm_storage, query.from_user.id)
+        for menu in (await ctx.get_data()).get("menus", []):
+            if (isinstance(menu, dict) and menu.get("chat") == message.chat.id
+                    and menu.get("menu") == message.message_id):
+                return {"menu": menu}
+        return False
+
+
+async def _open_menu(query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage, text: str,
+                     markup: InlineKeyboardMarkup) -> None:
+    """A menu as a new message under the card: the card's buttons stay the same for all."""
+    card = query.message
+    if not isinstance(card, Message):
+        await query.answer(_(STALE))
+        return
+    await query.answer()
+    menu = await card.reply(text, reply_markup=markup)
+    await _own_menu(bot, fsm_storage, query.from_user.id, menu, card)
+
+
+async def _close_menu(query: CallbackQuery, text: str) -> None:
+    if isinstance(query.message, Message):
+        await _edit(query.message, text=escape(text), markup=None)
+
+
+async def _refresh_copy(bot: Bot, view: CaseView, menu: dict[str, int], store: Store,
+                        config: Config, names: CoordinatorNames) -> None:
+    """The /case copy the menu was opened from (the delivered card is the worker's)."""
+    chat_id, card_id = menu.get("chat"), menu.get("card")
+    if not isinstance(card_id, int) or (view.card_message_id == card_id
+                                        and view.group_chat_id == chat_id):
+        return
+    text, markup = await _card(view, store, config, bot, names)
+    try:
+        await bot.edit_message_text(text=text, chat_id=chat_id, message_id=card_id,
+                                    reply_markup=markup)
+    except TelegramBadRequest as exc:
+        log.info("card copy edit skipped: %s", type(exc).__name__)
+
+
+def _menu_head(view: CaseView, who: str) -> str:
+    return escape(_("Case #{number} · status: {status}. Menu of {name}:").format(
+        number=view.id, status=status_line(view), name=who))
+
+
+async def on_status(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
+                    fsm_storage: BaseStorage, store: Store, names: CoordinatorNames) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -297,25 +482,18 @@ async def on_status(query: CallbackQuery, callback_data: CaseCb, store: Store) -
     if view.status is CaseStatus.CLOSED:
         await query.answer(_(STALE))
         return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _edit(query.message, markup=status_keyboard(view))
+    who = await names.name(bot, query.from_user.id)
+    await _open_menu(query, bot, fsm_storage, _menu_head(view, who), status_keyboard(view))
 
 
-async def on_back(query: CallbackQuery, callback_data: CaseCb, store: Store,
-                  config: Config) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
-    await query.answer()
-    if isinstance(query.message, Message):
-        await _edit(query.message,
-                    markup=card_keyboard(view, group_shows=config.coordination.group_shows))
+async def on_back(query: CallbackQuery) -> None:
+    """The Back of a status menu on the card itself (before menus were messages of their own)."""
+    await query.answer(_(STALE))
 
 
-async def on_status_change(query: CallbackQuery, callback_data: StatusCb, store: Store,
-                           config: Config) -> None:
+async def on_status_change(query: CallbackQuery, callback_data: StatusCb, bot: Bot,
+                           fsm_storage: BaseStorage, store: Store, config: Config,
+                           names: CoordinatorNames, menu: dict[str, int]) -> None:
     referral = close_reason = None
     try:
         if callback_data.to is CaseStatus.REFERRED:
@@ -325,24 +503,176 @@ async def on_status_change(query: CallbackQuery, callback_data: StatusCb, store:
     except ValueError:
         await query.answer(_(STALE))
         return
+    view = await store.casework.get(callback_data.case)
+    if view is None:
+        await query.answer(_(NO_CASE))
+        return
+    if not can_move(view.status, callback_data.to):
+        await query.answer(_("This change is not possible now."))
+        return
+    message = query.message if isinstance(query.message, Message) else None
+    if close_reason is CloseReason.DUPLICATE:
+        await query.answer()
+        pending = input_context(bot, fsm_storage, query.from_user.id)
+        await _drop_prompt(bot, query.from_user.id, await pending.get_data())
+        await pending.set_state(CoordInput.duplicate)
+        await pending.set_data({"case": view.id, "chat": menu["chat"], "menu": menu["menu"]})
+        if message:
+            await _edit(message, text=escape(_(
+                "Case #{number} duplicates which case? Send its number here, e.g. 12.").format(
+                    number=view.id)), markup=menu_cancel_keyboard(view.id))
+        return
+    if close_reason is not None and needs_confirmation(callback_data.to):
+        await query.answer()
+        if message:
+            await _edit(message, text=escape(_confirm_text(view.id, close_reason)),
+                        markup=confirm_keyboard(view.id, close_reason))
+        return
+    await _apply(query, bot, store, config, names, menu, view.id, callback_data.to,
+                 referral=referral)
+
+
+def _confirm_text(case_id: int, reason: CloseReason, dup: int = 0) -> str:
+    if dup:
+        return _("Close case #{number} as a duplicate of case #{other}? Both cases will show "
+                 "the link.").format(number=case_id, other=dup)
+    text = _("Close case #{number} as “{reason}”?").format(number=case_id,
+                                                           reason=_(CLOSE_LABELS[reason]))
+    if reason is CloseReason.SPAM:
+        return text + " " + _("Its sender will not be able to submit reports for a while; "
+                              "reopening the case lifts that.")
+    return text + " " + _("The reporter is told that work on the report has finished.")
+
+
+async def _apply(query: CallbackQuery, bot: Bot, store: Store, config: Config,
+                 names: CoordinatorNames, menu: dict[str, int], case_id: int,
+                 target: CaseStatus, *, referral: Referral | None = None,
+                 close_reason: CloseReason | None = None, duplicate_of: int | None = None,
+                 ) -> None:
     try:
-        view = await store.casework.set_status(callback_data.case, callback_data.to,
-                                               query.from_user.id, referral=referral,
-                                               close_reason=close_reason)
+        view = await store.casework.set_status(
+            case_id, target, query.from_user.id, referral=referral, close_reason=close_reason,
+            duplicate_of=duplicate_of,
+            spam_block=spam_block_for(close_reason, config.limits.spam_block_days))
     except CaseNotFound:
         await query.answer(_(NO_CASE))
         return
     except InvalidTransition:
         await query.answer(_("This change is not possible now."))
         return
-    await query.answer(_("Status: {status}").format(status=status_line(view)))
-    await _show_card(query, view, store, config)
+    line = _("Status: {status}").format(status=status_line(view))
+    await query.answer(line)
+    await _close_menu(query, _("Case #{number}: {status}").format(number=view.id, status=line))
+    await _refresh_copy(bot, view, menu, store, config, names)
+
+
+async def on_confirm(query: CallbackQuery, callback_data: ConfirmCb, bot: Bot, store: Store,
+                     config: Config, names: CoordinatorNames, menu: dict[str, int]) -> None:
+    dup = callback_data.dup or None
+    if (callback_data.reason is CloseReason.DUPLICATE) != (dup is not None):
+        await query.answer(_(STALE))
+        return
+    await _apply(query, bot, store, config, names, menu, callback_data.case, CaseStatus.CLOSED,
+                 close_reason=callback_data.reason, duplicate_of=dup)
+
+
+async def on_menu(query: CallbackQuery, callback_data: MenuCb, bot: Bot,
+                  fsm_storage: BaseStorage, store: Store, config: Config,
+                  names: CoordinatorNames, menu: dict[str, int]) -> None:
+    view = await store.casework.get(callback_data.case)
+    if view is None:
+        await query.answer(_(NO_CASE))
+        return
+    if callback_data.act is MenuAct.CANCEL:
+        pending = input_context(bot, fsm_storage, query.from_user.id)
+        if await pending.get_state() == CoordInput.duplicate.state:
+            await pending.clear()
+        await query.answer()
+        await _close_menu(query, _("Cancelled. Nothing was changed."))
+        return
+    if callback_data.act is MenuAct.STATUS:
+        if view.status is CaseStatus.CLOSED:
+            await query.answer(_(STALE))
+            return
+        await query.answer()
+        if isinstance(query.message, Message):
+            who = await names.name(bot, query.from_user.id)
+            await _edit(query.message, text=_menu_head(view, who), markup=status_keyboard(view))
+        return
+    try:  # give up
+        view = await store.casework.give_up(view.id, query.from_user.id)
+    except NotOwner:
+        await query.answer(_("This change is not possible now."))
+        return
+    await query.answer(_("You gave up case #{number}.").format(number=view.id))
+    await _close_menu(query, _("Case #{number} is not taken by anyone now.").format(
+        number=view.id))
+    await _refresh_copy(bot, view, menu, store, config, names)
+
+
+def _colleagues(config: Config, me: int) -> list[int]:
+    c = config.coordination
+    return [uid for uid in dict.fromkeys((*c.coordinators, *c.admins)) if uid != me]
+
+
+async def on_handover(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
+                      fsm_storage: BaseStorage, store: Store, config: Config,
+                      names: CoordinatorNames) -> None:
+    view = await store.casework.get(callback_data.case)
+    if view is None:
+        await query.answer(_(NO_CASE))
+        return
+    if view.status is CaseStatus.CLOSED or view.assignee_id is None:
+        await query.answer(_(STALE))
+        return
+    if view.assignee_id != query.from_user.id:
+        await query.answer(_("Only {name}, who has case #{number}, can hand it over.").format(
+            name=await names.name(bot, view.assignee_id), number=view.id), show_alert=True)
+        return
+    people = [(uid, await names.name(bot, uid)) for uid in _colleagues(config, view.assignee_id)]
+    text = escape(_("Hand case #{number} over to:").format(number=view.id))
+    await _open_menu(query, bot, fsm_storage, text, handover_keyboard(view.id, people))
+
+
+async def on_hand_to(query: CallbackQuery, callback_data: HandCb, bot: Bot, store: Store,
+                     config: Config, names: CoordinatorNames, menu: dict[str, int]) -> None:
+    if callback_data.to not in _colleagues(config, query.from_user.id):
+        await query.answer(_(STALE))
+        return
+    try:
+        view = await store.casework.hand_over(callback_data.case, query.from_user.id,
+                                              callback_data.to)
+    except CaseNotFound:
+        await query.answer(_(NO_CASE))
+        return
+    except NotOwner:
+        await query.answer(_("This change is not possible now."))
+        return
+    name = await names.name(bot, callback_data.to)
+    await query.answer(_("Case #{number} is now with {name}.").format(number=view.id, name=name))
+    await _close_menu(query, _("Case #{number} is now with {name}.").format(number=view.id,
+                                                                          name=name))
+    await _refresh_copy(bot, view, menu, store, config, names)
+    me = await names.name(bot, query.from_user.id)
+    await _private(bot, callback_data.to, escape(_(
+        "{name} handed case #{number} over to you. Send /case {number} to see it.").format(
+            name=me, number=view.id)))
+
+
+async def menu_of_another(query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage) -> None:
+    """A menu button pressed by someone who did not open that menu."""
+    if await OwnMenu()(query, bot, fsm_storage):
+        await query.answer(_(STALE))
+        return
+    await query.answer(_("This menu belongs to the coordinator who opened it. Press the button "
+                         "on the card to open your own."), show_alert=True)
 
 
 # --- reply to the reporter and internal notes (in the coordinator's private chat) ----------------
 
 async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
-                   fsm_storage: BaseStorage, store: Store) -> None:
+                   fsm_storage: BaseStorage, store: Store, config: Config,
+                   names: CoordinatorNames) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -351,6 +681,16 @@ async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
     if reply and (not view.contactable or view.unreachable):
         await query.answer(_("The reporter cannot receive messages."), show_alert=True)
         return
+    took = False
+    if reply and view.assignee_id is None and view.status is not CaseStatus.CLOSED:
+        # Writing to the reporter is working the case: whoever writes first has it.
+        try:
+            view = await store.casework.take(view.id, query.from_user.id)
+            took = True
+        except AlreadyTaken:
+            view = await store.casework.get(view.id) or view
+        if took:
+            await _show_card(query, view, store, config, bot, names)
     if reply:
         prompt = _("Write your message for the reporter of case #{number}. You will see it "
                    "before it is sent.").format(number=view.id)
@@ -366,7 +706,11 @@ async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
         return
     await ctx.set_state(CoordInput.reply if reply else CoordInput.note)
     await ctx.set_data({"case": view.id, "prompt": sent.message_id})
-    await query.answer(_("I have written to you in private."))
+    if took:
+        await query.answer(_("You have taken case #{number}. I have written to you in "
+                             "private.").format(number=view.id))
+    else:
+        await query.answer(_("I have written to you in private."))
 
 
 async def _drop_prompt(bot: Bot, chat_id: int, data: dict[str, object]) -> None:
@@ -399,6 +743,7 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
             await message.answer(_(NO_CASE))
             return
         await pending.clear()
+        await _delete_typed(message)
         await message.answer(_("The note was added to case #{number}. It stays with the "
                                "coordinators.").format(number=case_id))
         return
@@ -407,6 +752,40 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
                                    reply_markup=preview_keyboard(case_id))
     await pending.set_state(CoordInput.preview)
     await pending.set_data({"case": case_id, "text": text, "preview": preview.message_id})
+    await _delete_typed(message)  # kept (encrypted) with the pending reply; the preview shows it
+
+
+async def _delete_typed(message: Message) -> None:
+    """What a coordinator typed does not stay on their phone once the bot has it."""
+    try:
+        await message.delete()
+    except TelegramBadRequest as exc:  # too old, or already deleted
+        log.info("typed message not deleted: %s", type(exc).__name__)
+
+
+async def on_duplicate_number(message: Message, bot: Bot, pending: FSMContext,
+                              store: Store) -> None:
+    """The other case's number, typed after choosing "Duplicate" on one's own menu."""
+    data = await pending.get_data()
+    if data.get("chat") != message.chat.id:
+        raise SkipHandler  # typed elsewhere: not an answer to that menu
+    case_id, menu_id = int(data.get("case", 0)), data.get("menu")
+    arg = (message.text or "").strip().lstrip("#")
+    other = await store.casework.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
+    if other is None or other.id == case_id:
+        await message.answer(_("Send the number of another existing case, e.g. 12, or press "
+                               "Cancel on the menu."))
+        return
+    await pending.clear()
+    await _delete_typed(message)
+    if isinstance(menu_id, int):
+        try:
+            await bot.edit_message_text(
+                text=escape(_confirm_text(case_id, CloseReason.DUPLICATE, other.id)),
+                chat_id=message.chat.id, message_id=menu_id,
+                reply_markup=confirm_keyboard(case_id, CloseReason.DUPLICATE, other.id))
+        except TelegramBadRequest as exc:
+            log.info("duplicate menu edit skipped: %s", type(exc).__name__)
 
 
 async def on_input_other(message: Message) -> None:
@@ -464,9 +843,13 @@ async def on_preview(query: CallbackQuery, callback_data: PreviewCb, bot: Bot,
     await query.answer(_("Sent."))
     if message:
         # The text itself does not stay on the coordinator's screen.
-        await _edit(message, text=_("Your message was sent to the reporter of case #{number}. "
-                                    "They get a notification without its content.").format(
-                                        number=view.id))
+        try:
+            await message.delete()
+        except TelegramBadRequest:
+            await _edit(message, text=_("Sent."))
+        await message.answer(_("Your message was sent to the reporter of case #{number}. "
+                               "They get a notification without its content.").format(
+                                   number=view.id))
 
 
 # --- everyone else -------------------------------------------------------------------------------
@@ -480,32 +863,70 @@ async def refuse(query: CallbackQuery) -> None:
     await query.answer(_(NOT_AVAILABLE))
 
 
+class NamesMiddleware(BaseMiddleware):
+    """Hands `names` (one cache per router) to the handlers, and remembers the presser's own
+    name as Telegram sent it (the router's filter has already checked the role)."""
+
+    def __init__(self) -> None:
+        self.names: CoordinatorNames | None = None
+
+    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+                       event: TelegramObject, data: dict[str, Any]) -> Any:
+        if self.names is None:
+            self.names = CoordinatorNames(data["config"].coordination.chat_id)
+        user = data.get("event_from_user")
+        if user is not None:
+            self.names.remember(user.id, user.full_name)
+        data["names"] = self.names
+        return await handler(event, data)
+
+
 def make_router() -> Router:
     """A fresh router (the app can be built more than once per process, e.g. in tests)."""
     staff = Router(name="coordinator")
     staff.message.filter(staff_only)
     staff.callback_query.filter(staff_only)
+    names = NamesMiddleware()
+    staff.message.middleware(names)
+    staff.callback_query.middleware(names)
     staff.message.register(cmd_queue, Command("queue"))
+    staff.message.register(cmd_mine, Command("mine"))
     staff.message.register(cmd_case, Command("case"))
     # Forged numbers beyond any case or page (and beyond the database's integers): stale.
-    staff.callback_query.register(stale_button, F.data.startswith(PREFIXES),
+    # (A hand-over names a colleague by user id, which may be long: checked against the config.)
+    numbered = tuple(p for p in PREFIXES if p != HandCb.__prefix__ + HandCb.__separator__)
+    staff.callback_query.register(stale_button, F.data.startswith(numbered),
                                   F.data.regexp(r"\d{10}", mode="search"))
+    staff.callback_query.register(stale_button, HandCb.filter(F.case >= 2 ** 31))
     staff.callback_query.register(on_queue_page, QueueCb.filter())
+    staff.callback_query.register(on_queue_pick, QueuePick.filter())
     staff.callback_query.register(on_take, CaseCb.filter(F.act == CaseAct.TAKE))
     staff.callback_query.register(on_open, CaseCb.filter(F.act == CaseAct.OPEN))
     staff.callback_query.register(on_status, CaseCb.filter(F.act == CaseAct.STATUS))
     staff.callback_query.register(on_back, CaseCb.filter(F.act == CaseAct.BACK))
+    staff.callback_query.register(on_history, CaseCb.filter(F.act == CaseAct.HISTORY))
+    staff.callback_query.register(on_handover, CaseCb.filter(F.act == CaseAct.HANDOVER))
     staff.callback_query.register(on_write, CaseCb.filter(F.act.in_({CaseAct.REPLY,
                                                                       CaseAct.NOTE})))
-    staff.callback_query.register(on_status_change, StatusCb.filter())
+    staff.callback_query.register(on_history_page, HistCb.filter())
+    # Menus: only the coordinator who opened one may press its buttons.
+    staff.callback_query.register(on_status_change, StatusCb.filter(), OwnMenu())
+    staff.callback_query.register(on_confirm, ConfirmCb.filter(), OwnMenu())
+    staff.callback_query.register(on_menu, MenuCb.filter(), OwnMenu())
+    staff.callback_query.register(on_hand_to, HandCb.filter(), OwnMenu())
+    staff.callback_query.register(menu_of_another, F.data.startswith(MENU_PREFIXES))
     staff.callback_query.register(on_preview, PreviewCb.filter())
     staff.callback_query.register(stale_button, F.data.startswith(PREFIXES))
 
+    # The other case's number for "Duplicate", typed where the menu is (group or private).
+    staff.message.register(on_duplicate_number, Awaiting(CoordInput.duplicate), F.text,
+                           ~F.text.startswith("/"))
     # The coordinator's private input; commands other than /cancel pass on to other handlers.
     private = F.chat.type == "private"
     writing = Awaiting(CoordInput.reply, CoordInput.note)
     staff.message.register(cmd_cancel_input, private, Command("cancel"),
-                           Awaiting(CoordInput.reply, CoordInput.note, CoordInput.preview))
+                           Awaiting(CoordInput.reply, CoordInput.note, CoordInput.preview,
+                                    CoordInput.duplicate))
     not_command = ~F.text.startswith("/")
     staff.message.register(on_input_text, private, writing, F.text, not_command)
     staff.message.register(on_input_other, private, writing, not_command)

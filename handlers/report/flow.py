@@ -34,6 +34,7 @@ from handlers.report.keyboards import submitted_keyboard
 from handlers.report.screens import consent_text, paused_text, question_text, review_text, submitted_text
 from handlers.report.states import question_state, screen
 from storage.repositories import Store, Submission
+from usecases.spam import BLOCKED_ANSWER, is_blocked
 
 log = logging.getLogger(__name__)
 
@@ -231,6 +232,12 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
         await bot.send_message(chat_id, _(
             "You have already sent several reports today. Please wait a few hours before "
             "sending another one. Your answers are kept."))
+        return
+    if await is_blocked(store, user_id):  # closed as spam before: nothing is stored
+        await state.clear()
+        await store.attachments.discard_draft(draft.draft_ref)
+        await retire_ui(bot, chat_id, draft)
+        await bot.send_message(chat_id, _(BLOCKED_ANSWER))
         return
     case = await store.cases.submit(
         user_id, chat_id,

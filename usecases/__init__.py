@@ -1,0 +1,1 @@
+"""Use cases: rules that need storage but belong to no single handler."""
