@@ -164,6 +164,8 @@ class LimitsConfig:
     max_text_chars: int
     code_attempts_per_hour: int
     reports_per_day: int
+    # Files of types whose metadata cannot be removed: stored, marked, when true; else refused.
+    allow_other_types: bool = False
 
     @property
     def max_file_bytes(self) -> int:
@@ -242,6 +244,7 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "max_text_chars": ("int", 3500),
         "code_attempts_per_hour": ("int", 5),
         "reports_per_day": ("int", 5),
+        "allow_other_types": ("bool", False),
     },
     "ngo": {"name": ("str", ""), "contacts": ("str", "")},
     "logging": {"level": ("str", "INFO")},
@@ -616,6 +619,7 @@ class _Loader:
                 max_text_chars=self.int_range("limits.max_text_chars", 1),
                 code_attempts_per_hour=self.int_range("limits.code_attempts_per_hour", 1),
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
+                allow_other_types=v["limits.allow_other_types"],
             ),
             ngo=NgoConfig(name=v["ngo.name"].strip(), contacts=v["ngo.contacts"].strip()),
             logging=LoggingConfig(level=self.logging_level()),

@@ -302,8 +302,8 @@ STEPS: tuple[Step, ...] = (
         Question("files", Kind.FILES, N_(
             "If you have photos of injuries, documents, voice recordings or videos, send them "
             "now, one by one. Up to {max_files} files, each up to {max_mb} MB. Files can reveal "
-            "who sent them: photos sent as a file keep the place and phone model inside; we "
-            "remove this from pictures before storing them. Press Done when you have finished."),
+            "who sent them: photos sent as a file keep the place and phone model inside. Press "
+            "Done when you have finished."),
                  N_("Files"), skip=SKIP),
     )),
     Step("contact", N_("Staying in touch"), (

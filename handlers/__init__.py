@@ -5,7 +5,8 @@ from aiogram import F, Router
 
 
 def get_routers() -> list[Router]:
-    from handlers import coordinator, errors, fallback, followup, privacy, report, rights, start
+    from handlers import (coordinator, errors, evidence, fallback, followup, privacy, report,
+                          rights, start)
 
     # Reporters talk to the bot in private; groups belong to the coordinators (another router).
     private = Router(name="private")
@@ -15,7 +16,8 @@ def get_routers() -> list[Router]:
     # privacy before report too: /erase and /forget work mid-report.
     private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
                             report.make_router(),
-                            followup.make_router(), fallback.make_router())
+                            followup.make_router(), evidence.make_router(),
+                            fallback.make_router())
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
     return [errors.make_router(), coordinator.make_router(), private]
