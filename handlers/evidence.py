@@ -156,6 +156,16 @@ def _who(actor_id: int | None) -> str:
     return _("coordinator {id}").format(id=actor_id)
 
 
+def _type_label(r: FileRecord) -> str:
+    def label(value: str | None) -> str | None:
+        return FileType(value).label if value in FileType._value2member_map_ else None
+
+    stored, received = label(r.file_type), label(r.received_type)
+    if stored is None:
+        return _("other")
+    return f"{received} → {stored}" if received and received != stored else stored
+
+
 def record_text(case_id: int, records: Sequence[FileRecord],
                 trail: Sequence[CustodyEvent]) -> str:
     """Every file's integrity record and every access to the full content, for coordinators."""
@@ -165,9 +175,8 @@ def record_text(case_id: int, records: Sequence[FileRecord],
         head = _("File {index}: {kind}").format(index=r.number,
                                                 kind=_(KIND_LABELS.get(r.kind, r.kind)))
         details = [escape(head) + (f" · {escape(r.name)}" if r.name else "")]
-        label = FileType(r.file_type).label if r.file_type in FileType._value2member_map_ else None
         details.append(escape(_("Type: {type}, received {size}, stored {stored}").format(
-            type=label or _("other"), size=_size(r.size_received), stored=_size(r.size))))
+            type=_type_label(r), size=_size(r.size_received), stored=_size(r.size))))
         if r.metadata_removed is False:
             details.append("⚠ <b>" + escape(_("Metadata not removed: stored as it came.")) + "</b>")
         elif r.metadata_removed:

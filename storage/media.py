@@ -79,7 +79,10 @@ _OUTPUT_FORMAT = {
     "TIFF": "TIFF",
     "GIF": "GIF",
     "AVIF": "AVIF",  # only when Pillow was built with libavif
-    "HEIF": "HEIF",  # only with a HEIF plugin registered (none is installed by default)
+    # HEIC/HEIF (pillow-heif) is written back as JPEG: HEVC encoding takes minutes for a 12-Mpx
+    # photo on a small server (JPEG: a fraction of a second; scripts/bench_media.py), and
+    # Telegram shows JPEGs inline where HEIC arrives as a download.
+    "HEIF": "JPEG",
 }
 _MULTI_FRAME = frozenset({"PNG", "WEBP", "TIFF", "GIF", "AVIF"})  # others keep the first frame
 _SAVE_PARAMS: dict[str, dict[str, Any]] = {
@@ -185,12 +188,18 @@ _CLAIMS_MIME = {mime: ftype for ftype, mime in _MIME.items()} | {
 
 @dataclass(frozen=True)
 class Cleaned:
-    """A file ready to store: its bytes, its recognised type (None: another type, allowed by
-    the config) and whether its metadata was removed."""
+    """A file ready to store: its bytes, the type it was received as (None: another type,
+    allowed by the config), whether its metadata was removed, and the type of the stored
+    bytes (HEIC is stored as JPEG)."""
 
     data: bytes
     type: FileType | None
     metadata_removed: bool
+    stored_type: FileType | None = None
+
+    @property
+    def output_type(self) -> FileType | None:
+        return self.stored_type or self.type
 
 
 def sha256_hex(data: bytes) -> str:
@@ -311,7 +320,7 @@ def clean(data: bytes, *, mime_type: str | None, file_name: str | None,
             out = clean_office(data, clean_image=_clean_embedded_image)
     except CleaningError as exc:
         raise MediaError(str(exc)) from None
-    return Cleaned(out, ftype, metadata_removed=True)
+    return Cleaned(out, ftype, metadata_removed=True, stored_type=detect_type(out) or ftype)
 
 
 def _clean_embedded_image(data: bytes) -> bytes:
@@ -339,8 +348,11 @@ def delivery_name(original: str | None, file_type: str | None, kind: str, stem: 
     base, dot, ext = name.rpartition(".")
     if not dot:
         base, ext = name, ""
+    claimed = _CLAIMS_EXT.get(f".{ext.lower()}") if ext else None
     if not ext and extension:
         ext = extension
+    elif file_type and claimed is not None and claimed.value != file_type and extension:
+        ext = extension  # converted (HEIC stored as JPEG): the name says what the file is
     ext = ext[:10]
     base = base[: MAX_NAME - len(ext) - 1] or stem
     return f"{base}.{ext}" if ext else base

@@ -91,8 +91,10 @@ class Attachment(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_messages.id", ondelete="SET NULL")
     )
-    # storage.media.FileType value; None for another type kept as it came (config allowing).
+    # storage.media.FileType values of the stored bytes and as received (HEIC is stored as
+    # JPEG); None for another type kept as it came (config allowing).
     file_type: Mapped[str | None] = mapped_column(String(16))
+    received_type: Mapped[str | None] = mapped_column(String(16))
     # False: stored as it came (another type, allowed by the config). None: stored before 0007.
     metadata_removed: Mapped[bool | None] = mapped_column(Boolean)
     received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

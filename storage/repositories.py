@@ -87,7 +87,8 @@ class FileRecord:
     id: int
     number: int  # 1-based position among the case's (or draft's) files
     kind: str
-    file_type: str | None
+    file_type: str | None  # of the stored bytes
+    received_type: str | None  # as received (HEIC is stored as JPEG)
     size: int
     metadata_removed: bool | None  # None: stored before the record was kept
     received_at: datetime | None
@@ -213,7 +214,7 @@ class AttachmentRepository(_Repository):
     async def add(
         self, draft_ref: str, *, kind: str, mime_type: str | None, file_name: str | None,
         data: bytes, received: Received | None = None, file_type: str | None = None,
-        metadata_removed: bool = True,
+        received_type: str | None = None, metadata_removed: bool = True,
     ) -> StoredFile:
         """Store cleaned bytes with their integrity record (``received``: before cleaning;
         without it, the stored bytes are taken as received, e.g. files made by the bot)."""
@@ -228,6 +229,7 @@ class AttachmentRepository(_Repository):
             content_enc=self._crypto.encrypt(data),
             created_at=now,
             file_type=file_type,
+            received_type=received_type or file_type,
             metadata_removed=metadata_removed,
             received_at=received.at if received else now,
             size_received=received.size if received else len(data),
@@ -271,7 +273,8 @@ class AttachmentRepository(_Repository):
         """The integrity record of every file of a case, in order; names only if asked."""
         async with self._sessions() as session:
             rows = (await session.execute(  # every column but the content
-                select(Attachment.id, Attachment.kind, Attachment.file_type, Attachment.size,
+                select(Attachment.id, Attachment.kind, Attachment.file_type,
+                       Attachment.received_type, Attachment.size,
                        Attachment.metadata_removed, Attachment.received_at,
                        Attachment.size_received, Attachment.sha256_received,
                        Attachment.sha256_stored, Attachment.name_enc)
@@ -279,7 +282,8 @@ class AttachmentRepository(_Repository):
             )).all()
         return [
             FileRecord(
-                id=a.id, number=number, kind=a.kind, file_type=a.file_type, size=a.size,
+                id=a.id, number=number, kind=a.kind, file_type=a.file_type,
+                received_type=a.received_type, size=a.size,
                 metadata_removed=a.metadata_removed, received_at=a.received_at,
                 size_received=a.size_received, sha256_received=a.sha256_received,
                 sha256_stored=a.sha256_stored,

@@ -141,7 +141,8 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     assert not any(fx.contains_marker(d) for d in stored)
     assert [a.sha256_received for a in rows] == [_sha(d) for d in served]
     assert [a.sha256_stored for a in rows] == [_sha(d) for d in stored]
-    assert [a.file_type for a in rows] == ["heic", "mp4", "pdf", "docx", "ogg"]
+    assert [a.received_type for a in rows] == ["heic", "mp4", "pdf", "docx", "ogg"]
+    assert [a.file_type for a in rows] == ["jpeg", "mp4", "pdf", "docx", "ogg"]  # HEIC → JPEG
     assert all(a.metadata_removed and a.received_at for a in rows)
 
     # group_shows = "full": the files are posted in the group, clean, protected, blurred.
@@ -163,7 +164,9 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     assert sorted(_sha(m.data) for m in private_files) == sorted(_sha(d) for d in stored)
     assert sorted(_sha(m.data) for m in group_files) == sorted(_sha(d) for d in stored)
     names = [m.content["document"]["file_name"] for m in private_files if m.kind == "document"]
-    assert {"IMG_0001.HEIC", "akt.pdf", "spravka.docx", f"case{case_id}-5.ogg"} <= set(names)
+    assert {"akt.pdf", "spravka.docx", f"case{case_id}-5.ogg"} <= set(names)
+    assert [m.kind for m in private_files].count("photo") == 1  # the HEIC, as JPEG, blurred
+    assert all(c.params.get("has_spoiler") is True for c in world.fake.calls("sendPhoto"))
     assert any(m.kind == "video" for m in private_files)
     uploads = [c for method in ("sendPhoto", "sendVideo", "sendDocument", "sendVoice")
                for c in world.fake.calls(method) if c.files]

@@ -69,7 +69,7 @@ def cleaning_wording(limits: LimitsConfig) -> str:
              "audio (MP4, MOV, M4A, OGG, MP3) the place, the device and the dates; from Word and "
              "Excel files (DOCX, XLSX) the author, the company and the dates in the file's "
              "properties. Names written in the file itself, or in its comments and tracked "
-             "changes, stay.")
+             "changes, stay.") + " " + _("HEIC photos are stored as JPEG.")
     if limits.allow_other_types:
         return text + " " + _("Files of other types are stored as they came, with nothing "
                               "removed.")
@@ -101,11 +101,13 @@ async def save_file(
     # Re-encoding and ffmpeg runs: off the event loop, so other reporters are not held up.
     cleaned = await asyncio.to_thread(clean, data, mime_type=item.mime_type,
                                       file_name=item.file_name, allow_other=allow_other)
+    stored_type = cleaned.output_type
     return await store.attachments.add(
         draft_ref, kind=item.kind.value,
-        mime_type=cleaned.type.mime_type if cleaned.type else item.mime_type,
+        mime_type=stored_type.mime_type if stored_type else item.mime_type,
         file_name=item.file_name, data=cleaned.data, received=received,
-        file_type=cleaned.type.value if cleaned.type else None,
+        file_type=stored_type.value if stored_type else None,
+        received_type=cleaned.type.value if cleaned.type else None,
         metadata_removed=cleaned.metadata_removed,
     )
 

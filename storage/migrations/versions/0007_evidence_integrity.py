@@ -1,4 +1,4 @@
-"""evidence: per file, the type, whether its metadata was removed, the time of receipt, its size
+"""evidence: per file, the type (as received and as stored), whether its metadata was removed, the time of receipt, its size
 and SHA-256 as received from Telegram, and the SHA-256 of the cleaned bytes as stored.
 
 Files stored before this revision have NULLs there (nothing was recorded then).
@@ -23,6 +23,7 @@ depends_on: str | Sequence[str] | None = None
 def upgrade() -> None:
     with op.batch_alter_table('attachments', schema=None) as batch_op:
         batch_op.add_column(sa.Column('file_type', sa.String(length=16), nullable=True))
+        batch_op.add_column(sa.Column('received_type', sa.String(length=16), nullable=True))
         batch_op.add_column(sa.Column('metadata_removed', sa.Boolean(), nullable=True))
         batch_op.add_column(sa.Column('received_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('size_received', sa.Integer(), nullable=True))
@@ -37,4 +38,5 @@ def downgrade() -> None:
         batch_op.drop_column('size_received')
         batch_op.drop_column('received_at')
         batch_op.drop_column('metadata_removed')
+        batch_op.drop_column('received_type')
         batch_op.drop_column('file_type')
