@@ -87,7 +87,7 @@ _OUTPUT_FORMAT = {
 _MULTI_FRAME = frozenset({"PNG", "WEBP", "TIFF", "GIF", "AVIF"})  # others keep the first frame
 _SAVE_PARAMS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 90},
-    "WEBP": {"quality": 90},
+    "WEBP": {"quality": 90, "method": 2},  # method 4 (the default): ~10x slower on photos
     "AVIF": {"quality": 90},
     "HEIF": {"quality": 90},
     "TIFF": {"compression": "tiff_lzw"},
