@@ -629,6 +629,9 @@ class Delivery:
         for index, stored in enumerate(files):
             parts.append(lambda where, stored=stored, caption=captions[index]: self._upload(
                 place.chat_id, view.id, stored.id, stored.kind, caption, where))
+        if int(job.payload.get("from", 0)) == 0:  # custody: the full content, to the group
+            await self.store.custody.record(view.id, CustodyKind.OPENED_FULL, actor_id=None,
+                                            data={"to": "group"})
         await self._post_in_thread(job, place, parts)
 
     async def _post_in_thread(self, job: OutboxJob, place: _Place,

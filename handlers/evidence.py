@@ -190,7 +190,9 @@ def record_text(case_id: int, records: Sequence[FileRecord],
         parts.append(escape(_("No files.")))
     access = [escape(_("Access to the full content:"))]
     for e in trail:
-        if e.kind is CustodyKind.OPENED_FULL:
+        if e.kind is CustodyKind.OPENED_FULL and e.actor_id is None:
+            line = _("{when}: posted in full in the coordinators' group")
+        elif e.kind is CustodyKind.OPENED_FULL:
             line = _("{when}: opened by {who}")
         elif e.kind is CustodyKind.FILE_SENT:
             line = _("{when}: file {index} sent to {who}")

@@ -1,6 +1,7 @@
 """Custody: who accessed a case's full content, and when (audit events in case_events).
 
-Kinds: ``opened_full`` (a coordinator pressed Open and received the full details),
+Kinds: ``opened_full`` (a coordinator pressed Open and received the full details; with no
+actor: the details were posted in the coordinators' group, group_shows = "full"),
 ``file_sent`` (a file was sent to a coordinator, or posted in the coordinators' group, with the
 SHA-256 of the bytes sent) and ``exported`` (an export that included the case). Coordinators are
 staff named in the config, so their ids are stored; a reporter's never is.

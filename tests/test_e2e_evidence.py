@@ -176,7 +176,8 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     # Custody: the opening and every file sent, with who and when.
     trail = await world.store.custody.trail(case_id)
     opened = [e for e in trail if e.kind is CustodyKind.OPENED_FULL]
-    assert [(e.actor_id, e.at >= before) for e in opened] == [(AIGERIM, True)]
+    assert [(e.actor_id, e.at >= before) for e in opened] == [(None, False), (AIGERIM, True)]
+    assert opened[0].data == {"to": "group"}  # group_shows = "full" posted it all there
     to_aigerim = [e for e in trail if e.kind is CustodyKind.FILE_SENT and e.actor_id == AIGERIM]
     assert sorted(e.data["sha256"] for e in to_aigerim) == sorted(_sha(d) for d in stored)
     to_group = [e for e in trail if e.kind is CustodyKind.FILE_SENT and e.actor_id is None]

@@ -70,7 +70,8 @@ def test_record_shows_both_hashes_marks_and_who_opened() -> None:
                _record(2, kind="photo", file_type="jpeg", received_type="heic"),
                _record(3, file_type=None, received_type=None, metadata_removed=False,
                        name="notes.txt")]
-    trail = [CustodyEvent(AT, CustodyKind.OPENED_FULL, 770011223, {}),
+    trail = [CustodyEvent(AT, CustodyKind.OPENED_FULL, None, {"to": "group"}),
+             CustodyEvent(AT, CustodyKind.OPENED_FULL, 770011223, {}),
              CustodyEvent(AT, CustodyKind.FILE_SENT, 770011223, {"number": 1}),
              CustodyEvent(AT, CustodyKind.FILE_SENT, None, {"number": 2, "to": "group"}),
              CustodyEvent(AT, CustodyKind.EXPORTED, 770044556, {})]
@@ -82,6 +83,7 @@ def test_record_shows_both_hashes_marks_and_who_opened() -> None:
     assert text.count("Metadata not removed") == 1
     assert "2026-12-01 09:50:07 UTC: opened by coordinator 770011223" in text
     assert "file 2 sent to the coordinators' group" in text
+    assert "09:50:07 UTC: posted in full in the coordinators' group" in text
     assert "exported by coordinator 770044556" in text
 
 
