@@ -170,6 +170,8 @@ class LimitsConfig:
     code_attempts_per_hour: int
     reports_per_day: int
     spam_block_days: int = 30
+    # Files of types whose metadata cannot be removed: stored, marked, when true; else refused.
+    allow_other_types: bool = False
 
     @property
     def max_file_bytes(self) -> int:
@@ -260,6 +262,7 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "code_attempts_per_hour": ("int", 5),
         "reports_per_day": ("int", 5),
         "spam_block_days": ("int", 30),
+        "allow_other_types": ("bool", False),
     },
     "ngo": {
         "name": ("str", ""),
@@ -646,6 +649,7 @@ class _Loader:
                 code_attempts_per_hour=self.int_range("limits.code_attempts_per_hour", 1),
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
                 spam_block_days=self.int_range("limits.spam_block_days", 0),
+                allow_other_types=v["limits.allow_other_types"],
             ),
             ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),

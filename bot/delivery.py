@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
@@ -55,7 +56,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -69,8 +70,10 @@ from domain.values import CaseStatus
 from domain.workflow import REPORTER_NOTICES
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
+from handlers.evidence import send_file
 from handlers.followup.keyboards import news_keyboard
 from storage.casework import CaseView
+from storage.custody import CustodyKind
 from storage.outbox import OutboxJob, OutboxKind
 from storage.repositories import Store
 
@@ -695,6 +698,9 @@ class Delivery:
         for index, stored in enumerate(files):
             parts.append(lambda where, stored=stored, caption=captions[index]: self._upload(
                 place.chat_id, view.id, stored.id, stored.kind, caption, where))
+        if int(job.payload.get("from", 0)) == 0:  # custody: the full content, to the group
+            await self.store.custody.record(view.id, CustodyKind.OPENED_FULL, actor_id=None,
+                                            data={"to": "group"})
         await self._post_in_thread(job, place, parts)
 
     async def _post_in_thread(self, job: OutboxJob, place: _Place,
@@ -716,28 +722,25 @@ class Delivery:
 
     async def _upload(self, chat_id: int, case_id: int, file_id: int, kind: str, caption: str,
                       where: dict[str, Any]) -> None:
-        """A file the reporter added, uploaded anew: photos as photos, the rest as documents."""
+        """A file of the case uploaded anew under its original name, protected and (pictures,
+        videos) blurred; each post is a custody event (handlers.evidence)."""
+        record = next((r for r in await self.store.attachments.records(case_id, with_names=True)
+                       if r.id == file_id), None)
+        if record is None:
+            return  # purged meanwhile
         data = await self.store.attachments.content(file_id)
-        extension = {"photo": "jpg", "voice": "ogg", "video": "mp4", "audio": "mp3"}.get(kind)
-        name = f"case{case_id}-file{file_id}" + (f".{extension}" if extension else "")
-        if kind == "photo":
-            try:
-                await self.bot.send_photo(chat_id, BufferedInputFile(data, name),
-                                          caption=caption, request_timeout=REQUEST_TIMEOUT,
-                                          **where)
-                return
-            except TelegramBadRequest as exc:
-                if _says(exc, *_THREAD_GONE):
-                    raise
-                # Not acceptable as a photo (dimensions, format): send the file as it is.
         try:
-            await self.bot.send_document(chat_id, BufferedInputFile(data, name),
-                                         caption=caption, request_timeout=REQUEST_TIMEOUT,
-                                         **where)
+            await send_file(self.bot, chat_id, case_id, record, data, caption,
+                            is_place_gone=lambda exc: _says(exc, *_THREAD_GONE),
+                            request_timeout=REQUEST_TIMEOUT, **where)
         except TelegramEntityTooLarge:
             # Larger than the Bot API accepts (the configured file limit is meant to prevent
             # this); the coordinators still see the file count on the card.
             log.error("case %d: a file the reporter added is too large to post", case_id)
+            return
+        await self.store.custody.record(case_id, CustodyKind.FILE_SENT, actor_id=None, data={
+            "file": record.id, "number": record.number, "to": "group",
+            "sha256": hashlib.sha256(data).hexdigest()})
 
     # --- the reporter ---------------------------------------------------------------------------
     async def _to_reporter(self, job: OutboxJob, view: CaseView) -> None:

@@ -45,6 +45,7 @@ class FakeTelegram(World):
         super().__init__(token, bot_id, bot_username)
         self.requests: list[RecordedRequest] = []  # every API call, in arrival order
         self.errors: list[RecordedRequest] = []  # calls rejected for breaking Telegram's rules
+        self.served: list[bytes] = []  # every file body the bot downloaded, in order
         handlers: dict[str, Handler] = {
             **BotApi(self).handlers(),
             "getUpdates": self._get_updates,
@@ -226,6 +227,7 @@ class FakeTelegram(World):
             stored = self.downloadable(request.match_info["path"])
             if request.match_info["token"] != self.token or stored is None:
                 return web.json_response(_NOT_FOUND, status=404)
+            self.served.append(stored.data)
             return web.Response(body=stored.data, content_type="application/octet-stream")
         finally:
             self._in_flight -= 1

@@ -9,6 +9,7 @@ def get_routers() -> list[Router]:
         advocacy,
         coordinator,
         errors,
+        evidence,
         fallback,
         followup,
         loose_words,
@@ -27,7 +28,7 @@ def get_routers() -> list[Router]:
     # privacy before report too: /erase and /forget work mid-report.
     private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
                             report.make_router(),
-                            followup.make_router(), loose_words.make_router(),
+                            followup.make_router(), evidence.make_router(), loose_words.make_router(),
                             fallback.make_router())
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.

@@ -1,4 +1,14 @@
-"""Removing identifying metadata from uploaded images before they are stored.
+"""Removing identifying metadata from uploaded files before they are stored.
+
+:func:`clean` is the one entry point for incoming files: it recognises the type from the
+bytes (never from the name alone), hands the file to its cleaner — images here, HEIC/HEIF
+through the pillow-heif plugin, PDF, video/audio and office files in ``storage.cleaners`` — and
+raises :class:`UnsupportedType` for anything else (unless the organisation allows other types;
+then they are stored as they came, marked "metadata not removed"). A file that is, or says it
+is, of an accepted type but cannot be cleaned raises :class:`MediaError`: it must never be
+stored as it came.
+
+Images in detail:
 
 Photos sent as *documents* keep the camera's EXIF: GPS position, device make/model/serial,
 timestamps, sometimes the owner's name. Those can identify the reporter, so every image Pillow
@@ -11,9 +21,8 @@ Error contract: :func:`strip_metadata` raises :class:`MediaError` when the data 
 be, by MIME type, file name or magic bytes) an image of a format we strip but cannot be decoded or
 re-encoded (corrupt, truncated, too large). Such a file must not be stored as is, because its
 metadata would survive; show the user a "could not read this image, please resend it" message.
-Everything else — videos, voice, PDFs, and image formats we do not handle (e.g. HEIC, which this
-Pillow build cannot read) — is returned unchanged; the reporter is warned elsewhere that files
-can identify the sender.
+Everything else (videos, voice, PDFs, ...) is returned unchanged by :func:`strip_metadata`;
+:func:`clean` sends those to their own cleaners.
 """
 from __future__ import annotations
 
@@ -22,9 +31,21 @@ import hashlib
 import io
 import mimetypes
 from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Literal
 
+import pillow_heif
 from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+
+from storage.cleaners import CleaningError
+from storage.cleaners.av import TYPES as AV_TYPES
+from storage.cleaners.av import clean_av
+from storage.cleaners.office import clean_office, office_type
+from storage.cleaners.pdf import clean_pdf
+
+# HEIC/HEIF (iPhones' default) through Pillow; thumbnails and depth maps are not even decoded.
+pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
 
 try:  # colour management is optional in Pillow builds
     from PIL import ImageCms
@@ -32,10 +53,17 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
     ImageCms = None  # type: ignore[assignment]
 
 __all__ = [
+    "ACCEPTED",
+    "Cleaned",
+    "FileType",
     "MAX_FRAMES",
     "MAX_PIXELS",
     "MediaError",
     "MediaKind",
+    "UnsupportedType",
+    "clean",
+    "delivery_name",
+    "detect_type",
     "sha256_hex",
     "sniff_kind",
     "strip_metadata",
@@ -51,12 +79,15 @@ _OUTPUT_FORMAT = {
     "TIFF": "TIFF",
     "GIF": "GIF",
     "AVIF": "AVIF",  # only when Pillow was built with libavif
-    "HEIF": "HEIF",  # only with a HEIF plugin registered (none is installed by default)
+    # HEIC/HEIF (pillow-heif) is written back as JPEG: HEVC encoding takes minutes for a 12-Mpx
+    # photo on a small server (JPEG: a fraction of a second; scripts/bench_media.py), and
+    # Telegram shows JPEGs inline where HEIC arrives as a download.
+    "HEIF": "JPEG",
 }
 _MULTI_FRAME = frozenset({"PNG", "WEBP", "TIFF", "GIF", "AVIF"})  # others keep the first frame
 _SAVE_PARAMS: dict[str, dict[str, Any]] = {
     "JPEG": {"quality": 90},
-    "WEBP": {"quality": 90},
+    "WEBP": {"quality": 90, "method": 2},  # method 4 (the default): ~10x slower on photos
     "AVIF": {"quality": 90},
     "HEIF": {"quality": 90},
     "TIFF": {"compression": "tiff_lzw"},
@@ -70,15 +101,105 @@ MAX_PIXELS = 110_000_000
 MAX_FRAMES = 300
 
 _IMAGE_MIME = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/tiff",
-                         "image/gif", "image/avif", "image/apng"})
+                         "image/gif", "image/avif", "image/apng", "image/heic", "image/heif",
+                         "image/heic-sequence", "image/heif-sequence"})
 _IMAGE_EXT = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff",
-                        ".gif", ".avif", ".apng"})
+                        ".gif", ".avif", ".apng", ".heic", ".heif", ".hif"})
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
+                          b"msf1"})
 
 MediaKind = Literal["image", "video", "audio", "document"]
 
 
 class MediaError(Exception):
-    """An image we should strip could not be processed. The message never contains file content."""
+    """A file we should clean could not be processed. The message never contains file content."""
+
+
+class UnsupportedType(Exception):
+    """A file of a type whose metadata we cannot remove (and other types are not allowed)."""
+
+
+class FileType(StrEnum):
+    """The file types accepted from reporters, each with a cleaner."""
+
+    JPEG = "jpeg"
+    PNG = "png"
+    WEBP = "webp"
+    GIF = "gif"
+    TIFF = "tiff"
+    HEIF = "heic"
+    PDF = "pdf"
+    MP4 = "mp4"
+    MOV = "mov"
+    M4A = "m4a"
+    OGG = "ogg"
+    MP3 = "mp3"
+    DOCX = "docx"
+    XLSX = "xlsx"
+
+    @property
+    def extension(self) -> str:
+        return {"jpeg": "jpg", "tiff": "tif"}.get(self.value, self.value)
+
+    @property
+    def mime_type(self) -> str:
+        return _MIME[self]
+
+    @property
+    def label(self) -> str:
+        """How the type is named to people (also in the list of accepted types)."""
+        return {"webp": "WebP", "heic": "HEIC"}.get(self.value, self.value.upper())
+
+    @property
+    def kind(self) -> MediaKind:
+        if self in (FileType.MP4, FileType.MOV):
+            return "video"
+        if self in (FileType.M4A, FileType.OGG, FileType.MP3):
+            return "audio"
+        if self in (FileType.PDF, FileType.DOCX, FileType.XLSX):
+            return "document"
+        return "image"
+
+
+_MIME = {
+    FileType.JPEG: "image/jpeg", FileType.PNG: "image/png", FileType.WEBP: "image/webp",
+    FileType.GIF: "image/gif", FileType.TIFF: "image/tiff", FileType.HEIF: "image/heic",
+    FileType.PDF: "application/pdf", FileType.MP4: "video/mp4", FileType.MOV: "video/quicktime",
+    FileType.M4A: "audio/mp4", FileType.OGG: "audio/ogg", FileType.MP3: "audio/mpeg",
+    FileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    FileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+ACCEPTED: tuple[FileType, ...] = tuple(FileType)
+# What a file claims by extension or MIME type: such a file must be cleanable, or it is refused
+# as unreadable (never stored as it came, even when other types are allowed).
+_CLAIMS_EXT = {".jpg": FileType.JPEG, ".jpeg": FileType.JPEG, ".jpe": FileType.JPEG,
+               ".jfif": FileType.JPEG, ".png": FileType.PNG, ".webp": FileType.WEBP,
+               ".gif": FileType.GIF, ".tif": FileType.TIFF, ".tiff": FileType.TIFF,
+               ".heic": FileType.HEIF, ".heif": FileType.HEIF, ".hif": FileType.HEIF,
+               ".pdf": FileType.PDF, ".mp4": FileType.MP4, ".m4v": FileType.MP4,
+               ".mov": FileType.MOV, ".qt": FileType.MOV, ".m4a": FileType.M4A,
+               ".ogg": FileType.OGG, ".oga": FileType.OGG, ".opus": FileType.OGG,
+               ".mp3": FileType.MP3, ".docx": FileType.DOCX, ".xlsx": FileType.XLSX}
+_CLAIMS_MIME = {mime: ftype for ftype, mime in _MIME.items()} | {
+    "image/pjpeg": FileType.JPEG, "image/heif": FileType.HEIF, "audio/x-m4a": FileType.M4A,
+    "audio/m4a": FileType.M4A, "audio/opus": FileType.OGG, "audio/mp3": FileType.MP3,
+    "application/x-pdf": FileType.PDF}
+
+
+@dataclass(frozen=True)
+class Cleaned:
+    """A file ready to store: its bytes, the type it was received as (None: another type,
+    allowed by the config), whether its metadata was removed, and the type of the stored
+    bytes (HEIC is stored as JPEG)."""
+
+    data: bytes
+    type: FileType | None
+    metadata_removed: bool
+    stored_type: FileType | None = None
+
+    @property
+    def output_type(self) -> FileType | None:
+        return self.stored_type or self.type
 
 
 def sha256_hex(data: bytes) -> str:
@@ -119,6 +240,122 @@ def strip_metadata(data: bytes, *, mime_type: str | None, file_name: str | None)
             raise
         except Exception as exc:  # truncated data surfaces only when pixels are decoded
             raise MediaError(f"the image cannot be decoded ({type(exc).__name__})") from exc
+
+
+def detect_type(data: bytes) -> FileType | None:
+    """The accepted type the bytes are, by their magic numbers; None for anything else."""
+    head = data[:32]
+    if head.startswith(b"\xff\xd8\xff"):
+        return FileType.JPEG
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return FileType.PNG
+    if head.startswith(b"RIFF") and head[8:12] == b"WEBP":
+        return FileType.WEBP
+    if head.startswith((b"GIF87a", b"GIF89a")):
+        return FileType.GIF
+    if head.startswith((b"II*\x00", b"MM\x00*")):
+        return FileType.TIFF
+    if head[4:8] == b"ftyp":
+        brand = head[8:12]
+        if brand in _HEIF_BRANDS:
+            return FileType.HEIF
+        if brand == b"qt  ":
+            return FileType.MOV
+        if brand in (b"M4A ", b"M4B "):
+            return FileType.M4A
+        if brand in (b"avif", b"avis", b"crx "):
+            return None
+        return FileType.MP4  # isom, mp41, mp42, avc1, iso2..6, 3gp*, MSNV, M4V, ...
+    if head[4:8] in (b"moov", b"mdat", b"wide", b"free"):  # old QuickTime, no ftyp
+        return FileType.MOV
+    if head.startswith(b"OggS"):
+        return FileType.OGG
+    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF
+                                   and head[1] & 0xE6 == 0xE2):  # MPEG audio layer III sync
+        return FileType.MP3
+    if b"%PDF-" in data[:1024]:
+        return FileType.PDF
+    if head.startswith(b"PK\x03\x04"):
+        found = office_type(data)
+        return FileType(found) if found else None
+    return None
+
+
+def claimed_type(mime_type: str | None, file_name: str | None) -> FileType | None:
+    """The accepted type a file says it is, by its MIME type or its file name's extension."""
+    if mime_type:
+        found = _CLAIMS_MIME.get(mime_type.split(";")[0].strip().lower())
+        if found:
+            return found
+    if file_name and "." in file_name:
+        return _CLAIMS_EXT.get(file_name[file_name.rfind("."):].lower())
+    return None
+
+
+def clean(data: bytes, *, mime_type: str | None, file_name: str | None,
+          allow_other: bool = False) -> Cleaned:
+    """The file without its metadata, ready to store.
+
+    Raises :class:`MediaError` when the file is (or claims to be) of an accepted type but
+    cannot be cleaned, and :class:`UnsupportedType` for other types unless ``allow_other``.
+    CPU- and subprocess-bound: call it through ``asyncio.to_thread`` from handlers.
+    """
+    ftype = detect_type(data)
+    if ftype is None:
+        if claimed_type(mime_type, file_name) is not None or not data:
+            raise MediaError("the file's content does not match its type")
+        if allow_other:
+            return Cleaned(data, None, metadata_removed=False)
+        raise UnsupportedType()
+    try:
+        if ftype.kind == "image":
+            out = strip_metadata(data, mime_type=None, file_name=None)
+            if out is data:  # read but not re-encoded: it must not pass as it came
+                raise MediaError("the image could not be re-encoded")
+        elif ftype is FileType.PDF:
+            out = clean_pdf(data)
+        elif ftype.value in AV_TYPES:
+            out = clean_av(data, ftype.value)
+        else:
+            out = clean_office(data, clean_image=_clean_embedded_image)
+    except CleaningError as exc:
+        raise MediaError(str(exc)) from None
+    return Cleaned(out, ftype, metadata_removed=True, stored_type=detect_type(out) or ftype)
+
+
+def _clean_embedded_image(data: bytes) -> bytes:
+    try:
+        return strip_metadata(data, mime_type=None, file_name=None)
+    except MediaError as exc:
+        raise CleaningError(str(exc)) from None
+
+
+_KIND_EXTENSIONS = {"photo": "jpg", "voice": "ogg", "video": "mp4", "audio": "mp3"}
+MAX_NAME = 120
+
+
+def delivery_name(original: str | None, file_type: str | None, kind: str, stem: str) -> str:
+    """The name a file is given back under: its original name (without any folder, control
+    characters or excessive length), or ``stem`` plus the extension of its type."""
+    try:
+        extension = FileType(file_type).extension if file_type else _KIND_EXTENSIONS.get(kind)
+    except ValueError:
+        extension = _KIND_EXTENSIONS.get(kind)
+    name = (original or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable()).strip().lstrip(".")
+    if not name:
+        return f"{stem}.{extension}" if extension else stem
+    base, dot, ext = name.rpartition(".")
+    if not dot:
+        base, ext = name, ""
+    claimed = _CLAIMS_EXT.get(f".{ext.lower()}") if ext else None
+    if not ext and extension:
+        ext = extension
+    elif file_type and claimed is not None and claimed.value != file_type and extension:
+        ext = extension  # converted (HEIC stored as JPEG): the name says what the file is
+    ext = ext[:10]
+    base = base[: MAX_NAME - len(ext) - 1] or stem
+    return f"{base}.{ext}" if ext else base
 
 
 def sniff_kind(data: bytes, mime_type: str | None = None, file_name: str | None = None) -> MediaKind:
@@ -168,6 +405,7 @@ def _image_magic(head: bytes) -> bool:
                          b"II*\x00", b"MM\x00*"))
         or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
         or (head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"))
+        or (head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS)
     )
 
 

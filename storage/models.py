@@ -82,7 +82,10 @@ class Case(Base):
 
 
 class Attachment(Base):
-    """A file: stored encrypted, image metadata stripped. Belongs to a draft until submitted."""
+    """A file: stored encrypted, metadata removed. Belongs to a draft until submitted.
+
+    The integrity record (hash as received and as stored, time of receipt) lets a lawyer show
+    that the file was not altered after it reached the organisation."""
 
     __tablename__ = "attachments"
 
@@ -102,6 +105,16 @@ class Attachment(Base):
     message_id: Mapped[int | None] = mapped_column(
         ForeignKey("case_messages.id", ondelete="SET NULL")
     )
+    # storage.media.FileType values of the stored bytes and as received (HEIC is stored as
+    # JPEG); None for another type kept as it came (config allowing).
+    file_type: Mapped[str | None] = mapped_column(String(16))
+    received_type: Mapped[str | None] = mapped_column(String(16))
+    # False: stored as it came (another type, allowed by the config). None: stored before 0007.
+    metadata_removed: Mapped[bool | None] = mapped_column(Boolean)
+    received_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    size_received: Mapped[int | None] = mapped_column(Integer)
+    sha256_received: Mapped[str | None] = mapped_column(String(64))  # as Telegram served it
+    sha256_stored: Mapped[str | None] = mapped_column(String(64))  # the cleaned bytes
 
     case: Mapped[Case | None] = relationship(back_populates="attachments")
 

@@ -5,6 +5,7 @@ while the bot talks to Telegram. Telegram ids enter here and leave only as keyed
 """
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from domain.values import CONSENT_VERSION, CaseStatus
 from storage.base import utcnow
 from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
+from storage.custody import CustodyRepository
 from storage.crypto import Crypto
 from storage.models import Account, Attachment, Case
 from storage.outbox import OutboxKind, OutboxRepository, enqueue
@@ -66,6 +68,35 @@ class StoredFile:
     id: int
     kind: str
     size: int
+    metadata_removed: bool = True
+    file_type: str | None = None  # storage.media.FileType value
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file as it arrived from Telegram, before cleaning: when, its hash and its size."""
+
+    at: datetime
+    sha256: str
+    size: int
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    """A file's integrity record. ``name`` (the original file name) is for coordinators only."""
+
+    id: int
+    number: int  # 1-based position among the case's (or draft's) files
+    kind: str
+    file_type: str | None  # of the stored bytes
+    received_type: str | None  # as received (HEIC is stored as JPEG)
+    size: int
+    metadata_removed: bool | None  # None: stored before the record was kept
+    received_at: datetime | None
+    size_received: int | None
+    sha256_received: str | None
+    sha256_stored: str | None
+    name: str | None = None
 
 
 class _Repository:
@@ -183,8 +214,13 @@ class AttachmentRepository(_Repository):
 
     async def add(
         self, draft_ref: str, *, kind: str, mime_type: str | None, file_name: str | None,
-        data: bytes,
+        data: bytes, received: Received | None = None, file_type: str | None = None,
+        received_type: str | None = None, metadata_removed: bool = True,
     ) -> StoredFile:
+        """Store cleaned bytes with their integrity record (``received``: before cleaning;
+        without it, the stored bytes are taken as received, e.g. files made by the bot)."""
+        now = self._clock()
+        stored_hash = hashlib.sha256(data).hexdigest()
         item = Attachment(
             draft_ref=draft_ref,
             kind=kind,
@@ -192,30 +228,71 @@ class AttachmentRepository(_Repository):
             size=len(data),
             name_enc=self._crypto.encrypt_text(file_name) if file_name else None,
             content_enc=self._crypto.encrypt(data),
-            created_at=self._clock(),
+            created_at=now,
+            file_type=file_type,
+            received_type=received_type or file_type,
+            metadata_removed=metadata_removed,
+            received_at=received.at if received else now,
+            size_received=received.size if received else len(data),
+            sha256_received=received.sha256 if received else stored_hash,
+            sha256_stored=stored_hash,
         )
         async with self._sessions() as session:
             session.add(item)
             await session.commit()
-            return StoredFile(id=item.id, kind=item.kind, size=item.size)
+            return StoredFile(id=item.id, kind=item.kind, size=item.size,
+                              metadata_removed=metadata_removed, file_type=file_type)
+
+    _FILE_COLUMNS = (Attachment.id, Attachment.kind, Attachment.size,
+                     Attachment.metadata_removed, Attachment.file_type)
+
+    @staticmethod
+    def _stored(r: Any) -> StoredFile:
+        return StoredFile(id=r.id, kind=r.kind, size=r.size,
+                          metadata_removed=r.metadata_removed is not False,
+                          file_type=r.file_type)
 
     async def for_draft(self, draft_ref: str) -> list[StoredFile]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(Attachment.id, Attachment.kind, Attachment.size)
+                select(*self._FILE_COLUMNS)
                 .where(Attachment.draft_ref == draft_ref)
                 .order_by(Attachment.id)
             )
-            return [StoredFile(id=r.id, kind=r.kind, size=r.size) for r in rows]
+            return [self._stored(r) for r in rows]
 
     async def for_case(self, case_id: int) -> list[StoredFile]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(Attachment.id, Attachment.kind, Attachment.size)
+                select(*self._FILE_COLUMNS)
                 .where(Attachment.case_id == case_id)
                 .order_by(Attachment.id)
             )
-            return [StoredFile(id=r.id, kind=r.kind, size=r.size) for r in rows]
+            return [self._stored(r) for r in rows]
+
+    async def records(self, case_id: int, *, with_names: bool = False) -> list[FileRecord]:
+        """The integrity record of every file of a case, in order; names only if asked."""
+        async with self._sessions() as session:
+            rows = (await session.execute(  # every column but the content
+                select(Attachment.id, Attachment.kind, Attachment.file_type,
+                       Attachment.received_type, Attachment.size,
+                       Attachment.metadata_removed, Attachment.received_at,
+                       Attachment.size_received, Attachment.sha256_received,
+                       Attachment.sha256_stored, Attachment.name_enc)
+                .where(Attachment.case_id == case_id).order_by(Attachment.id)
+            )).all()
+        return [
+            FileRecord(
+                id=a.id, number=number, kind=a.kind, file_type=a.file_type,
+                received_type=a.received_type, size=a.size,
+                metadata_removed=a.metadata_removed, received_at=a.received_at,
+                size_received=a.size_received, sha256_received=a.sha256_received,
+                sha256_stored=a.sha256_stored,
+                name=(self._crypto.decrypt_text(a.name_enc)
+                      if with_names and a.name_enc else None),
+            )
+            for number, a in enumerate(rows, start=1)
+        ]
 
     async def content(self, attachment_id: int) -> bytes:
         async with self._sessions() as session:
@@ -263,6 +340,7 @@ class Store:
         self.trace = TraceRepository(sessions, crypto, clock)
         self.privacy = PrivacyRepository(sessions, crypto, clock)
         self.stats = StatsRepository(sessions, crypto, clock)
+        self.custody = CustodyRepository(sessions, crypto, clock)
 
 
 def _clear(value: Any) -> str | None:

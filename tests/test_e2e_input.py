@@ -5,6 +5,7 @@ from aiogram.fsm.storage.base import StorageKey
 
 from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from emulator import FakeTelegram
+from tests.media_fixtures import pdf_with_author
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS
 
@@ -137,6 +138,9 @@ async def test_files_limits_are_told(fake: FakeTelegram, kua: BotProcess,
     await r.settle()
     assert "Please send a photo, a document, a voice message or a video" in r.last_text()
     await r.user.send_document(b"%PDF-1.4 fake", "complaint.pdf", "application/pdf")
+    await r.settle()
+    assert "could not be read" in r.last_text()  # a broken PDF is not stored as it came
+    await r.user.send_document(pdf_with_author(), "complaint.pdf", "application/pdf")
     await r.settle()
     assert "Files received so far: 1." in r.last_text()
     await r.nav("files", NavAct.DONE)

@@ -15,6 +15,7 @@ from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from storage.codes import normalize_code
 from storage.models import Attachment, Case
 from emulator import FakeTelegram
+from tests.media_fixtures import ogg_voice_with_tags
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
@@ -217,7 +218,7 @@ async def test_draft_lives_a_fixed_time_from_its_start(reporter: Reporter, kua: 
     await reporter.nav("last_incident", NavAct.SKIP)
     await reporter.nav("ongoing", NavAct.SKIP)
     await reporter.nav("methods", NavAct.SKIP)
-    await reporter.user.send_voice(b"OggS-voice-bytes", duration=4)
+    await reporter.user.send_voice(ogg_voice_with_tags(), duration=4)
     await reporter.settle()
     assert [f.kind for f in await stored_attachments(kua)] == ["voice"]
     kua.clock.advance(days=6)
@@ -237,7 +238,7 @@ async def test_voice_message_as_free_text(reporter: Reporter, kua: BotProcess) -
     await reporter.multi("danger", "none")
     await reporter.answer("facility_kind", "police")
     await reporter.answer("region", "shymkent")
-    await reporter.user.send_voice(b"OggS-place-name", duration=2)  # the place's name, spoken
+    await reporter.user.send_voice(ogg_voice_with_tags(), duration=2)  # the place's name, spoken
     await reporter.settle()
     assert tr("ru", "When did it last happen?") in reporter.last_text()
     await reporter.nav("last_incident", NavAct.LATER)

@@ -195,8 +195,6 @@ def test_animated_gif_keeps_frames_and_timing_but_not_comment() -> None:
         (b"OggS\x00\x02" + b"\x00" * 64, "audio/ogg", None),
         (b"just some text", None, None),
         (b"", None, None),
-        # HEIC cannot be read by this Pillow build: passed through (nothing to strip with).
-        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image/heic", "a.heic"),
     ],
 )
 def test_non_images_pass_through_unchanged(data: bytes, mime_type: str | None, file_name: str | None) -> None:
@@ -212,6 +210,8 @@ def test_non_images_pass_through_unchanged(data: bytes, mime_type: str | None, f
         (b"not an image at all", "image/jpeg", None),  # claims to be an image by MIME type
         (b"not an image at all", None, "holiday.PNG"),  # ... or by file name
         (b"\x89PNG\r\n\x1a\n" + b"\x00" * 40, None, None),
+        # HEIC is read through pillow-heif now: a broken one must not pass as it came.
+        (b"\x00\x00\x00\x18ftypheic\x00\x00\x00\x00mif1heic" + b"\x00" * 64, "image/heic", "a.heic"),
     ],
 )
 def test_corrupt_images_raise_media_error(data: bytes, mime_type: str | None, file_name: str | None) -> None:

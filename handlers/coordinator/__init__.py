@@ -30,7 +30,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
 from aiogram.types import (
-    BufferedInputFile,
     CallbackQuery,
     InlineKeyboardMarkup,
     Message,
@@ -85,7 +84,9 @@ from handlers.coordinator.views import (
     notes_texts,
     queue_text,
 )
+from handlers.evidence import record_text, send_case_files
 from storage.casework import AlreadyTaken, CaseNotFound, CaseView, InvalidTransition, NotOwner
+from storage.custody import CustodyKind
 from storage.outbox import OutboxKind
 from storage.repositories import Store
 
@@ -95,8 +96,6 @@ NOT_AVAILABLE = N_("This action is not available.")
 STALE = N_("This button is out of date.")
 NO_CASE = N_("No such case.")
 MAX_MESSAGE = 3500  # characters of a reply or note (the preview must fit in one message)
-PHOTO_LIMIT = 10 * 1024 * 1024  # larger photos go as documents
-EXTENSIONS = {"photo": "jpg", "voice": "ogg", "video": "mp4", "audio": "mp3"}
 DESTINY = "coordinator"  # the coordinator's input is kept apart from any report of theirs
 MENU_DESTINY = "coordinator-menus"  # the menus each coordinator opened (theirs alone to press)
 MENUS_KEPT = 20
@@ -382,25 +381,13 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
         return
     await query.answer(_("Sent to you in private."))
     await sent(first)
-    # Who opened the full content, and when: the case's custody trail.
-    await store.casework.record_event(view.id, "opened_full", actor_id=user_id)
+    await store.custody.record(view.id, CustodyKind.OPENED_FULL, actor_id=user_id)
     for text in texts[1:]:
         await sent(await bot.send_message(user_id, text))
-    for number, stored in enumerate(files, start=1):
-        data = await store.attachments.content(stored.id)
-        name = f"case{view.id}-{number}.{EXTENSIONS.get(stored.kind, 'bin')}"
-        caption = _("Case #{number}, file {index} of {count}").format(
-            number=view.id, index=number, count=len(files))
-        upload = BufferedInputFile(data, filename=name)  # a new upload, never a forward
-        message = None
-        if stored.kind == "photo" and stored.size <= PHOTO_LIMIT:
-            try:
-                message = await bot.send_photo(user_id, upload, caption=caption)
-            except TelegramBadRequest:  # not acceptable as a photo: the file as it is
-                message = None
-        if message is None:
-            message = await bot.send_document(user_id, upload, caption=caption)
-        await sent(message)
+    await send_case_files(bot, store, user_id, view.id, user_id, sent)
+    await sent(await bot.send_message(user_id, record_text(
+        view.id, await store.attachments.records(view.id, with_names=True),
+        await store.custody.trail(view.id))))
     await sent(await bot.send_message(user_id, _(
         "These messages will be deleted in {minutes} min.").format(minutes=minutes)))
 

@@ -22,9 +22,10 @@ from babel.dates import format_date
 from bot.config import Config
 from domain.values import STATUS_LABELS
 from handlers.common import Menu, MenuAction, main_menu
+from handlers.evidence import receipt_button
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.report import flow
-from handlers.report.files import incoming_file, store_or_explain
+from handlers.report.files import incoming_file, store_or_explain, stored_notice
 from storage.casework import CaseView
 from storage.codes import normalize_code
 from storage.repositories import Store
@@ -89,6 +90,8 @@ async def show_case(bot: Bot, chat_id: int, view: CaseView, store: Store, i18n: 
     kb = InlineKeyboardBuilder()
     kb.button(text="✏ " + _("Add information or files"),
               callback_data=FollowCb(act=FollowAct.ADD, case=view.id))
+    if await store.attachments.for_case(view.id):
+        receipt_button(kb, view.id)
     kb.button(text="📂 " + _("My reports"), callback_data=FollowCb(act=FollowAct.LIST))
     kb.adjust(1)
     await bot.send_message(chat_id, text, reply_markup=kb.as_markup())
@@ -199,8 +202,9 @@ async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
         await message.answer(escape(problem or ""))
         return
     await store.casework.message_from_reporter(case_id, message.caption, [stored.id])
+    notice = stored_notice(stored)
     await message.answer(escape(_("Added. The coordinators will see it. Send more, or press "
-                                  "Done.")))
+                                  "Done.") + (" " + notice if notice else "")))
 
 
 async def _enter(state: FSMContext, target: State, case_id: int | None, bot: Bot, chat_id: int,

@@ -21,7 +21,7 @@ from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option,
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
-from handlers.report.files import incoming_file, store_or_explain
+from handlers.report.files import incoming_file, store_or_explain, stored_notice
 from handlers.report.keyboards import (
     Ans,
     CancelAct,
@@ -41,7 +41,7 @@ from handlers.report.keyboards import (
 )
 from handlers.report.screens import answered_text, consent_text, question_text, risk_text
 from handlers.report.states import Report, question_of, question_state, screen
-from storage.repositories import Consent, Store
+from storage.repositories import Consent, Store, StoredFile
 
 log = logging.getLogger(__name__)
 
@@ -297,7 +297,7 @@ async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config:
     qid, draft = asked
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
-        draft.answers[qid] = {"voice": stored}
+        draft.answers[qid] = {"voice": stored.id}
         await flow.advance(bot, message.chat.id, state, draft, qid, config, store)
 
 
@@ -311,12 +311,14 @@ async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
             "Please send a photo, a document, a voice message or a video, or press Done."))
         return
-    if await _store_file(message, bot, state, draft, qid, config, store) is not None:
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store)
+    stored = await _store_file(message, bot, state, draft, qid, config, store)
+    if stored is not None:
+        await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
+                       hint=stored_notice(stored))
 
 
 async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str,
-                      config: Config, store: Store) -> int | None:
+                      config: Config, store: Store) -> StoredFile | None:
     """Store the message's file for the draft; on any problem, say so and ask again."""
     item = incoming_file(message)
     limits = config.limits
@@ -330,7 +332,7 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
     else:
         stored, hint = await store_or_explain(bot, store, draft.draft_ref, item, limits)
         if stored is not None:
-            return stored.id
+            return stored
     await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=hint)
     return None
 

@@ -29,6 +29,7 @@ from domain.questionnaire import (
 from domain.values import CONSENT_VERSION
 from handlers.common import main_menu
 from handlers.report.draft import Draft, load_draft, save_draft
+from handlers.report.files import cleaning_wording
 from handlers.report.keyboards import consent_keyboard, draft_keyboard, question_keyboard, review_keyboard
 from handlers.report.keyboards import submitted_keyboard
 from handlers.report.screens import consent_text, paused_text, question_text, review_text, submitted_text
@@ -68,6 +69,7 @@ async def ask(
     text = question_text(
         qid, max_files=config.limits.max_files_per_case, max_mb=config.limits.max_file_mb,
         long_limit=config.limits.max_text_chars, file_count=count, hint=hint,
+        cleaning=cleaning_wording(config.limits) if question.kind is Kind.FILES else None,
     )
     await retire_ui(bot, chat_id, draft)
     await state.set_state(question_state(qid))

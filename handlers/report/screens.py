@@ -27,7 +27,7 @@ def step_header(number: int, title: str) -> str:
 
 def question_text(
     qid: str, *, max_files: int, max_mb: int, long_limit: int, file_count: int,
-    hint: str | None = None,
+    hint: str | None = None, cleaning: str | None = None,
 ) -> str:
     question = QUESTIONS[qid]
     step = STEPS[step_number(qid) - 1]
@@ -38,6 +38,8 @@ def question_text(
     if question.kind is Kind.FILES:
         prompt = prompt.format(max_files=max_files, max_mb=max_mb)
     parts.append(escape(prompt))
+    if question.kind is Kind.FILES and cleaning:
+        parts.append("<i>" + escape(cleaning) + "</i>")  # what is removed from each type
     if question.kind is Kind.TEXT:
         limit = question.max_len or long_limit
         parts.append("<i>" + escape(_("Up to {limit} characters.").format(limit=limit)) + "</i>")
