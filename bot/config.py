@@ -164,6 +164,9 @@ class LimitsConfig:
     max_text_chars: int
     code_attempts_per_hour: int
     reports_per_day: int
+    surge_per_hour: int  # new reports per hour (whole bot) above which the admins are alerted
+    flood_updates: int  # updates one account may send within flood_seconds
+    flood_seconds: int
 
     @property
     def max_file_bytes(self) -> int:
@@ -242,6 +245,9 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "max_text_chars": ("int", 3500),
         "code_attempts_per_hour": ("int", 5),
         "reports_per_day": ("int", 5),
+        "surge_per_hour": ("int", 30),
+        "flood_updates": ("int", 20),
+        "flood_seconds": ("int", 10),
     },
     "ngo": {"name": ("str", ""), "contacts": ("str", "")},
     "logging": {"level": ("str", "INFO")},
@@ -616,6 +622,9 @@ class _Loader:
                 max_text_chars=self.int_range("limits.max_text_chars", 1),
                 code_attempts_per_hour=self.int_range("limits.code_attempts_per_hour", 1),
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
+                surge_per_hour=self.int_range("limits.surge_per_hour", 1),
+                flood_updates=self.int_range("limits.flood_updates", 1),
+                flood_seconds=self.int_range("limits.flood_seconds", 1),
             ),
             ngo=NgoConfig(name=v["ngo.name"].strip(), contacts=v["ngo.contacts"].strip()),
             logging=LoggingConfig(level=self.logging_level()),

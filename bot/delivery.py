@@ -69,6 +69,7 @@ from domain.values import CaseStatus
 from domain.workflow import REPORTER_NOTICES
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.followup.keyboards import news_keyboard
+from handlers.followup.notices import Notice, notice
 from storage.casework import CaseView
 from storage.outbox import OutboxJob, OutboxKind
 from storage.repositories import Store
@@ -673,18 +674,18 @@ class Delivery:
     # --- the reporter ---------------------------------------------------------------------------
     async def _to_reporter(self, job: OutboxJob, view: CaseView) -> None:
         with self._locale(view.locale):
-            text = escape(_("There is news about your report."))
+            text = escape(notice(Notice.NEWS))  # neutral: a lock screen may be read
         await self._notify_reporter(view, text)
 
     async def _status_notice(self, job: OutboxJob, view: CaseView) -> None:
         try:
-            notice = REPORTER_NOTICES.get(CaseStatus(job.payload.get("status")))
+            told = CaseStatus(job.payload.get("status")) in REPORTER_NOTICES
         except ValueError:
-            notice = None
-        if notice is None:
+            told = False
+        if not told:
             return
         with self._locale(view.locale):
-            text = escape(_(notice))
+            text = escape(notice(Notice.STATUS))  # which status: only after "Read"
         await self._notify_reporter(view, text)
 
     async def _notify_reporter(self, view: CaseView, text: str) -> None:

@@ -14,7 +14,7 @@ from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseRe
 from storage.casework import CaseView
 
 CARD_FIELDS = ("facility_kind", "region", "last_incident", "incident_year", "incident_month",
-               "ongoing", "methods", "danger")
+               "ongoing", "methods", "danger", "person_agrees")
 
 
 def card_text(view: CaseView, *, file_count: int = 0) -> str:

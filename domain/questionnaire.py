@@ -145,6 +145,15 @@ STEPS: tuple[Step, ...] = (
                      Option("lawyer", N_("Lawyer")),
                      Option("other", N_("Other")),
                  ), skip=NOT_SAY, columns=2),
+        # Acting without the person's agreement can expose them to reprisals inside: the
+        # coordinators see the answer on the card, and "no" shows a short note before Send.
+        Question("person_agrees", Kind.CHOICE, N_(
+            "Does the person know about this report, and agree to it?"),
+                 N_("The person knows and agrees"), (
+                     Option("yes", N_("Yes")),
+                     Option("no", N_("No")),
+                     Option("could_not_ask", N_("Could not ask")),
+                 ), when=lambda a: a.get("relation") != "self"),
     )),
     Step("danger", N_("Danger now"), (
         Question("danger", Kind.MULTI, N_(
@@ -171,7 +180,7 @@ STEPS: tuple[Step, ...] = (
                      Option("other", N_("Other place")),
                  ), skip=DONT_KNOW),
         Question("region", Kind.CHOICE, N_("In which region or city?"), N_("Region"),
-                 REGIONS, skip=DONT_KNOW),
+                 REGIONS, skip=DONT_KNOW, columns=2),
         Question("facility_name", Kind.TEXT, N_(
             "What is the name or number of the place? For example, “ЕС-164/1” or "
             "“IVS of the city police department”."),

@@ -11,7 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import STEPS, Kind, Question
-from domain.rights import DIGITAL, EVIDENCE, RISK
+from domain.rights import EVIDENCE, RISK
 from handlers.common import main_menu
 from handlers.report.draft import Consent
 from handlers.rights import link_button
@@ -55,6 +55,8 @@ class ConsentCb(CallbackData, prefix="k1"):
 class ReviewAct(StrEnum):
     EDIT = "edit"
     SEND = "send"
+    STORY = "story"  # the full story, page `step`
+    BACK = "back"  # from the story to the review
     LATER = "later"
     CANCEL = "cancel"
 
@@ -62,6 +64,10 @@ class ReviewAct(StrEnum):
 class ReviewCb(CallbackData, prefix="r1"):
     act: ReviewAct
     step: int = -1
+
+
+class SavedCb(CallbackData, prefix="s1"):
+    """ "I have saved the code" under the case code."""
 
 
 class DraftAct(StrEnum):
@@ -125,8 +131,6 @@ def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
         return "✅ " if on else "⬜ "
 
     kb = InlineKeyboardBuilder()
-    kb.button(text=tick(consent.contact) + _("Coordinators may write back to me"),
-              callback_data=ConsentCb(act=ConsentAct.CONTACT))
     kb.button(text=tick(consent.share) + _("Ask me before sharing with a lawyer or an official body"),
               callback_data=ConsentCb(act=ConsentAct.SHARE))
     kb.button(text=tick(consent.stats) + _("Anonymised figures may be used in public reports"),
@@ -150,18 +154,39 @@ def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
     for index, step in enumerate(STEPS):
         kb.button(text=f"✏ {index + 1}. {_(step.title)}",
                   callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
-    kb.add(link_button(RISK))
+    extra = 0
+    if any(isinstance(v, dict) and v.get("text") for v in answers.values()):
+        kb.button(text="📖 " + _("Read my full text"),
+                  callback_data=ReviewCb(act=ReviewAct.STORY, step=0))
+        extra = 1
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
-    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), 1, 1, 2)
+    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), *([1] * extra), 1, 2)
     return kb.as_markup()
 
 
-def submitted_keyboard() -> InlineKeyboardMarkup:
-    """Under the case code: how to keep safe, then the main menu."""
-    return InlineKeyboardMarkup(inline_keyboard=[[link_button(DIGITAL)],
-                                                 *main_menu().inline_keyboard])
+def story_keyboard(page: int, pages: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    row = 0
+    if page > 0:
+        kb.button(text="‹ " + _("Previous"), callback_data=ReviewCb(act=ReviewAct.STORY,
+                                                                   step=page - 1))
+        row += 1
+    if page + 1 < pages:
+        kb.button(text=_("Next") + " ›", callback_data=ReviewCb(act=ReviewAct.STORY,
+                                                               step=page + 1))
+        row += 1
+    kb.button(text="« " + _("Back to the review"), callback_data=ReviewCb(act=ReviewAct.BACK))
+    kb.adjust(*([row] if row else []), 1)
+    return kb.as_markup()
+
+
+def saved_keyboard() -> InlineKeyboardMarkup:
+    """Under the case code: the one button that clears it from the chat."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text="✔ " + _("I have saved the code"), callback_data=SavedCb())
+    return kb.as_markup()
 
 
 def draft_keyboard() -> InlineKeyboardMarkup:

@@ -1,0 +1,101 @@
+"""One window per private chat: a single bot message, edited in place.
+
+A reporter's phone may be searched, so the conversation does not pile up: every screen of the
+report and of the follow-up is drawn into the same message (as aiogram_dialog keeps a dialog
+in one message). A new message is sent only when Telegram no longer lets the bot edit the old
+one (deleted by the user, or too old); the stale one is then deleted. What the reporter sends
+is deleted once stored (`remove`).
+
+The window's message id lives in the FSM data under `UI_KEY` (the draft keeps it there too),
+so it survives restarts and every router finds the same window.
+"""
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
+from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.utils.i18n import gettext as _
+
+UI_KEY = "ui"
+
+
+def not_modified(exc: TelegramBadRequest) -> bool:
+    return "message is not modified" in str(exc)
+
+
+async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
+               markup: InlineKeyboardMarkup | None = None, *, fresh: bool = False) -> int:
+    """Show `text` in the window; returns the window's message id (new if it had to move).
+
+    `fresh`: move the window to the bottom of the chat (after a typed command, or when a
+    message the reporter must read was sent below it).
+    """
+    if current is not None and not fresh:
+        try:
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=current,
+                                        reply_markup=markup)
+            return current
+        except TelegramBadRequest as exc:
+            if not_modified(exc):
+                return current
+            # Gone or no longer editable: a new window below, and the stale one removed.
+    sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    if current is not None and current != sent.message_id:
+        await drop(bot, chat_id, current)
+    return sent.message_id
+
+
+async def drop(bot: Bot, chat_id: int, message_id: int | None) -> None:
+    """Delete a bot message; if Telegram no longer allows that, blank it to a neutral line."""
+    if message_id is None:
+        return
+    try:
+        await bot.delete_message(chat_id, message_id)
+    except TelegramBadRequest:
+        with contextlib.suppress(TelegramBadRequest):
+            await bot.edit_message_text(neutral_line(), chat_id=chat_id, message_id=message_id,
+                                        reply_markup=None)
+
+
+async def remove(message: Message) -> None:
+    """Delete what the reporter sent (typed answer, voice, file, command) once it is handled.
+
+    Bots may delete incoming messages in private chats within 48 hours; a failure (too old,
+    already deleted by the user) leaves nothing to do.
+    """
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+
+
+def neutral_line() -> str:
+    """What a closed window says: nothing about what happened in this chat."""
+    return _("All done. Send /start whenever you need the menu.")
+
+
+@dataclass
+class Window:
+    """The window of one chat in one update: draws, remembers its id in the FSM data."""
+
+    bot: Bot
+    chat_id: int
+    state: FSMContext
+
+    async def current(self) -> int | None:
+        value = (await self.state.get_data()).get(UI_KEY)
+        return value if isinstance(value, int) else None
+
+    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None, *,
+                   fresh: bool = False) -> int:
+        current = await self.current()
+        message_id = await draw(self.bot, self.chat_id, current, text, markup, fresh=fresh)
+        if message_id != current:
+            await self.state.update_data({UI_KEY: message_id})
+        return message_id
+
+    async def close(self) -> None:
+        """Replace the window with one neutral line, without buttons."""
+        await self.show(neutral_line())
