@@ -111,7 +111,8 @@ def review_text(answers: dict[str, Any], file_kinds: Sequence[str],
     return text  # the smallest excerpts always fit: the questionnaire's labels are short
 
 
-STORY_PAGE = 3500  # characters of the story per page: the page's header fits beside it
+STORY_PAGE = 3500  # characters of one text per page
+PAGE_LIMIT = TEXT_LIMIT - 200  # a page with its header and buttons' room, within one message
 
 
 def story_pages(answers: Mapping[str, Any]) -> list[str]:
@@ -131,7 +132,7 @@ def story_pages(answers: Mapping[str, Any]) -> list[str]:
             text, title = text[cut:].lstrip(), "…"
     pages: list[str] = []
     for piece in pieces:  # short answers share a page
-        if pages and visible_length(pages[-1]) + visible_length(piece) + 2 <= STORY_PAGE:
+        if pages and visible_length(pages[-1]) + visible_length(piece) + 2 <= PAGE_LIMIT:
             pages[-1] += "\n\n" + piece
         else:
             pages.append(piece)
