@@ -12,6 +12,8 @@ so it survives restarts and every router finds the same window.
 from __future__ import annotations
 
 import contextlib
+import hashlib
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -27,6 +29,34 @@ def not_modified(exc: TelegramBadRequest) -> bool:
     return "message is not modified" in str(exc)
 
 
+class _Drawn:
+    """What each window shows now, in this process's memory only (a digest, no text), so
+    that drawing the same screen again costs no request Telegram would refuse as "not
+    modified". Bounded; after a restart an edit simply goes out once more."""
+
+    LIMIT = 20_000
+
+    def __init__(self) -> None:
+        self._digests: OrderedDict[tuple[int, int], str] = OrderedDict()
+
+    @staticmethod
+    def digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
+        payload = text + "\0" + (markup.model_dump_json() if markup is not None else "")
+        return hashlib.blake2b(payload.encode(), digest_size=16).hexdigest()
+
+    def same(self, chat_id: int, message_id: int, digest: str) -> bool:
+        return self._digests.get((chat_id, message_id)) == digest
+
+    def remember(self, chat_id: int, message_id: int, digest: str) -> None:
+        self._digests[(chat_id, message_id)] = digest
+        self._digests.move_to_end((chat_id, message_id))
+        while len(self._digests) > self.LIMIT:
+            self._digests.popitem(last=False)
+
+
+_drawn = _Drawn()
+
+
 async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
                markup: InlineKeyboardMarkup | None = None, *, fresh: bool = False) -> int:
     """Show `text` in the window; returns the window's message id (new if it had to move).
@@ -34,16 +64,22 @@ async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
     `fresh`: move the window to the bottom of the chat (after a typed command, or when a
     message the reporter must read was sent below it).
     """
+    digest = _drawn.digest(text, markup)
     if current is not None and not fresh:
+        if _drawn.same(chat_id, current, digest):
+            return current
         try:
             await bot.edit_message_text(text, chat_id=chat_id, message_id=current,
                                         reply_markup=markup)
+            _drawn.remember(chat_id, current, digest)
             return current
         except TelegramBadRequest as exc:
             if not_modified(exc):
+                _drawn.remember(chat_id, current, digest)
                 return current
             # Gone or no longer editable: a new window below, and the stale one removed.
     sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    _drawn.remember(chat_id, sent.message_id, digest)
     if current is not None and current != sent.message_id:
         await drop(bot, chat_id, current)
     return sent.message_id

@@ -21,7 +21,7 @@ WRONG = "AAAA-BBBB-CCCC"
 
 
 async def try_code(r: Reporter, code: str) -> str:
-    await r.press("m1:my")
+    await r.command("myreports")
     await r.press("f1:code:0")
     await r.say(code)
     return r.window_text()
@@ -43,10 +43,7 @@ async def test_wrong_codes_still_refused_after_forget(fake: FakeTelegram, kua: B
     assert "Too many wrong codes" in await try_code(guesser, WRONG)
     await guesser.command("language")
     await guesser.press("l1:ru")
-    await guesser.command("start")
-    await guesser.press("m1:my")
-    await guesser.press("f1:code:0")
-    await guesser.say(WRONG)
+    await try_code(guesser, WRONG)
     assert tr("ru", "Too many wrong codes. Please try again in an hour.") \
         in guesser.window_text()
 
@@ -117,7 +114,16 @@ async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
 
 
 async def test_flood_gets_one_slow_down_and_the_draft_is_untouched(
-        fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
+        fake: FakeTelegram, tmp_path: Path) -> None:
+    kua = BotProcess(make_config(fake, tmp_path, KUA_LIMITS__FLOOD_UPDATES="20"), fake)
+    await kua.start()
+    try:
+        await _flood(fake, kua, Reporter(fake, fake.user(5151, language_code="en"), kua))
+    finally:
+        await kua.stop()
+
+
+async def _flood(fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -161,7 +167,7 @@ async def test_surge_of_reports_alerts_the_admins_once(fake: FakeTelegram,
         r = Reporter(fake, fake.user(5004, language_code="en"), kua)
         await r.choose_language("en")
         for _round in range(2):
-            await r.press("m1:report")
+            await r.command("report")
             await r.consent()
             await fill_report(r, narrative="Surge.")
             await r.review(ReviewAct.SEND)

@@ -26,7 +26,7 @@ from babel.dates import format_date
 from bot.config import Config
 from domain.values import STATUS_LABELS
 from handlers import window
-from handlers.common import Menu, MenuAction
+from handlers.common import Menu, MenuAction, main_menu, main_menu_text
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.followup.notices import opened_elsewhere_notice
 from handlers.report import flow
@@ -322,6 +322,15 @@ async def _leave_adding(state: FSMContext) -> None:
         await state.set_state("Report:paused" if data.get("draft_ref") else None)
 
 
+async def on_stray(message: Message, bot: Bot, state: FSMContext, config: Config,
+                   store: Store) -> None:
+    """A message outside any conversation: removed (nothing the reporter sends stays in the
+    chat), and the menu in the window."""
+    await window.remove(message)
+    await _show(bot, message.chat.id, state, escape(_("Please use the menu below.")) + "\n\n"
+                + main_menu_text(), main_menu())
+
+
 def make_router() -> Router:
     router = Router(name="followup")
     router.callback_query.register(menu_my_reports, Menu.filter(F.act == MenuAction.MY_REPORTS))
@@ -329,4 +338,5 @@ def make_router() -> Router:
     router.callback_query.register(on_follow, FollowCb.filter())
     router.message.register(on_code, StateFilter(Follow.code), F.text)
     router.message.register(on_add, StateFilter(Follow.adding))
+    router.message.register(on_stray, StateFilter(None))
     return router
