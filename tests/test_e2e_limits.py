@@ -172,7 +172,8 @@ async def test_surge_of_reports_alerts_the_admins_once(fake: FakeTelegram,
             await fill_report(r, narrative="Surge.")
             await r.review(ReviewAct.SEND)
             await r.press(SAVED)
-        alerts = [m for m in fake.transcript(admin.id) if "Unusually many" in (m.text or "")]
-        assert len(alerts) == 1
+        alerts = [m for m in fake.transcript(admin.id) if m.from_bot]
+        # Once, in the staff's (default) language, with the figures.
+        assert len(alerts) == 1 and "4" in alerts[0].text and "(порог — 2)" in alerts[0].text
     finally:
         await kua.stop()
