@@ -59,6 +59,7 @@ async def test_junk_in_every_state_changes_nothing(fake: FakeTelegram, kua: BotP
 
     await burst_keeps_draft()  # a choice question
     await r.answer("relation", "parent")
+    await r.answer("person_agrees", "yes")
     await r.answer("danger", "ongoing")
     await burst_keeps_draft()  # a multi-select in progress keeps its ticks
     await r.nav("danger", NavAct.DONE)

@@ -112,6 +112,7 @@ async def test_erase_deletes_every_message_telegram_still_allows(
     await reporter.press("m1:report")
     await reporter.consent()
     await reporter.answer("relation", "parent")
+    await reporter.answer("person_agrees", "yes")
     await reporter.multi("danger", "ongoing")
     await reporter.answer("facility_kind", "sizo")
     await reporter.answer("region", "almaty_city")
@@ -181,6 +182,7 @@ async def test_erase_from_the_menu_and_keep(fake: FakeTelegram, kua: BotProcess,
     await reporter.press("m1:report")
     await reporter.consent()
     await reporter.answer("relation", "parent")
+    await reporter.answer("person_agrees", "yes")
     before = deletion_count(fake)
     await reporter.command("erase")  # mid-report
     await reporter.press("pv1:keep")

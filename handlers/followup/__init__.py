@@ -196,6 +196,10 @@ async def on_follow(query: CallbackQuery, callback_data: FollowCb, bot: Bot, sta
     await query.answer()
     if act in (FollowAct.OPEN, FollowAct.READ):
         await _leave_adding(state)
+        if act is FollowAct.READ and query.message.message_id != await window.Window(
+                bot, chat_id, state).current():
+            # The neutral notice has done its job: the news shows in the window instead.
+            await window.drop(bot, chat_id, query.message.message_id)
         await show_case(bot, chat_id, state, view, store, i18n)
     elif act is FollowAct.ADD:
         await _enter(state, Follow.adding, view.id, bot, chat_id, config)
