@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 from collections import OrderedDict
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest
@@ -23,6 +24,8 @@ from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 UI_KEY = "ui"
+# Telegram lets a bot delete a private chat's messages for 48 hours; keep clear of the edge.
+DELETABLE_FOR = timedelta(hours=47)
 
 
 def not_modified(exc: TelegramBadRequest) -> bool:
@@ -38,6 +41,18 @@ class _Drawn:
 
     def __init__(self) -> None:
         self._digests: OrderedDict[tuple[int, int], str] = OrderedDict()
+        self._sent: OrderedDict[tuple[int, int], datetime] = OrderedDict()
+
+    def sent(self, message: Message) -> None:
+        """Remember when Telegram says it sent a message (its clock, not ours)."""
+        self._sent[(message.chat.id, message.message_id)] = message.date
+        while len(self._sent) > self.LIMIT:
+            self._sent.popitem(last=False)
+
+    def too_old(self, chat_id: int, message_id: int, now: datetime | None) -> bool:
+        """Known to be past Telegram's deletion window (48 hours, with a margin)."""
+        at = self._sent.get((chat_id, message_id))
+        return at is not None and now is not None and now - at >= DELETABLE_FOR
 
     @staticmethod
     def digest(text: str, markup: InlineKeyboardMarkup | None) -> str:
@@ -80,21 +95,36 @@ async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
             # Gone or no longer editable: a new window below, and the stale one removed.
     sent = await bot.send_message(chat_id, text, reply_markup=markup)
     _drawn.remember(chat_id, sent.message_id, digest)
+    _drawn.sent(sent)
     if current is not None and current != sent.message_id:
-        await drop(bot, chat_id, current)
+        await drop(bot, chat_id, current, now=sent.date)
     return sent.message_id
 
 
-async def drop(bot: Bot, chat_id: int, message_id: int | None) -> None:
-    """Delete a bot message; if Telegram no longer allows that, blank it to a neutral line."""
+async def send(bot: Bot, chat_id: int, text: str) -> int:
+    """A message beside the window (the urgent checklist), to be dropped later."""
+    sent = await bot.send_message(chat_id, text)
+    _drawn.sent(sent)
+    return sent.message_id
+
+
+async def drop(bot: Bot, chat_id: int, message_id: int | None, *,
+               now: datetime | None = None) -> None:
+    """Delete a bot message; past Telegram's 48 hours, blank it to a neutral line instead.
+
+    `now`: Telegram's current time, when known (the date of a message it just sent).
+    """
     if message_id is None:
         return
-    try:
-        await bot.delete_message(chat_id, message_id)
-    except TelegramBadRequest:
-        with contextlib.suppress(TelegramBadRequest):
-            await bot.edit_message_text(neutral_line(), chat_id=chat_id, message_id=message_id,
-                                        reply_markup=None)
+    if not _drawn.too_old(chat_id, message_id, now):
+        try:
+            await bot.delete_message(chat_id, message_id)
+            return
+        except TelegramBadRequest:
+            pass
+    with contextlib.suppress(TelegramBadRequest):
+        await bot.edit_message_text(neutral_line(), chat_id=chat_id, message_id=message_id,
+                                    reply_markup=None)
 
 
 async def remove(message: Message) -> None:

@@ -300,7 +300,7 @@ async def show_submitted(bot: Bot, chat_id: int, state: FSMContext, draft_ref: s
     ui = await window.draw(bot, chat_id, ui, submitted_text(case.code, contact),
                            saved_keyboard(), fresh=fresh)
     if case.urgent and checklist is None:
-        checklist = (await bot.send_message(chat_id, urgent_checklist())).message_id
+        checklist = await window.send(bot, chat_id, urgent_checklist())
     await state.set_state(screen("submitted"))
     await state.set_data({window.UI_KEY: ui, SENT_KEY: draft_ref, CHECKLIST_KEY: checklist,
                           "contact": contact})
