@@ -106,7 +106,7 @@ def question_keyboard(
     if question.kind in (Kind.CHOICE, Kind.MULTI):
         chosen = set(pending or []) if question.kind is Kind.MULTI else {current}
         for option in options:
-            label = _(option.label) if option.translate else option.label
+            label = _(option.short or option.label) if option.translate else option.label
             mark = "✅ " if option.value in chosen else ""
             kb.button(text=mark + label, callback_data=Ans(q=question.id, v=option.value))
         full, rest = divmod(len(options), question.columns)
@@ -121,7 +121,7 @@ def question_keyboard(
         kb.add(link_button(GUIDE_LINKS[question.id]))
         sizes.append(1)
     _nav_row(kb, question.id, back=True)
-    sizes.append(3)
+    sizes += [2, 1]
     kb.adjust(*sizes)
     return kb.as_markup()
 
@@ -131,11 +131,11 @@ def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
         return "✅ " if on else "⬜ "
 
     kb = InlineKeyboardBuilder()
-    kb.button(text=tick(consent.share) + _("Ask me before sharing with a lawyer or an official body"),
+    kb.button(text=tick(consent.share) + _("Ask me before passing it on"),
               callback_data=ConsentCb(act=ConsentAct.SHARE))
-    kb.button(text=tick(consent.stats) + _("Anonymised figures may be used in public reports"),
+    kb.button(text=tick(consent.stats) + _("Count in anonymous statistics"),
               callback_data=ConsentCb(act=ConsentAct.STATS))
-    kb.button(text="ℹ " + _("Read more about the legal risks"),
+    kb.button(text="ℹ " + _("About legal risk"),
               callback_data=ConsentCb(act=ConsentAct.MORE))
     kb.button(text="▶ " + _("Start the report"), callback_data=ConsentCb(act=ConsentAct.START))
     kb.button(text="✖ " + _("Cancel"), callback_data=ConsentCb(act=ConsentAct.CANCEL))
@@ -151,9 +151,8 @@ def risk_back_keyboard() -> InlineKeyboardMarkup:
 
 def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for index, step in enumerate(STEPS):
-        kb.button(text=f"✏ {index + 1}. {_(step.title)}",
-                  callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
+    for index, _step in enumerate(STEPS):  # the numbers of the sections shown above
+        kb.button(text=f"✏ {index + 1}", callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
     extra = 0
     if any(isinstance(v, dict) and v.get("text") for v in answers.values()):
         kb.button(text="📖 " + _("Read my full text"),
@@ -162,7 +161,8 @@ def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
-    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), *([1] * extra), 1, 2)
+    kb.adjust(*([4] * (len(STEPS) // 4)), *([len(STEPS) % 4] if len(STEPS) % 4 else []),
+              *([1] * extra), 1, 2)
     return kb.as_markup()
 
 
