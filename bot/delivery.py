@@ -426,8 +426,9 @@ class Delivery:
             # Normally the case's first delivery is about to post it: let that one do it.
             raise _Retry(CARD_WAIT_DELAY, "card not posted yet")
         files = len(await self.store.attachments.for_case(view.id))
+        elsewhere = await self.store.followup.opened_elsewhere_at(view.id)
         with self._group_locale():
-            text = card_text(view, file_count=files)
+            text = card_text(view, file_count=files, opened_elsewhere=elsewhere)
             markup = card_keyboard(view, group_shows=self.config.coordination.group_shows)
             name = topic_name(view)
         if posted:

@@ -1,7 +1,8 @@
 """The case card the coordinators see, and the full view sent on demand (current locale)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -17,8 +18,12 @@ CARD_FIELDS = ("facility_kind", "region", "last_incident", "incident_year", "inc
                "ongoing", "methods", "danger", "person_agrees")
 
 
-def card_text(view: CaseView, *, file_count: int = 0) -> str:
-    """Number, urgency, status, place, period, methods: no free text, no names, no files."""
+def card_text(view: CaseView, *, file_count: int = 0,
+              opened_elsewhere: Sequence[datetime] = ()) -> str:
+    """Number, urgency, status, place, period, methods: no free text, no names, no files.
+
+    `opened_elsewhere`: when the case was opened with its code from another account.
+    """
     head = ("🔴 " + _("URGENT") + " · " if view.urgent else "") + _("Case #{number}").format(
         number=view.id)
     lines = [f"<b>{escape(head)}</b>", escape(_("Status: {status}").format(status=status_line(view)))]
@@ -31,6 +36,9 @@ def card_text(view: CaseView, *, file_count: int = 0) -> str:
     if view.assignee_id:
         lines.append(escape(_("Taken by:")) + f' <a href="tg://user?id={view.assignee_id}">'
                      + escape(_("coordinator")) + "</a>")
+    if opened_elsewhere:
+        lines.append("⚠ " + escape(_("Opened from another account on {date}.").format(
+            date=opened_elsewhere[-1].strftime("%Y-%m-%d %H:%M UTC"))))
     if not view.contactable:
         lines.append(escape(_("The reporter cannot be written to through the bot.")))
     elif view.unreachable:

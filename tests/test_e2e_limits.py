@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.flood import FloodLimit
+from domain.card import card_text
 from handlers.followup.notices import forbidden_in
 from handlers.report.keyboards import ReviewAct
 from storage.followup import OPENED_ELSEWHERE
@@ -104,7 +105,10 @@ async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
     store = kua.app.store
     assert [k for _at, _a, _id, k, _d in await store.casework.events(1)].count(
         OPENED_ELSEWHERE) == 1
-    assert await store.followup.opened_elsewhere_at(1)
+    when = await store.followup.opened_elsewhere_at(1)
+    with kua.app.i18n.context(), kua.app.i18n.use_locale("en"):
+        card = card_text(await store.casework.get(1), opened_elsewhere=when)
+    assert "Opened from another account on" in card  # what coordinators see on the card
     # The old account got one neutral notice; the chat to write back to has not moved yet.
     notices = reporter.present()[before:]
     assert len(notices) == 1 and not forbidden_in(notices[0].text or "", "ru")

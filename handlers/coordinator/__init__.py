@@ -123,7 +123,8 @@ class Awaiting(Filter):
 
 async def _card(view: CaseView, store: Store, config: Config) -> tuple[str, InlineKeyboardMarkup]:
     files = await store.attachments.for_case(view.id)
-    return (card_text(view, file_count=len(files)),
+    elsewhere = await store.followup.opened_elsewhere_at(view.id)
+    return (card_text(view, file_count=len(files), opened_elsewhere=elsewhere),
             card_keyboard(view, group_shows=config.coordination.group_shows))
 
 
