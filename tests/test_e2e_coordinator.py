@@ -651,7 +651,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     await staff.press(a_group, card, CaseCb(act=CaseAct.TAKE, case=case_id).pack())
     card = staff.fresh(card)
     assert "Taken by" in card.text and en("In progress") in card.text
-    assert tr("ru", "A coordinator has taken up your report.") in reporter.last_bot_message().text
+    assert tr("ru", "There is an update for you. Tap “Read” to see it.") in reporter.last_bot_message().text
 
     # Status → Waiting on the delivered card: back to the card's buttons with the new status.
     await staff.press(a_group, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
@@ -668,7 +668,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     await staff.press(staff.aigerim, staff.aigerim.last_bot_message(),
                       PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     notice = reporter.last_bot_message()
-    assert notice.text == tr("ru", "There is news about your report.")
+    assert notice.text == tr("ru", "You have something new. Tap “Read” to see it.")
     assert all("DELIVERED-REPLY" not in t for t in texts(reporter))
 
     # Open: the private view disappears after private_view_minutes.
