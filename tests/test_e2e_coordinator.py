@@ -707,13 +707,13 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert any("ADDED-BY-REPORTER" in (m.text or "") for m in seen)
     assert any(m.kind == "photo" for m in seen)
 
-    # Closing: the reporter is told, in their language.
+    # Closing: the reporter is told, neutrally, in their language (which status: on "Read").
     await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
     await staff.press(a_group, staff.fresh(card), StatusCb(
         case=case_id, to=CaseStatus.CLOSED, detail=CloseReason.RESOLVED.value).pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.CLOSED
     assert reporter.last_bot_message().text == tr(
-        "ru", "Work on your report has finished. You can still open it with your code.")
+        "ru", "There is an update for you. Tap “Read” to see it.")
     assert not staff.fake.forwards
     assert_no_leaks(staff)
 
@@ -726,7 +726,8 @@ async def test_a_coordinators_own_report_is_untouched_by_a_note(staff: Staff) ->
     await me.choose_language("en")
     await me.press("m1:report")
     await me.consent()
-    await me.answer("relation", "sibling")  # now on the "danger" question
+    await me.answer("relation", "sibling")
+    await me.answer("person_agrees", "yes")  # now on the "danger" question
 
     card = await staff.card(case_id)
     await staff.press(staff.in_group(staff.bolat), card,
