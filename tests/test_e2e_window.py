@@ -3,6 +3,7 @@ deleted once stored, the code kept until "I have saved the code", and then one n
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -188,3 +189,19 @@ async def test_reporter_who_says_the_person_disagrees_sees_the_note(reporter: Re
     await reporter.consent()
     await fill_report(reporter, narrative=STORY, answers={**FULL_ANSWERS, "person_agrees": "no"})
     assert "does not agree" in reporter.window_text()
+
+
+async def test_sent_drafts_and_limit_marks_expire_with_retention(kua: BotProcess) -> None:
+    from bot.retention import retention_round
+
+    store = kua.app.store
+    ref = store.attachments.new_draft_ref()
+    sub = Submission(answers=dict(FULL_ANSWERS), consent=Consent(), draft_ref=ref, locale="en")
+    await store.cases.submit(5550002, 5550002, sub)
+    await store.limits.mark("code", 5550002)
+    await retention_round(store, kua.app.fsm, kua.config)
+    assert (await store.cases.sent(ref)).code  # young: kept
+    kua.clock.advance(days=kua.config.retention.draft_days, minutes=1)
+    await retention_round(store, kua.app.fsm, kua.config)
+    assert await store.cases.sent(ref) is None  # the code is gone with the draft's lifetime
+    assert await store.limits.count("code", 5550002, timedelta(days=30)) == 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -37,11 +36,9 @@ from handlers.report.keyboards import (
     ReviewCb,
     SavedCb,
     cancel_keyboard,
-    consent_keyboard,
-    question_keyboard,
     risk_back_keyboard,
 )
-from handlers.report.screens import consent_text, risk_text
+from handlers.report.screens import risk_text
 from handlers.report.states import Report, question_of, question_state, screen
 from storage.repositories import Consent, Store
 

@@ -29,7 +29,7 @@ from domain.questionnaire import (
 )
 from domain.values import CONSENT_VERSION
 from handlers import window
-from handlers.common import main_menu, main_menu_text
+from handlers.common import main_menu
 from handlers.report.draft import Draft, load_draft, save_draft
 from handlers.report.keyboards import (
     consent_keyboard,
@@ -60,12 +60,6 @@ CHECKLIST_KEY = "checklist"  # the urgent checklist's message, removed with the 
 
 def lifetime(config: Config) -> timedelta:
     return timedelta(days=config.retention.draft_days)
-
-
-async def retire_ui(bot: Bot, chat_id: int, draft: Draft) -> None:
-    """Take the window down (it is drawn again, new, by the next screen)."""
-    message_id, draft.ui = draft.ui, None
-    await window.drop(bot, chat_id, message_id)
 
 
 async def _draw(bot: Bot, chat_id: int, draft: Draft, text: str, markup, *,

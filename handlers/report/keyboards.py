@@ -12,7 +12,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import STEPS, Kind, Question
 from domain.rights import EVIDENCE, RISK
-from handlers.common import main_menu
 from handlers.report.draft import Consent
 from handlers.rights import link_button
 

@@ -14,20 +14,13 @@ from domain.questionnaire import (
     QUESTIONS,
     REVIEW_STEP_TITLE,
     STEPS,
-    TOTAL_STEPS,
     Kind,
     step_number,
 )
-from domain.render import answer_text, render_sections
+from domain.render import render_sections
 from domain.textlimits import TEXT_LIMIT, visible_length
 
 REVIEW_EXCERPTS = (700, 300, 120)  # shrink free-text excerpts until the review fits one message
-
-
-def step_header(number: int, title: str) -> str:
-    return "<b>" + escape(
-        _("Step {step} of {total} · {title}").format(step=number, total=TOTAL_STEPS, title=title)
-    ) + "</b>"
 
 
 def progress_line(qid: str, answers: Mapping[str, Any]) -> str:
@@ -79,11 +72,6 @@ def question_text(
                 number=len(file_kinds) + 1)))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)
-
-
-def answered_text(base: str, qid: str, value: Any) -> str:
-    """A question's message after it was answered: the buttons give way to the answer."""
-    return base + "\n\n✅ " + answer_text(QUESTIONS[qid], value)
 
 
 def reprisal_note() -> str:
