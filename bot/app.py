@@ -25,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands import set_commands, set_descriptions, set_group_commands
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
+from bot.flood import FloodMiddleware
 from bot.i18n import StoredLocaleMiddleware, make_i18n
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
@@ -85,6 +86,8 @@ def build_isolation(config: Config) -> BaseEventIsolation:
 def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n) -> Dispatcher:
     dp = Dispatcher(storage=fsm, events_isolation=build_isolation(config),
                     config=config, store=store)
+    # Outermost: a flooding account costs neither a database read nor a handler.
+    dp.update.outer_middleware(FloodMiddleware(config.limits, store.crypto, i18n))
     StoredLocaleMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())

@@ -169,6 +169,9 @@ class LimitsConfig:
     max_text_chars: int
     code_attempts_per_hour: int
     reports_per_day: int
+    surge_per_hour: int  # new reports per hour (whole bot) above which the admins are alerted
+    flood_updates: int  # updates one account may send within flood_seconds
+    flood_seconds: int
     spam_block_days: int = 30
     # Files of types whose metadata cannot be removed: stored, marked, when true; else refused.
     allow_other_types: bool = False
@@ -263,6 +266,9 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
         "reports_per_day": ("int", 5),
         "spam_block_days": ("int", 30),
         "allow_other_types": ("bool", False),
+        "surge_per_hour": ("int", 30),
+        "flood_updates": ("int", 20),
+        "flood_seconds": ("int", 10),
     },
     "ngo": {
         "name": ("str", ""),
@@ -650,6 +656,9 @@ class _Loader:
                 reports_per_day=self.int_range("limits.reports_per_day", 1),
                 spam_block_days=self.int_range("limits.spam_block_days", 0),
                 allow_other_types=v["limits.allow_other_types"],
+                surge_per_hour=self.int_range("limits.surge_per_hour", 1),
+                flood_updates=self.int_range("limits.flood_updates", 1),
+                flood_seconds=self.int_range("limits.flood_seconds", 1),
             ),
             ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),

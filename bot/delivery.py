@@ -72,6 +72,7 @@ from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
 from handlers.evidence import send_file
 from handlers.followup.keyboards import news_keyboard
+from handlers.followup.notices import Notice, notice
 from storage.casework import CaseView
 from storage.custody import CustodyKind
 from storage.outbox import OutboxJob, OutboxKind
@@ -475,8 +476,10 @@ class Delivery:
             raise _Retry(CARD_WAIT_DELAY, "card not posted yet")
         files, messages = await self.store.casework.counts(view.id)
         owner = await self.names.name(self.bot, view.assignee_id) if view.assignee_id else None
+        elsewhere = await self.store.followup.opened_elsewhere_at(view.id)
         with self._group_locale():
-            text = card_text(view, file_count=files, message_count=messages, assignee_name=owner)
+            text = card_text(view, file_count=files, message_count=messages, assignee_name=owner,
+                             opened_elsewhere=elsewhere)
             markup = card_keyboard(view, group_shows=self.config.coordination.group_shows)
             name = topic_name(view)
         if posted:
@@ -745,18 +748,18 @@ class Delivery:
     # --- the reporter ---------------------------------------------------------------------------
     async def _to_reporter(self, job: OutboxJob, view: CaseView) -> None:
         with self._locale(view.locale):
-            text = escape(_("There is news about your report."))
+            text = escape(notice(Notice.NEWS))  # neutral: a lock screen may be read
         await self._notify_reporter(view, text)
 
     async def _status_notice(self, job: OutboxJob, view: CaseView) -> None:
         try:
-            notice = REPORTER_NOTICES.get(CaseStatus(job.payload.get("status")))
+            told = CaseStatus(job.payload.get("status")) in REPORTER_NOTICES
         except ValueError:
-            notice = None
-        if notice is None:
+            told = False
+        if not told:
             return
         with self._locale(view.locale):
-            text = escape(_(notice))
+            text = escape(notice(Notice.STATUS))  # which status: only after "Read"
         await self._notify_reporter(view, text)
 
     async def _notify_reporter(self, view: CaseView, text: str) -> None:

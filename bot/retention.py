@@ -34,6 +34,10 @@ async def retention_round(store: Store, fsm: SQLAlchemyStorage, config: Config) 
     while batch := await store.privacy.purge_closed_cases(older_than):
         cases += len(batch)
     trace = await store.trace.prune()
+    # Sent drafts (idempotent Send, a code not yet saved) live as long as a draft could;
+    # limit marks expire once no limit counts them.
+    await store.cases.purge_sent(timedelta(days=config.retention.draft_days))
+    await store.limits.prune()
     purged = Purged(drafts=drafts, draft_files=files, cases=cases, trace=trace)
     if drafts or files or cases:
         log.info("retention: purged %d expired drafts, %d draft files, %d closed cases",

@@ -1,7 +1,8 @@
 """The case card the coordinators see, and the full view sent on demand (current locale)."""
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from datetime import datetime
 from html import escape
 from typing import Any
 
@@ -14,12 +15,16 @@ from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseRe
 from storage.casework import CaseView
 
 CARD_FIELDS = ("facility_kind", "region", "last_incident", "incident_year", "incident_month",
-               "ongoing", "methods", "danger")
+               "ongoing", "methods", "danger", "person_agrees")
 
 
 def card_text(view: CaseView, *, file_count: int = 0, message_count: int = 0,
-              assignee_name: str | None = None) -> str:
-    """Number, urgency, status, place, period, methods: no free text, no names, no files."""
+              assignee_name: str | None = None,
+              opened_elsewhere: Sequence[datetime] = ()) -> str:
+    """Number, urgency, status, place, period, methods: no free text, no names, no files.
+
+    `opened_elsewhere`: when the case was opened with its code from another account.
+    """
     head = ("🔴 " + _("URGENT") + " · " if view.urgent else "") + _("Case #{number}").format(
         number=view.id)
     lines = [f"<b>{escape(head)}</b>", escape(_("Status: {status}").format(status=status_line(view)))]
@@ -35,6 +40,9 @@ def card_text(view: CaseView, *, file_count: int = 0, message_count: int = 0,
     if view.assignee_id:
         lines.append(escape(_("Taken by:")) + f' <a href="tg://user?id={view.assignee_id}">'
                      + escape(assignee_name or _("coordinator")) + "</a>")
+    if opened_elsewhere:
+        lines.append("⚠ " + escape(_("Opened from another account on {date}.").format(
+            date=opened_elsewhere[-1].strftime("%Y-%m-%d %H:%M UTC"))))
     if not view.contactable:
         lines.append(escape(_("The reporter cannot be written to through the bot.")))
     elif view.unreachable:

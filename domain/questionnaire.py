@@ -33,6 +33,9 @@ class Option:
     label: str
     translate: bool = True  # years are shown as they are
     exclusive: bool = False  # in a multi-select, choosing it clears the others ("none")
+    # A shorter label for the button, where the full one does not fit a phone's row
+    # (tests/test_labels.py); the review and the card keep the full label.
+    short: str | None = None
 
 
 @dataclass(frozen=True)
@@ -98,23 +101,23 @@ REGIONS = (
     Option("astana", N_("Astana (city)")),
     Option("almaty_city", N_("Almaty (city)")),
     Option("shymkent", N_("Shymkent (city)")),
-    Option("abai", N_("Abai region")),
-    Option("akmola", N_("Akmola region")),
-    Option("aktobe", N_("Aktobe region")),
-    Option("almaty_reg", N_("Almaty region")),
-    Option("atyrau", N_("Atyrau region")),
-    Option("east_kz", N_("East Kazakhstan region")),
-    Option("zhambyl", N_("Zhambyl region")),
-    Option("zhetysu", N_("Zhetysu region")),
-    Option("karaganda", N_("Karaganda region")),
-    Option("kostanay", N_("Kostanay region")),
-    Option("kyzylorda", N_("Kyzylorda region")),
-    Option("mangystau", N_("Mangystau region")),
-    Option("north_kz", N_("North Kazakhstan region")),
-    Option("pavlodar", N_("Pavlodar region")),
-    Option("turkistan", N_("Turkistan region")),
-    Option("ulytau", N_("Ulytau region")),
-    Option("west_kz", N_("West Kazakhstan region")),
+    Option("abai", N_("Abai region"), short=N_("Abai")),
+    Option("akmola", N_("Akmola region"), short=N_("Akmola")),
+    Option("aktobe", N_("Aktobe region"), short=N_("Aktobe")),
+    Option("almaty_reg", N_("Almaty region"), short=N_("Almaty reg.")),
+    Option("atyrau", N_("Atyrau region"), short=N_("Atyrau")),
+    Option("east_kz", N_("East Kazakhstan region"), short=N_("East Kazakhstan")),
+    Option("zhambyl", N_("Zhambyl region"), short=N_("Zhambyl")),
+    Option("zhetysu", N_("Zhetysu region"), short=N_("Zhetysu")),
+    Option("karaganda", N_("Karaganda region"), short=N_("Karaganda")),
+    Option("kostanay", N_("Kostanay region"), short=N_("Kostanay")),
+    Option("kyzylorda", N_("Kyzylorda region"), short=N_("Kyzylorda")),
+    Option("mangystau", N_("Mangystau region"), short=N_("Mangystau")),
+    Option("north_kz", N_("North Kazakhstan region"), short=N_("North Kazakhstan")),
+    Option("pavlodar", N_("Pavlodar region"), short=N_("Pavlodar")),
+    Option("turkistan", N_("Turkistan region"), short=N_("Turkistan")),
+    Option("ulytau", N_("Ulytau region"), short=N_("Ulytau")),
+    Option("west_kz", N_("West Kazakhstan region"), short=N_("West Kazakhstan")),
 )
 
 # Danger flags: any of these makes the case urgent.
@@ -136,7 +139,7 @@ STEPS: tuple[Step, ...] = (
         Question("relation", Kind.CHOICE, N_("Who are you to the person this happened to?"),
                  N_("Relation"), (
                      Option("parent", N_("Mother or father")),
-                     Option("spouse", N_("Husband, wife or partner")),
+                     Option("spouse", N_("Husband, wife or partner"), short=N_("Spouse or partner")),
                      Option("sibling", N_("Brother or sister")),
                      Option("child", N_("Son or daughter")),
                      Option("relative", N_("Other relative")),
@@ -145,33 +148,48 @@ STEPS: tuple[Step, ...] = (
                      Option("lawyer", N_("Lawyer")),
                      Option("other", N_("Other")),
                  ), skip=NOT_SAY, columns=2),
+        # Acting without the person's agreement can expose them to reprisals inside: the
+        # coordinators see the answer on the card, and "no" shows a short note before Send.
+        Question("person_agrees", Kind.CHOICE, N_(
+            "Does the person know about this report, and agree to it?"),
+                 N_("The person knows and agrees"), (
+                     Option("yes", N_("Yes")),
+                     Option("no", N_("No")),
+                     Option("could_not_ask", N_("Could not ask")),
+                 ), when=lambda a: a.get("relation") != "self"),
     )),
     Step("danger", N_("Danger now"), (
         Question("danger", Kind.MULTI, N_(
             "Is the person in danger right now? Choose everything that applies, then press Done."),
                  N_("Danger now"), (
                      Option("ongoing", N_("Ill-treatment is still going on")),
-                     Option("no_contact", N_("No contact, whereabouts unknown")),
+                     Option("no_contact", N_("No contact, whereabouts unknown"),
+                            short=N_("No contact, whereabouts?")),
                      Option("medical", N_("Urgently needs medical help")),
                      Option("threats", N_("Threats after a complaint")),
                      Option("transfer", N_("About to be transferred")),
-                     Option("self_harm", N_("Hunger strike or risk of self-harm")),
+                     Option("self_harm", N_("Hunger strike or risk of self-harm"),
+                            short=N_("Hunger strike or self-harm")),
                      Option("none", N_("None of these"), exclusive=True),
                  ), skip=DONT_KNOW),
     )),
     Step("place", N_("Where"), (
         Question("facility_kind", Kind.CHOICE, N_("Where is or was the person held?"),
                  N_("Kind of place"), (
-                     Option("police", N_("Police station or temporary detention (IVS)")),
-                     Option("sizo", N_("Pre-trial detention centre (SIZO)")),
-                     Option("colony", N_("Colony or prison")),
+                     Option("police", N_("Police station or temporary detention (IVS)"),
+                            short=N_("Police station or IVS")),
+                     Option("sizo", N_("Pre-trial detention centre (SIZO)"),
+                            short=N_("Pre-trial detention (SIZO)")),
+                     Option("colony", N_("Colony or prison"), short=N_("Colony, prison")),
                      Option("special", N_("Special detention centre")),
-                     Option("psych", N_("Psychiatric or addiction centre")),
-                     Option("military", N_("Military unit or military detention")),
+                     Option("psych", N_("Psychiatric or addiction centre"),
+                            short=N_("Psychiatric or drug clinic")),
+                     Option("military", N_("Military unit or military detention"),
+                            short=N_("Military unit or guardhouse")),
                      Option("other", N_("Other place")),
                  ), skip=DONT_KNOW),
         Question("region", Kind.CHOICE, N_("In which region or city?"), N_("Region"),
-                 REGIONS, skip=DONT_KNOW),
+                 REGIONS, skip=DONT_KNOW, columns=2),
         Question("facility_name", Kind.TEXT, N_(
             "What is the name or number of the place? For example, “ЕС-164/1” or "
             "“IVS of the city police department”."),
@@ -203,9 +221,11 @@ STEPS: tuple[Step, ...] = (
                      Option("positions", N_("Stress positions")),
                      Option("suffocation", N_("Suffocation")),
                      Option("electric", N_("Electric shocks")),
-                     Option("sexual", N_("Sexual violence or threats of it")),
+                     Option("sexual", N_("Sexual violence or threats of it"),
+                            short=N_("Sexual violence, threats")),
                      Option("family", N_("Threats against the family")),
-                     Option("deprivation", N_("Denied sleep, food, water or medical care")),
+                     Option("deprivation", N_("Denied sleep, food, water or medical care"),
+                            short=N_("Denied sleep, food, water, care")),
                      Option("solitary", N_("Solitary confinement")),
                      Option("humiliation", N_("Humiliation")),
                      Option("forced_sign", N_("Forced to sign something")),
@@ -235,7 +255,8 @@ STEPS: tuple[Step, ...] = (
                      Option("police", N_("Police or investigators")),
                      Option("prison", N_("Prison or detention staff")),
                      Option("special_unit", N_("Special unit")),
-                     Option("detainees", N_("Other detainees, on staff's orders")),
+                     Option("detainees", N_("Other detainees, on staff's orders"),
+                            short=N_("Detainees on staff's orders")),
                      Option("medical", N_("Medical staff")),
                      Option("unknown", N_("Unknown"), exclusive=True),
                  ), skip=DONT_KNOW),
@@ -260,13 +281,13 @@ STEPS: tuple[Step, ...] = (
         Question("person_name", Kind.TEXT, N_(
             "The person's name or initials. This is optional: you can tell the coordinator "
             "later."),
-                 N_("Name or initials"), skip=N_("I will tell the coordinator later"),
+                 N_("Name or initials"), skip=N_("I'll tell the coordinator later"),
                  private=True),
         Question("age_group", Kind.CHOICE, N_("How old is the person?"), N_("Age"), (
             Option("minor", N_("Under 18")),
             Option("18_29", N_("18–29")),
             Option("30_49", N_("30–49")),
-            Option("50_plus", N_("50 or older")),
+            Option("50_plus", N_("50 or older"), short=N_("50+")),
         ), skip=DONT_KNOW, columns=2),
         Question("sex", Kind.CHOICE, N_("Is the person a man or a woman?"), N_("Sex"), (
             Option("male", N_("A man")),
@@ -276,7 +297,8 @@ STEPS: tuple[Step, ...] = (
                  N_("Lawyer"), (
                      Option("yes", N_("Yes")),
                      Option("no", N_("No")),
-                     Option("denied", N_("A lawyer was refused or not let in")),
+                     Option("denied", N_("A lawyer was refused or not let in"),
+                            short=N_("Lawyer refused or not let in")),
                  ), skip=DONT_KNOW),
     )),
     Step("complaints", N_("Complaints"), (
@@ -286,7 +308,8 @@ STEPS: tuple[Step, ...] = (
                      Option("none", N_("No complaints yet"), exclusive=True),
                      Option("prosecutor", N_("Prosecutor's office")),
                      Option("police", N_("Police")),
-                     Option("ombudsman", N_("Ombudsman or the National Preventive Mechanism")),
+                     Option("ombudsman", N_("Ombudsman or the National Preventive Mechanism"),
+                            short=N_("Ombudsman or NPM")),
                      Option("court", N_("Court")),
                      Option("un", N_("UN committee")),
                      Option("other", N_("Elsewhere")),

@@ -173,6 +173,11 @@ class World:
         """All messages of a chat in order, from users and the bot, deleted ones included."""
         return list(self._messages.get(chat_id, []))
 
+    def present(self, chat_id: int) -> list[FakeMessage]:
+        """What the chat shows now: its messages not deleted, as last edited (an edited
+        message shows only its current text, as on a phone)."""
+        return [m for m in self._messages.get(chat_id, []) if not m.deleted]
+
     def find_message(self, chat_id: int, message_id: int) -> FakeMessage | None:
         for message in self._messages.get(chat_id, []):
             if message.message_id == message_id:

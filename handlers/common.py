@@ -8,7 +8,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from domain.questionnaire import TOTAL_STEPS
 from domain.values import LANGUAGE_NAMES, LOCALES
 
 
@@ -42,9 +41,7 @@ def main_menu(draft_step: int | None = None) -> InlineKeyboardMarkup:
         kb.button(text="📝 " + _("Report ill-treatment"), callback_data=Menu(act=MenuAction.REPORT))
     else:
         kb.button(
-            text="📝 " + _("Continue my report (step {step} of {total})").format(
-                step=draft_step, total=TOTAL_STEPS
-            ),
+            text="📝 " + _("Continue my report"),
             callback_data=Menu(act=MenuAction.REPORT),
         )
     kb.button(text="⚖ " + _("Know your rights"), callback_data=Menu(act=MenuAction.RIGHTS))

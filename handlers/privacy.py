@@ -22,8 +22,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
 from bot.trace import untraced
-from handlers.common import Menu, MenuAction
+from handlers import window
+from handlers.common import Menu, MenuAction, main_menu, main_menu_text
 from handlers.report import flow
+from handlers.report.draft import load_draft, save_draft
 from storage.privacy import DELETE_WINDOW
 from storage.repositories import Store
 
@@ -58,9 +60,9 @@ def _lines(question: str, *lines: str) -> str:
     return "<b>" + escape(question) + "</b>\n" + "\n".join(escape(line) for line in lines)
 
 
-async def ask_erase(bot: Bot, chat_id: int) -> None:
+async def ask_erase(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool = False) -> None:
     # Three short lines before an irreversible step: what goes, what stays, what to do first.
-    await bot.send_message(chat_id, _lines(
+    await _in_window(bot, chat_id, state, _lines(
         _("Erase this chat?"),
         _("Deleted: the messages of this chat from the last 48 hours, yours and the bot's "
           "(Telegram allows no more), and any unfinished report."),
@@ -68,20 +70,33 @@ async def ask_erase(bot: Bot, chat_id: int) -> None:
           "delete: delete the whole chat in Telegram."),
         _("First write down your case codes: the messages showing them are deleted too. This "
           "cannot be undone.")),
-        reply_markup=_confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")))
+        _confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")), fresh=fresh)
 
 
-async def cmd_erase(message: Message, bot: Bot) -> None:
-    await ask_erase(bot, message.chat.id)
+async def _in_window(bot: Bot, chat_id: int, state: FSMContext, text: str,
+                     markup: InlineKeyboardMarkup, *, fresh: bool) -> None:
+    """A confirmation in the chat's window (the draft, if any, keeps the window's id)."""
+    draft = await load_draft(state)
+    if draft is not None:
+        draft.ui = await window.draw(bot, chat_id, draft.ui, text, markup, fresh=fresh)
+        await save_draft(state, draft)
+    else:
+        await window.Window(bot, chat_id, state).show(text, markup, fresh=fresh)
 
 
-async def menu_erase(query: CallbackQuery, bot: Bot) -> None:
+async def cmd_erase(message: Message, bot: Bot, state: FSMContext) -> None:
+    await window.remove(message)
+    await ask_erase(bot, message.chat.id, state, fresh=True)
+
+
+async def menu_erase(query: CallbackQuery, bot: Bot, state: FSMContext) -> None:
     await query.answer()
-    await ask_erase(bot, query.message.chat.id)
+    await ask_erase(bot, query.message.chat.id, state)
 
 
-async def cmd_forget(message: Message) -> None:
-    await message.answer(_lines(
+async def cmd_forget(message: Message, bot: Bot, state: FSMContext) -> None:
+    await window.remove(message)
+    await _in_window(bot, message.chat.id, state, _lines(
         _("Forget this account?"),
         _("Deleted: your language choice, any unfinished report and every link between this "
           "Telegram account and your reports. Coordinators can no longer write to you."),
@@ -89,7 +104,7 @@ async def cmd_forget(message: Message) -> None:
           "messages in this chat stay too."),
         _("First keep your case codes safe, and use /erase if you want this chat deleted. This "
           "cannot be undone.")),
-        reply_markup=_confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")))
+        _confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")), fresh=True)
 
 
 async def on_choice(query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, state: FSMContext,
@@ -97,12 +112,13 @@ async def on_choice(query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, st
     chat_id = query.message.chat.id
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
-        with contextlib.suppress(TelegramBadRequest):
-            await query.message.edit_reply_markup(reply_markup=None)
         raw = await state.get_state()
         if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
                                                                         "Report:cancel"):
-            await flow.redisplay(bot, chat_id, state, config, store)  # back to the question
+            if await flow.redisplay(bot, chat_id, state, config, store):  # back to the question
+                return
+        await window.Window(bot, chat_id, state).show(main_menu_text(), main_menu(
+            flow.draft_step(t) if (t := await flow.current_screen(state)) else None))
         return
     await query.answer()
     await _drop_draft(state, store)
@@ -119,9 +135,13 @@ async def on_choice(query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, st
 
 async def _drop_draft(state: FSMContext, store: Store) -> None:
     """The draft (state, answers, files) and any other conversation state of this chat."""
-    draft_ref = (await state.get_data()).get("draft_ref")
+    data = await state.get_data()
+    draft_ref = data.get("draft_ref")
     if isinstance(draft_ref, str):
         await store.attachments.discard_draft(draft_ref)
+    sent = data.get(flow.SENT_KEY)
+    if isinstance(sent, str):  # a case code not yet saved: the bot stops keeping it
+        await store.cases.code_saved(sent)
     delete = getattr(state.storage, "delete", None)
     if delete is not None:
         await delete(state.key)  # the row itself, not an emptied one

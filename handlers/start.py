@@ -1,8 +1,9 @@
 """/start, the main menu, help and the language choice (any time, mid-report too)."""
 from __future__ import annotations
 
+from html import escape
+
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -12,34 +13,48 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Config
 from bot.i18n import telegram_locale
 from domain.values import LOCALES
+from handlers import window
 from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text
 from handlers.report import flow
+from handlers.report.draft import load_draft, save_draft
 from storage.repositories import Store
 
 
 
-async def _show_menu(bot: Bot, chat_id: int, state: FSMContext, config: Config) -> None:
-    """The main menu; an open report is paused first so typing can't answer it by accident."""
+async def _show_menu(bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
+                     *, fresh: bool = False, prefix: str | None = None) -> None:
+    """The main menu in the window; an open report is paused first so typing can't answer it
+    by accident, and a code not yet saved is shown again instead."""
     raw = await state.get_state()
-    if raw is not None and raw.startswith("Report:") and raw != "Report:paused":
-        await flow.pause(bot, chat_id, state, config)  # shows the menu with "Continue"
+    if raw == "Report:submitted" and await flow.redisplay(bot, chat_id, state, config, store,
+                                                         fresh=fresh):
+        return
+    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
+                                                                    "Report:submitted"):
+        await flow.pause(bot, chat_id, state, config, fresh=fresh)  # the menu with "Continue"
         return
     draft_target = await flow.current_screen(state)
-    step = flow.draft_step(draft_target) if draft_target else None
-    await bot.send_message(chat_id, main_menu_text(), reply_markup=main_menu(step))
+    step = flow.draft_step(draft_target) if draft_target and draft_target != "submitted" \
+        else None
+    text = main_menu_text() if prefix is None else prefix + "\n\n" + main_menu_text()
+    await window.Window(bot, chat_id, state).show(text, main_menu(step), fresh=fresh)
 
 
-async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Config,
+async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store,
                     has_locale: bool = False) -> None:
+    await window.remove(message)
     if not has_locale:
-        await message.answer(_("Choose your language"),
-                             reply_markup=language_keyboard(telegram_locale(message.from_user)))
+        await window.Window(bot, message.chat.id, state).show(
+            _("Choose your language"), language_keyboard(telegram_locale(message.from_user)),
+            fresh=True)
         return
-    await _show_menu(bot, message.chat.id, state, config)
+    await _show_menu(bot, message.chat.id, state, config, store, fresh=True)
 
 
-async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config) -> None:
-    await message.answer(_(
+async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config,
+                   store: Store) -> None:
+    await window.remove(message)
+    await _show_menu(bot, message.chat.id, state, config, store, fresh=True, prefix=escape(_(
         "Use the menu buttons, or these commands:\n"
         "/report — report ill-treatment or continue your report\n"
         "/myreports — your reports and news about them\n"
@@ -48,19 +63,28 @@ async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config
         "/forget — remove every link between this account and stored data\n"
         "/language — change the language\n"
         "/cancel — delete an unfinished report\n"
-        "/start — the main menu"))
-    await _show_menu(bot, message.chat.id, state, config)
+        "/start — the main menu")))
 
 
-async def cmd_language(message: Message, i18n: I18n) -> None:
-    await message.answer(_("Choose your language"),
-                         reply_markup=language_keyboard(i18n.current_locale))
+async def cmd_language(message: Message, bot: Bot, state: FSMContext, i18n: I18n) -> None:
+    await window.remove(message)
+    await _pick_language(bot, message.chat.id, state, i18n, fresh=True)
 
 
-async def menu_language(query: CallbackQuery, i18n: I18n) -> None:
+async def menu_language(query: CallbackQuery, bot: Bot, state: FSMContext, i18n: I18n) -> None:
     await query.answer()
-    await query.message.answer(_("Choose your language"),
-                               reply_markup=language_keyboard(i18n.current_locale))
+    await _pick_language(bot, query.message.chat.id, state, i18n)
+
+
+async def _pick_language(bot: Bot, chat_id: int, state: FSMContext, i18n: I18n, *,
+                         fresh: bool = False) -> None:
+    draft = await load_draft(state)
+    text, markup = _("Choose your language"), language_keyboard(i18n.current_locale)
+    if draft is not None:  # the draft holds the window: keep it in step
+        draft.ui = await window.draw(bot, chat_id, draft.ui, text, markup, fresh=fresh)
+        await save_draft(state, draft)
+    else:
+        await window.Window(bot, chat_id, state).show(text, markup, fresh=fresh)
 
 
 async def on_language(query: CallbackQuery, callback_data: Lang, bot: Bot, state: FSMContext,
@@ -71,19 +95,19 @@ async def on_language(query: CallbackQuery, callback_data: Lang, bot: Bot, state
         return
     await store.accounts.set_locale(query.from_user.id, code)
     await query.answer()
-    try:
-        await query.message.delete()  # the picker has done its job
-    except TelegramBadRequest:
-        pass
     chat_id = query.message.chat.id
+    # The picker becomes the next screen: it is the window (adopted if it was not yet).
+    data = await state.get_data()
+    if data.get(window.UI_KEY) != query.message.message_id:
+        await window.drop(bot, chat_id, data.get(window.UI_KEY))
+        await state.update_data({window.UI_KEY: query.message.message_id})
     with i18n.use_locale(code):
         # Mid-report: the same screen again, now in the new language; no answer is lost.
         raw = await state.get_state()
         if raw is not None and raw.startswith("Report:") and raw != "Report:paused":
             if await flow.redisplay(bot, chat_id, state, config, store):
                 return
-        await bot.send_message(chat_id, main_menu_text(), reply_markup=main_menu(
-            flow.draft_step(t) if (t := await flow.current_screen(state)) else None))
+        await _show_menu(bot, chat_id, state, config, store)
 
 
 def make_router() -> Router:

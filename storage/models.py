@@ -233,3 +233,32 @@ class SpamBlock(Base):
     block_key: Mapped[str] = mapped_column(String(64), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
+class SentDraft(Base):
+    """A submitted draft: makes Send idempotent and keeps the case code until it was saved.
+
+    Keyed by HMAC("sent", draft ref), the random token held in the reporter's (encrypted)
+    draft, so it links to no account. The code is a Fernet token, cleared when the reporter
+    presses "I have saved the code"; the row goes with retention.draft_days.
+    """
+
+    __tablename__ = "sent_drafts"
+
+    draft_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    code_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class LimitMark(Base):
+    """One counted action (a wrong code, a report, a surge alert) for rate limits.
+
+    Keyed by HMAC("limit:<kind>", user id): a hash used nowhere else, so it survives Forget me
+    without linking the account to any stored case; rows expire on their own (retention).
+    """
+
+    __tablename__ = "limit_marks"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

@@ -23,7 +23,9 @@ from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
 from storage.custody import CustodyRepository
 from storage.crypto import Crypto
-from storage.models import Account, Attachment, Case
+from storage.followup import FollowupRepository
+from storage.limits import REPORT, LimitRepository, limit_key
+from storage.models import Account, Attachment, Case, LimitMark, SentDraft
 from storage.outbox import OutboxKind, OutboxRepository, enqueue
 from storage.privacy import PrivacyRepository, TraceRepository
 from storage.stats import StatsRepository
@@ -59,7 +61,9 @@ class Submission:
 @dataclass(frozen=True)
 class SubmittedCase:
     id: int
-    code: str  # grouped for reading; shown once, stored only as a keyed hash
+    # Grouped for reading; kept encrypted with the sent draft until the reporter saved it
+    # (None afterwards), otherwise only as a keyed hash.
+    code: str | None
     urgent: bool
 
 
@@ -139,8 +143,49 @@ class CaseRepository(_Repository):
     def reporter_key(self, user_id: int) -> str:
         return self._crypto.keyed_hash("reporter", user_id)
 
+    def sent_key(self, draft_ref: str) -> str:
+        return self._crypto.keyed_hash("sent", draft_ref)
+
+    async def sent(self, draft_ref: str) -> SubmittedCase | None:
+        """The case a draft became, with its code while not yet saved; None if never sent."""
+        async with self._sessions() as session:
+            row = await session.get(SentDraft, self.sent_key(draft_ref))
+            if row is None:
+                return None
+            code = self._crypto.decrypt_text(row.code_enc) if row.code_enc else None
+            return SubmittedCase(id=row.case_id, code=code, urgent=row.urgent)
+
+    async def code_saved(self, draft_ref: str) -> None:
+        """The reporter has saved the code: the bot no longer keeps it in any readable form."""
+        async with self._sessions() as session:
+            await session.execute(update(SentDraft).where(
+                SentDraft.draft_key == self.sent_key(draft_ref)).values(code_enc=None))
+            await session.commit()
+
+    async def purge_sent(self, older_than: timedelta) -> int:
+        async with self._sessions() as session:
+            result = await session.execute(delete(SentDraft).where(
+                SentDraft.created_at < self._clock() - older_than))
+            await session.commit()
+            return result.rowcount or 0
+
+    async def count_since(self, within: timedelta) -> int:
+        """New cases of the whole bot in the last `within` (for the surge alert)."""
+        async with self._sessions() as session:
+            return int(await session.scalar(select(func.count(Case.id)).where(
+                Case.created_at >= self._clock() - within)) or 0)
+
     async def submit(self, user_id: int, chat_id: int, sub: Submission) -> SubmittedCase:
-        """Store the case and attach the draft's files, in one transaction."""
+        """Store the case and attach the draft's files, in one transaction.
+
+        Idempotent per draft: a second Send (double tap, re-delivery, retry after a kill)
+        returns the case the first one stored. The code is kept encrypted with the sent draft
+        until the reporter saved it, and the report is counted for the daily limit, all in
+        the same transaction.
+        """
+        existing = await self.sent(sub.draft_ref)
+        if existing is not None:
+            return existing
         answers = dict(sub.answers)
         public = {k: v for k, v in answers.items() if k not in PRIVATE_FIELDS}
         private = {k: v for k, v in answers.items() if k in PRIVATE_FIELDS and v != SKIPPED}
@@ -174,6 +219,11 @@ class CaseRepository(_Repository):
                 except IntegrityError:
                     await session.rollback()
                     continue
+                now = self._clock()
+                session.add(SentDraft(draft_key=self.sent_key(sub.draft_ref), case_id=case.id,
+                                      code_enc=self._crypto.encrypt_text(format_code(code)),
+                                      urgent=urgent, created_at=now))
+                session.add(LimitMark(key_hash=limit_key(self._crypto, REPORT, user_id), at=now))
                 await session.execute(
                     update(Attachment)
                     .where(Attachment.draft_ref == sub.draft_ref)
@@ -181,11 +231,17 @@ class CaseRepository(_Repository):
                 )
                 # Delivery to the coordinators is committed with the case: never one without
                 # the other.
-                now = self._clock()
                 enqueue(session, self._crypto, OutboxKind.CARD, case_id=case.id, now=now)
                 if urgent:
                     enqueue(session, self._crypto, OutboxKind.URGENT, case_id=case.id, now=now)
-                await session.commit()
+                try:
+                    await session.commit()
+                except IntegrityError:  # a concurrent Send of the same draft won
+                    await session.rollback()
+                    existing = await self.sent(sub.draft_ref)
+                    if existing is not None:
+                        return existing
+                    continue
                 return SubmittedCase(id=case.id, code=format_code(code), urgent=urgent)
         raise RuntimeError("could not allocate a unique case code")
 
@@ -341,6 +397,8 @@ class Store:
         self.privacy = PrivacyRepository(sessions, crypto, clock)
         self.stats = StatsRepository(sessions, crypto, clock)
         self.custody = CustodyRepository(sessions, crypto, clock)
+        self.limits = LimitRepository(sessions, crypto, clock)
+        self.followup = FollowupRepository(sessions, crypto, clock)
 
 
 def _clear(value: Any) -> str | None:

@@ -40,6 +40,8 @@ def make_config(fake: FakeTelegram, tmp_path: Path, **env: str) -> Config:
         "KUA_TELEGRAM__API_BASE": fake.base_url,
         "KUA_APP__DATA_DIR": str(tmp_path / "data"),
         "KUA_LOGGING__LEVEL": "INFO",
+        # Scripted users tap faster than people: the flood limit has its own tests.
+        "KUA_LIMITS__FLOOD_UPDATES": "100000",
         **env,
     }
     return load_config(environ=environ, cwd=tmp_path)
@@ -137,9 +139,14 @@ class Reporter:
         self.fake = fake
         self.user = user
         self.bot = bot
+        # When set: after every step, the chat may show at most this many messages.
+        self.max_present: int | None = None
 
     async def settle(self) -> None:
         await self.bot.settle()
+        if self.max_present is not None:
+            shown = self.present()
+            assert len(shown) <= self.max_present, shown
 
     @property
     def chat_id(self) -> int:
@@ -151,6 +158,14 @@ class Reporter:
             if message.from_bot and not message.deleted and message.buttons():
                 return message
         raise AssertionError("no bot message with buttons")
+
+    def window_text(self) -> str:
+        """The text of the window (the bot message with buttons)."""
+        return self.screen().text or ""
+
+    def present(self) -> list[FakeMessage]:
+        """What the reporter's chat shows now."""
+        return self.fake.present(self.chat_id)
 
     def last_text(self) -> str:
         for message in reversed(self.fake.transcript(self.chat_id)):
@@ -203,14 +218,20 @@ class Reporter:
 async def fill_report(
     r: Reporter, *, narrative: str, photo: bytes | None = None,
     answers: Mapping[str, Any] = FULL_ANSWERS, names: str | None = None,
-    person: str | None = None,
+    person: str | None = None, files: tuple[tuple[str, bytes], ...] = (),
+    place: str | None = None,
 ) -> None:
-    """From the first question to the review screen, answering every question."""
+    """From the first question to the review screen, answering every question.
+
+    ``files``: (kind, bytes) sent at the files step, kind one of photo, document, voice, video.
+    """
     await r.answer("relation", answers["relation"])
+    if answers["relation"] != "self":
+        await r.answer("person_agrees", answers.get("person_agrees", "yes"))
     await r.multi("danger", *answers["danger"])
     await r.answer("facility_kind", answers["facility_kind"])
     await r.answer("region", answers["region"])
-    await r.say(answers["facility_name"])
+    await r.say(place or answers["facility_name"])
     await r.answer("last_incident", answers["last_incident"])
     await r.answer("ongoing", answers["ongoing"])
     await r.multi("methods", *answers["methods"])
@@ -234,6 +255,16 @@ async def fill_report(
     await r.answer("reprisals", answers["reprisals"])
     if photo is not None:
         await r.user.send_photo(photo)
+        await r.settle()
+    for kind, data in files:
+        if kind == "photo":
+            await r.user.send_photo(data)
+        elif kind == "document":
+            await r.user.send_document(data, "statement.pdf", "application/pdf")
+        elif kind == "voice":
+            await r.user.send_voice(data)
+        else:
+            await r.user.send_video(data)
         await r.settle()
     await r.nav("files", NavAct.DONE)
     await r.answer("contact", answers["contact"])

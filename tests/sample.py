@@ -6,6 +6,7 @@ from typing import Any
 
 FULL_ANSWERS: Mapping[str, Any] = {
     "relation": "parent",
+    "person_agrees": "yes",
     "danger": ["ongoing", "medical"],
     "facility_kind": "sizo",
     "region": "karaganda",

@@ -62,6 +62,7 @@ def test_defaults(tmp_path: Path) -> None:
     lim = c.limits
     assert (lim.max_files_per_case, lim.max_file_mb, lim.max_text_chars) == (10, 20, 3500)
     assert (lim.code_attempts_per_hour, lim.reports_per_day) == (5, 5)
+    assert (lim.surge_per_hour, lim.flood_updates, lim.flood_seconds) == (30, 20, 10)
     assert lim.max_file_bytes == 20 * 1024 * 1024
     assert (c.ngo.name, c.ngo.contacts, c.ngo.configured) == ("", "", False)
     assert c.logging.level == "INFO"
@@ -311,6 +312,8 @@ def test_value_from_file_names_the_file(tmp_path: Path) -> None:
     ({"KUA_LIMITS__MAX_TEXT_CHARS": "0"}, "limits.max_text_chars", ["positive"]),
     ({"KUA_LIMITS__CODE_ATTEMPTS_PER_HOUR": "0"}, "limits.code_attempts_per_hour", ["positive"]),
     ({"KUA_LIMITS__REPORTS_PER_DAY": "0"}, "limits.reports_per_day", ["positive"]),
+    ({"KUA_LIMITS__SURGE_PER_HOUR": "0"}, "limits.surge_per_hour", ["positive"]),
+    ({"KUA_LIMITS__FLOOD_UPDATES": "0"}, "limits.flood_updates", ["positive"]),
 ])
 def test_invalid_values(tmp_path: Path, env: dict[str, str], key: str, fragments: list[str]) -> None:
     e = error(tmp_path, env)

@@ -299,7 +299,7 @@ async def test_a_deleted_topic_is_recreated_with_the_card_on_the_next_refresh(
     assert forget_errors(fake, "message to edit not found", "message thread not found")
     # The reporter heard of the status change: neutral, silent, with a Read button.
     notice = reporter.last_bot_message()
-    assert notice.text == "A coordinator has taken up your report."
+    assert notice.text == "There is an update for you. Tap “Read” to see it."  # neutral
     assert notice.buttons() == [("Read", f"f1:read:{case_id}")]
     sent = [r for r in fake.calls("sendMessage") if r.chat_id == REPORTER_ID][-1]
     assert sent.params.get("disable_notification") is True
@@ -398,7 +398,7 @@ async def test_a_coordinators_message_reaches_the_reporter_as_a_neutral_notice(
     assert notice.buttons() and notice.buttons()[0][1] == f"f1:read:{case_id}"
     assert notice.text and "SECRET-REPLY" not in repr(
         [r.params for r in fake.requests if r.chat_id == REPORTER_ID])
-    assert notice.text == tr("ru", "There is news about your report.")
+    assert notice.text == tr("ru", "You have something new. Tap “Read” to see it.")
 
 
 async def test_a_reporter_who_blocked_the_bot_makes_the_case_unreachable(

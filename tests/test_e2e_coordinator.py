@@ -707,7 +707,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     await staff.press(a_group, card, CaseCb(act=CaseAct.TAKE, case=case_id).pack())
     card = staff.fresh(card)
     assert "Taken by" in card.text and en("In progress") in card.text
-    assert tr("ru", "A coordinator has taken up your report.") in reporter.last_bot_message().text
+    assert tr("ru", "There is an update for you. Tap “Read” to see it.") in reporter.last_bot_message().text
 
     # Status on the delivered card: a menu of Aigerim's own; Bolat's press on it is refused.
     await staff.press(a_group, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
@@ -728,7 +728,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     await staff.press(staff.aigerim, staff.aigerim.last_bot_message(),
                       PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     notice = reporter.last_bot_message()
-    assert notice.text == tr("ru", "There is news about your report.")
+    assert notice.text == tr("ru", "You have something new. Tap “Read” to see it.")
     assert all("DELIVERED-REPLY" not in t for t in texts(reporter))
 
     # Open: the private view disappears after private_view_minutes.
@@ -767,7 +767,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert any("ADDED-BY-REPORTER" in (m.text or "") for m in seen)
     assert any(m.kind == "photo" for m in seen)
 
-    # Closing: the reporter is told, in their language.
+    # Closing: the reporter is told, neutrally, in their language (which status: on "Read").
     await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
     menu = staff.group.transcript()[-1]
     await staff.press(a_group, menu, StatusCb(
@@ -776,7 +776,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
                       ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.CLOSED
     assert reporter.last_bot_message().text == tr(
-        "ru", "Work on your report has finished. You can still open it with your code.")
+        "ru", "There is an update for you. Tap “Read” to see it.")
     assert not staff.fake.forwards
     assert_no_leaks(staff)
 
@@ -789,7 +789,8 @@ async def test_a_coordinators_own_report_is_untouched_by_a_note(staff: Staff) ->
     await me.choose_language("en")
     await me.press("m1:report")
     await me.consent()
-    await me.answer("relation", "sibling")  # now on the "danger" question
+    await me.answer("relation", "sibling")
+    await me.answer("person_agrees", "yes")  # now on the "danger" question
 
     card = await staff.card(case_id)
     await staff.press(staff.in_group(staff.bolat), card,

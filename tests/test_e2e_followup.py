@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from handlers.report.keyboards import NavAct, ReviewAct
+from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.models import Attachment, CaseMessage
 from storage.outbox import OutboxKind
 from emulator import FakeTelegram
@@ -23,8 +23,9 @@ async def submit_report(r: Reporter, locale: str = "en") -> str:
     await r.consent()
     await fill_report(r, narrative="He was beaten on 3 May.")
     await r.review(ReviewAct.SEND)
-    match = CODE.search(r.last_text())
+    match = CODE.search(r.window_text())
     assert match
+    await r.press(SavedCb().pack())  # the code leaves the chat
     return match.group()
 
 
@@ -48,7 +49,7 @@ async def outbox_kinds(kua: BotProcess) -> list[str]:
 async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: BotProcess,
                                                       reporter: Reporter) -> None:
     await submit_report(reporter)
-    await reporter.press("m1:my")
+    await reporter.command("myreports")
     assert "Your reports." in reporter.last_text()
     assert ": Received, waiting for a coordinator" in reporter.last_text()
     await reporter.press("f1:open:1")
@@ -56,8 +57,8 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
     assert "No messages yet." in reporter.last_text()
 
     await kua.app.store.casework.message_to_reporter(1, 4242, "Can you tell us the date?")
-    notice = await wait_for_text(reporter, "There is news about your report.")
-    assert "date" not in notice  # neutral: the content shows only on tap
+    notice = await wait_for_text(reporter, "You have something new.")
+    assert "date" not in notice and "report" not in notice  # neutral: content only on tap
     await reporter.press("f1:read:1")
     assert "Can you tell us the date?" in reporter.last_text()
     await reporter.press("f1:list:0")
@@ -66,12 +67,15 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
     await reporter.press("f1:open:1")
     await reporter.press("f1:add:1")
     await reporter.say("It was on 3 May, at night.")
-    assert "Added." in reporter.last_text()
+    assert "Saved: 1." in reporter.window_text()
     await reporter.user.send_photo(jpeg_with_gps(), caption="his arm")
     await reporter.settle()
     await reporter.user.send_sticker()
     await reporter.settle()
-    assert "Please send text, a photo" in reporter.last_text()
+    assert "Please send text, a photo" in reporter.window_text()
+    assert "Saved: 2." in reporter.window_text()
+    # What the reporter sent is gone from the chat once stored.
+    assert all(m.from_bot for m in reporter.present())
     await reporter.press("f1:open:1")  # Done
     shown = reporter.last_text()
     assert "It was on 3 May, at night." in shown and "(files: 1)" in shown
@@ -98,6 +102,7 @@ async def test_open_with_code_from_another_account(fake: FakeTelegram, kua: BotP
                     "you can open the report with it.") in phone.last_text()
     await phone.press("f1:code:0")
     await phone.say(code.lower().replace("-", " ").replace("0", "o"))  # typed loosely
+    await phone.press("f1:stay:1")  # opened elsewhere: write back to the old account? no
     assert tr("ru", "Received, waiting for a coordinator") in phone.last_text()
     await phone.press("f1:list:0")
     assert "f1:open:1" in str(phone.screen().buttons())
@@ -109,18 +114,19 @@ async def test_wrong_codes_are_limited(fake: FakeTelegram, kua: BotProcess,
     guesser = Reporter(fake, fake.user(444555666, first_name="G", language_code="en"), kua)
     await guesser.choose_language("en")
     for _attempt in range(5):  # the configured limit per hour
-        await guesser.press("m1:my")
-        await guesser.press("f1:code:0")
+        await guesser.press("f1:code:0" if _attempt else "m1:my")
+        if not _attempt:
+            await guesser.press("f1:code:0")
         await guesser.say("AAAA-BBBB-CCCC")
         assert "No report has this code" in guesser.last_text()
-    await guesser.press("m1:my")
-    await guesser.press("f1:code:0")
+    await guesser.press("f1:code:0")  # "Try again"
     await guesser.say(code)  # even the right code: the limit comes first
     assert "Too many wrong codes" in guesser.last_text()
     kua.clock.advance(hours=1, minutes=1)
-    await guesser.press("m1:my")
+    await guesser.press("f1:list:0")
     await guesser.press("f1:code:0")
     await guesser.say(code)
+    await guesser.press("f1:stay:1")
     assert "Received, waiting for a coordinator" in guesser.last_text()
 
 
@@ -139,9 +145,10 @@ async def test_someone_elses_case_cannot_be_opened_by_button(fake: FakeTelegram,
 async def test_adding_information_keeps_an_open_draft(fake: FakeTelegram, kua: BotProcess,
                                                       reporter: Reporter) -> None:
     await submit_report(reporter)
-    await reporter.press("m1:report")
+    await reporter.command("report")
     await reporter.consent()
     await reporter.answer("relation", "spouse")
+    await reporter.answer("person_agrees", "yes")
     await reporter.nav("danger", NavAct.LATER)
     await reporter.press("m1:my")
     await reporter.press("f1:open:1")

@@ -80,11 +80,13 @@ async def test_complete_report(locale: str, fake: FakeTelegram, kua: BotProcess,
     assert tr(locale, "Pavlodar region") in review and tr(locale, "Karaganda region") not in review
 
     await reporter.review(ReviewAct.SEND)
-    done = reporter.last_text()
+    done = reporter.window_text()
     match = CODE.search(done)
     assert match, done
     assert normalize_code(match.group()) is not None
-    assert tr(locale, "Because the person may be in danger, in the next 24 hours:") in done
+    # The urgent checklist: its own short message beside the window.
+    assert any(tr(locale, "Because the person may be in danger, in the next 24 hours:")
+               in (m.text or "") for m in reporter.present())
 
     cases = await stored_cases(kua)
     assert len(cases) == 1
@@ -113,8 +115,8 @@ async def test_non_urgent_report_has_no_checklist(reporter: Reporter, kua: BotPr
     await fill_report(reporter, narrative="He was humiliated.",
                       answers={**FULL_ANSWERS, "danger": ["none"]})
     await reporter.review(ReviewAct.SEND)
-    assert CODE.search(reporter.last_text())
-    assert "next 24 hours" not in reporter.last_text()
+    assert CODE.search(reporter.window_text())
+    assert not any("next 24 hours" in (m.text or "") for m in reporter.present())
     assert not (await stored_cases(kua))[0].urgent
 
 
@@ -122,6 +124,7 @@ async def test_restart_mid_report_keeps_every_answer(reporter: Reporter, kua: Bo
     await start_report(reporter, "ru")
     await reporter.consent()
     await reporter.answer("relation", "spouse")
+    await reporter.answer("person_agrees", "yes")
     await reporter.multi("danger", "no_contact")
     await reporter.answer("facility_kind", "police")
 
@@ -152,13 +155,14 @@ async def test_restart_mid_report_keeps_every_answer(reporter: Reporter, kua: Bo
         assert tr("ru", label) in review, label
     assert "ИВС ДП г. Алматы" in review
     await reporter.review(ReviewAct.SEND)
-    assert CODE.search(reporter.last_text())
+    assert CODE.search(reporter.window_text())
 
 
 async def test_language_change_mid_report(reporter: Reporter, kua: BotProcess) -> None:
     await start_report(reporter, "ru")
     await reporter.consent()
     await reporter.answer("relation", "sibling")
+    await reporter.answer("person_agrees", "yes")
     await reporter.command("language")
     await reporter.press("l1:kk")
     # The same question again, now in Kazakh; the earlier answer is kept.
@@ -167,6 +171,7 @@ async def test_language_change_mid_report(reporter: Reporter, kua: BotProcess) -
     await reporter.multi("danger", "none")
     await reporter.nav("facility_kind", NavAct.BACK)
     await reporter.nav("danger", NavAct.BACK)
+    await reporter.nav("person_agrees", NavAct.BACK)
     assert "✅ " + tr("kk", "Brother or sister") in [t for t, _d in reporter.screen().buttons()]
 
 
@@ -174,6 +179,7 @@ async def test_save_for_later_and_continue(reporter: Reporter, kua: BotProcess) 
     await start_report(reporter, "en")
     await reporter.consent(ConsentAct.STATS)
     await reporter.answer("relation", "child")
+    await reporter.answer("person_agrees", "yes")
     await reporter.nav("danger", NavAct.LATER)
     assert "kept for 7 days" in reporter.last_text()
     await reporter.say("some text while paused")  # not taken as an answer
@@ -188,6 +194,7 @@ async def test_cancel_deletes_the_draft(reporter: Reporter, kua: BotProcess) -> 
     await start_report(reporter, "en")
     await reporter.consent()
     await reporter.answer("relation", "child")
+    await reporter.answer("person_agrees", "yes")
     await reporter.nav("danger", NavAct.CANCEL)
     await reporter.press("x1:yes")
     assert "Your answers were deleted." in reporter.last_text()
@@ -199,6 +206,7 @@ async def test_untouched_draft_expires(reporter: Reporter, kua: BotProcess) -> N
     await start_report(reporter, "en")
     await reporter.consent()
     await reporter.answer("relation", "child")
+    await reporter.answer("person_agrees", "yes")
     kua.clock.advance(days=7, minutes=1)
     await reporter.say("anyone?")
     assert "Please use the menu below." in reporter.last_text()
@@ -211,6 +219,7 @@ async def test_draft_lives_a_fixed_time_from_its_start(reporter: Reporter, kua: 
     await start_report(reporter, "en")
     await reporter.consent()
     await reporter.answer("relation", "child")
+    await reporter.answer("person_agrees", "yes")
     await reporter.nav("danger", NavAct.SKIP)
     await reporter.answer("facility_kind", "colony")
     await reporter.answer("region", "kostanay")
@@ -225,7 +234,7 @@ async def test_draft_lives_a_fixed_time_from_its_start(reporter: Reporter, kua: 
     await reporter.answer("knowledge", "saw")  # touched on day 6
     kua.clock.advance(days=1, hours=1)
     await reporter.say("still there?")
-    assert "expired and was deleted" in reporter.bot_texts()[-1]
+    assert "expired and was deleted" in reporter.last_text()
     assert not await stored_attachments(kua)  # its files went with it
     assert not await stored_cases(kua)
 
@@ -235,6 +244,7 @@ async def test_voice_message_as_free_text(reporter: Reporter, kua: BotProcess) -
     await start_report(reporter, "ru")
     await reporter.consent()
     await reporter.answer("relation", "parent")
+    await reporter.answer("person_agrees", "yes")
     await reporter.multi("danger", "none")
     await reporter.answer("facility_kind", "police")
     await reporter.answer("region", "shymkent")

@@ -157,7 +157,9 @@ async def _card(view: CaseView, store: Store, config: Config, bot: Bot,
                 names: CoordinatorNames) -> tuple[str, InlineKeyboardMarkup]:
     files, messages = await store.casework.counts(view.id)
     owner = await names.name(bot, view.assignee_id) if view.assignee_id else None
-    return (card_text(view, file_count=files, message_count=messages, assignee_name=owner),
+    elsewhere = await store.followup.opened_elsewhere_at(view.id)
+    return (card_text(view, file_count=files, message_count=messages, assignee_name=owner,
+                      opened_elsewhere=elsewhere),
             card_keyboard(view, group_shows=config.coordination.group_shows))
 
 

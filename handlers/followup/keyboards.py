@@ -15,6 +15,9 @@ class FollowAct(StrEnum):
     READ = "read"  # from a neutral notification: show the news
     ADD = "add"  # add information or files
     CODE = "code"  # open a case with its code
+    CLOSE = "close"  # close the window to a neutral line
+    MOVE = "move"  # opened with the code here: coordinators may write to this account
+    STAY = "stay"  # ... or not
 
 
 class FollowCb(CallbackData, prefix="f1"):

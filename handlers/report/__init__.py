@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 
 from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +17,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.config import Config
 from domain.i18n import N_
 from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option, previous_question
+from handlers import window
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
@@ -34,37 +34,38 @@ from handlers.report.keyboards import (
     NavAct,
     ReviewAct,
     ReviewCb,
+    SavedCb,
     cancel_keyboard,
-    consent_keyboard,
-    question_keyboard,
     risk_back_keyboard,
 )
-from handlers.report.screens import answered_text, consent_text, question_text, risk_text
+from handlers.report.screens import risk_text
 from handlers.report.states import Report, question_of, question_state, screen
 from storage.repositories import Consent, Store, StoredFile
 
 log = logging.getLogger(__name__)
 
 STALE = N_("This button is out of date.")
+SAVED = N_("Saved.")
 
 
 # --- starting, resuming, cancelling -------------------------------------------------------------
 
 async def _start_or_resume(bot: Bot, chat_id: int, state: FSMContext, config: Config,
-                           store: Store) -> None:
+                           store: Store, *, fresh: bool = False) -> None:
     raw = await state.get_state()
-    if raw == Report.paused.state:
-        if await flow.redisplay(bot, chat_id, state, config, store):
+    if raw in (Report.paused.state, Report.submitted.state):
+        if await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
             return
     elif raw is not None and raw.startswith("Report:"):
-        await flow.offer_resume(bot, chat_id, state)
+        await flow.offer_resume(bot, chat_id, state, fresh=fresh)
         return
-    await flow.begin(bot, chat_id, state, config, store)
+    await flow.begin(bot, chat_id, state, config, store, fresh=fresh)
 
 
 async def cmd_report(message: Message, bot: Bot, state: FSMContext, config: Config,
                      store: Store) -> None:
-    await _start_or_resume(bot, message.chat.id, state, config, store)
+    await window.remove(message)
+    await _start_or_resume(bot, message.chat.id, state, config, store, fresh=True)
 
 
 async def menu_report(query: CallbackQuery, bot: Bot, state: FSMContext, config: Config,
@@ -76,7 +77,6 @@ async def menu_report(query: CallbackQuery, bot: Bot, state: FSMContext, config:
 async def on_draft_choice(query: CallbackQuery, callback_data: DraftCb, bot: Bot,
                           state: FSMContext, config: Config, store: Store) -> None:
     await query.answer()
-    await _drop_buttons(query)
     chat_id = query.message.chat.id
     if callback_data.act is DraftAct.RESTART:
         await flow.discard(state, store, await load_draft(state))
@@ -86,23 +86,26 @@ async def on_draft_choice(query: CallbackQuery, callback_data: DraftCb, bot: Bot
 
 
 async def cmd_cancel(message: Message, bot: Bot, state: FSMContext) -> None:
-    await _confirm_cancel(bot, message.chat.id, state)
+    await window.remove(message)
+    await _confirm_cancel(bot, message.chat.id, state, fresh=True)
 
 
-async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext) -> None:
+async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext, *,
+                          fresh: bool = False) -> None:
     draft = await load_draft(state)
     if draft is None:
-        await state.clear()
-        await bot.send_message(chat_id, _("There is no unfinished report to delete."),
-                               reply_markup=main_menu())
+        if await state.get_state() != Report.submitted.state:
+            ui = await window.Window(bot, chat_id, state).current()
+            await state.clear()
+            await state.set_data({window.UI_KEY: ui} if ui else {})
+        await window.Window(bot, chat_id, state).show(
+            _("There is no unfinished report to delete."), main_menu(), fresh=fresh)
         return
-    await flow.retire_ui(bot, chat_id, draft)
     if draft.paused is None:
         draft.paused = await flow.current_screen(state)
+    draft.ui = await window.draw(bot, chat_id, draft.ui, _(
+        "Delete all your answers and files from this report?"), cancel_keyboard(), fresh=fresh)
     await state.set_state(screen("cancel"))
-    sent = await bot.send_message(chat_id, _("Delete all your answers and files from this "
-                                             "report?"), reply_markup=cancel_keyboard())
-    draft.ui = sent.message_id
     await save_draft(state, draft)
 
 
@@ -111,9 +114,9 @@ async def on_cancel_choice(query: CallbackQuery, callback_data: CancelCb, bot: B
     await query.answer()
     chat_id = query.message.chat.id
     if callback_data.act is CancelAct.YES:
-        await _drop_buttons(query)
         await flow.discard(state, store, await load_draft(state))
-        await bot.send_message(chat_id, _("Your answers were deleted."), reply_markup=main_menu())
+        await window.Window(bot, chat_id, state).show(_("Your answers were deleted."),
+                                                      main_menu())
     else:
         await flow.redisplay(bot, chat_id, state, config, store)
 
@@ -129,29 +132,30 @@ async def on_consent(query: CallbackQuery, callback_data: ConsentCb, bot: Bot,
     act = callback_data.act
     c = draft.consent
     toggles = {
-        ConsentAct.CONTACT: Consent(not c.contact, c.share, c.stats),
         ConsentAct.SHARE: Consent(c.contact, not c.share, c.stats),
         ConsentAct.STATS: Consent(c.contact, c.share, not c.stats),
     }
     await query.answer()
     if act in toggles:
         draft.consent = toggles[act]
-        await save_draft(state, draft)
-        await query.message.edit_reply_markup(reply_markup=consent_keyboard(draft.consent))
+        await flow.show_consent(bot, query.message.chat.id, state, draft, config)
     elif act is ConsentAct.MORE:
-        await query.message.edit_text(risk_text(config), reply_markup=risk_back_keyboard())
+        await _in_window(bot, query, state, draft, risk_text(config), risk_back_keyboard())
     elif act is ConsentAct.BACK:
-        await query.message.edit_text(consent_text(config.ngo.name),
-                                      reply_markup=consent_keyboard(draft.consent))
+        await flow.show_consent(bot, query.message.chat.id, state, draft, config)
     elif act is ConsentAct.START:
-        # The contact question starts from the consent choice; the reporter can still change it.
-        draft.answers["contact"] = "yes" if draft.consent.contact else "no"
+        # "May coordinators write back?" is asked once, in the questionnaire (step 12).
         await flow.ask(bot, query.message.chat.id, state, draft, ORDER[0], config, store)
     elif act is ConsentAct.CANCEL:
-        await _drop_buttons(query)
         await flow.discard(state, store, draft)
-        await bot.send_message(query.message.chat.id, _("The report was cancelled. Nothing was "
-                                                        "stored."), reply_markup=main_menu())
+        await window.Window(bot, query.message.chat.id, state).show(
+            _("The report was cancelled. Nothing was stored."), main_menu())
+
+
+async def _in_window(bot: Bot, query: CallbackQuery, state: FSMContext, draft: Draft,
+                     text: str, markup) -> None:
+    draft.ui = await window.draw(bot, query.message.chat.id, draft.ui, text, markup)
+    await save_draft(state, draft)
 
 
 # --- answers by button ------------------------------------------------------------------------
@@ -181,12 +185,9 @@ async def on_answer(query: CallbackQuery, callback_data: Ans, bot: Bot, state: F
     await query.answer()
     if question.kind is Kind.MULTI:
         draft.pending[qid] = _toggle(draft.pending.get(qid, []), option, question.choices())
-        await save_draft(state, draft)
-        await query.message.edit_reply_markup(
-            reply_markup=question_keyboard(question, None, draft.pending[qid]))
+        await flow.ask(bot, query.message.chat.id, state, draft, qid, config, store)
         return
     draft.answers[qid] = value
-    await _mark_answered(query, draft, qid, config)
     await flow.advance(bot, query.message.chat.id, state, draft, qid, config, store)
 
 
@@ -197,19 +198,6 @@ def _toggle(selected: list[str], option: Option, options: tuple[Option, ...]) ->
     if option.exclusive:
         return [option.value]
     return [v for v in selected if v not in exclusive] + [option.value]
-
-
-async def _mark_answered(query: CallbackQuery, draft: Draft, qid: str, config: Config) -> None:
-    """Replace the answered question's buttons with the answer, so the chat reads as a record."""
-    base = question_text(qid, max_files=config.limits.max_files_per_case,
-                         max_mb=config.limits.max_file_mb,
-                         long_limit=config.limits.max_text_chars, file_count=0)
-    draft.ui = None
-    try:
-        await query.message.edit_text(answered_text(base, qid, draft.answers.get(qid)),
-                                      reply_markup=None)
-    except TelegramBadRequest:
-        pass  # the message is gone or unchanged; the answer is stored all the same
 
 
 async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMContext,
@@ -250,7 +238,6 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMC
             draft.answers[qid] = draft.pending.pop(qid)
         elif question.kind is Kind.FILES:
             draft.answers[qid] = "done"
-        await _mark_answered(query, draft, qid, config)
         await flow.advance(bot, chat_id, state, draft, qid, config, store)
 
 
@@ -275,6 +262,8 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
     qid, draft = asked
     limit = QUESTIONS[qid].max_len or config.limits.max_text_chars
     text = message.text.strip()
+    # Whatever it was, it does not stay on screen: the window says what happened.
+    await window.remove(message)
     if not text or text.startswith("/"):
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
                        hint=_("Please write your answer as text, or send a voice message."))
@@ -282,11 +271,11 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
     if len(text) > limit:
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
             "Your text is {length} characters long; the limit here is {limit}. Please shorten "
-            "it and send it again, or send a voice message.").format(length=len(text),
-                                                                      limit=limit))
+            "it and send it again, or send a voice message. (Your message was removed from "
+            "the chat.)").format(length=len(text), limit=limit))
         return
     draft.answers[qid] = {"text": text}
-    await flow.advance(bot, message.chat.id, state, draft, qid, config, store)
+    await flow.advance(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED))
 
 
 async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config: Config,
@@ -298,7 +287,8 @@ async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config:
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
         draft.answers[qid] = {"voice": stored.id}
-        await flow.advance(bot, message.chat.id, state, draft, qid, config, store)
+        await flow.advance(bot, message.chat.id, state, draft, qid, config, store,
+                           note=_(SAVED))
 
 
 async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
@@ -308,18 +298,23 @@ async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
         return
     qid, draft = asked
     if incoming_file(message) is None:
+        await window.remove(message)
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
             "Please send a photo, a document, a voice message or a video, or press Done."))
         return
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
+        await flow.ask(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED),
                        hint=stored_notice(stored))
 
 
 async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str,
                       config: Config, store: Store) -> StoredFile | None:
-    """Store the message's file for the draft; on any problem, say so and ask again."""
+    """Store the message's file for the draft; on any problem, say so and ask again.
+
+    The reporter's message is deleted either way: stored, the window says so; refused, the
+    window says why.
+    """
     item = incoming_file(message)
     limits = config.limits
     hint = None
@@ -330,9 +325,14 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
                  "coordinator can ask you for more later.").format(
             max_files=limits.max_files_per_case)
     else:
+        if QUESTIONS[qid].kind is Kind.FILES:  # its status line, while it downloads
+            await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
+                           receiving=True)
         stored, hint = await store_or_explain(bot, store, draft.draft_ref, item, limits)
         if stored is not None:
+            await window.remove(message)
             return stored
+    await window.remove(message)
     await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=hint)
     return None
 
@@ -352,6 +352,8 @@ async def on_review(query: CallbackQuery, callback_data: ReviewCb, bot: Bot, sta
         await flow.edit_step(bot, chat_id, state, draft, callback_data.step, config, store)
     elif act is ReviewAct.SEND:
         await flow.submit(bot, query.from_user.id, chat_id, state, draft, config, store)
+    elif act is ReviewAct.STORY:
+        await flow.show_story(bot, chat_id, state, draft, callback_data.step)
     elif act is ReviewAct.LATER:
         await flow.pause(bot, chat_id, state, config)
     elif act is ReviewAct.CANCEL:
@@ -372,7 +374,11 @@ HINTS = {
 
 async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: Config,
                         store: Store) -> None:
-    """Stickers, locations, contacts, text where a button is expected...: hint, ask again."""
+    """Stickers, locations, contacts, text where a button is expected...: hint, ask again.
+
+    The message is deleted: nothing the reporter sends stays in the chat.
+    """
+    await window.remove(message)
     raw = await state.get_state()
     qid = question_of(raw)
     if raw == Report.paused.state:
@@ -383,15 +389,15 @@ async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: C
         return
     hint = _(HINTS[QUESTIONS[qid].kind]) if qid else _("Please use the buttons below.")
     if not await flow.redisplay(bot, message.chat.id, state, config, store, hint=hint):
-        await state.clear()
-        await message.answer(_("Please use the menu below."), reply_markup=main_menu())
+        await flow.discard(state, store, None)
+        await window.Window(bot, message.chat.id, state).show(_("Please use the menu below."),
+                                                              main_menu())
 
 
-async def _drop_buttons(query: CallbackQuery) -> None:
-    try:
-        await query.message.edit_reply_markup(reply_markup=None)
-    except TelegramBadRequest:
-        pass
+async def on_saved(query: CallbackQuery, bot: Bot, state: FSMContext, store: Store) -> None:
+    """ "I have saved the code": the code, the checklist and the report leave the chat."""
+    await query.answer()
+    await flow.code_saved(bot, query.message.chat.id, state, store)
 
 
 def make_router() -> Router:
@@ -409,5 +415,6 @@ def make_router() -> Router:
     router.message.register(on_voice_answer, _asking(Kind.TEXT), F.voice)
     router.message.register(on_file, _asking(Kind.FILES))
     router.callback_query.register(on_review, ReviewCb.filter(), StateFilter(Report.review))
+    router.callback_query.register(on_saved, SavedCb.filter(), StateFilter(Report.submitted))
     router.message.register(on_unexpected, StateFilter(Report))
     return router

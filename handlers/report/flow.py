@@ -1,15 +1,17 @@
 """Moving through the report: showing a question, advancing, the review, pausing, submitting.
 
-Handlers call these; they hold the rules that are not specific to one kind of update.
+Handlers call these; they hold the rules that are not specific to one kind of update. Every
+screen is drawn into the chat's one window (handlers.window): the draft keeps its message id.
 """
 from __future__ import annotations
 
+import contextlib
 import logging
 from html import escape
 from datetime import timedelta
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
@@ -27,33 +29,45 @@ from domain.questionnaire import (
     step_number,
 )
 from domain.values import CONSENT_VERSION
+from handlers import window
 from handlers.common import main_menu
 from handlers.report.draft import Draft, load_draft, save_draft
-from handlers.report.files import cleaning_wording
-from handlers.report.keyboards import consent_keyboard, draft_keyboard, question_keyboard, review_keyboard
-from handlers.report.keyboards import submitted_keyboard
-from handlers.report.screens import consent_text, paused_text, question_text, review_text, submitted_text
+from handlers.report.keyboards import (
+    consent_keyboard,
+    draft_keyboard,
+    question_keyboard,
+    review_keyboard,
+    saved_keyboard,
+    story_keyboard,
+)
+from handlers.report.screens import (
+    consent_text,
+    paused_text,
+    question_text,
+    review_text,
+    story_pages,
+    submitted_text,
+    urgent_checklist,
+)
 from handlers.report.states import question_state, screen
-from storage.repositories import Store, Submission
+from storage import limits
+from storage.repositories import Consent, Store, SubmittedCase, Submission
+from handlers.report.files import cleaning_wording
 from usecases.spam import BLOCKED_ANSWER, is_blocked
 
 log = logging.getLogger(__name__)
+
+SENT_KEY = "sent"  # after Send: the draft ref whose case code is kept until saved
+CHECKLIST_KEY = "checklist"  # the urgent checklist's message, removed with the code
 
 
 def lifetime(config: Config) -> timedelta:
     return timedelta(days=config.retention.draft_days)
 
 
-async def retire_ui(bot: Bot, chat_id: int, draft: Draft) -> None:
-    """Take the buttons off the previous screen so only the current one is live."""
-    if draft.ui is None:
-        return
-    message_id, draft.ui = draft.ui, None
-    try:
-        await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
-                                            reply_markup=None)
-    except TelegramBadRequest:
-        pass  # already without buttons, or deleted by the user: nothing to retire
+async def _draw(bot: Bot, chat_id: int, draft: Draft, text: str, markup, *,
+                fresh: bool = False) -> None:
+    draft.ui = await window.draw(bot, chat_id, draft.ui, text, markup, fresh=fresh)
 
 
 async def file_count(store: Store, draft: Draft) -> int:
@@ -62,28 +76,28 @@ async def file_count(store: Store, draft: Draft) -> int:
 
 async def ask(
     bot: Bot, chat_id: int, state: FSMContext, draft: Draft, qid: str, config: Config,
-    store: Store, *, hint: str | None = None,
+    store: Store, *, hint: str | None = None, note: str | None = None, fresh: bool = False,
+    receiving: bool = False,
 ) -> None:
     question = QUESTIONS[qid]
-    count = await file_count(store, draft) if question.kind is Kind.FILES else 0
+    kinds = ([f.kind for f in await store.attachments.for_draft(draft.draft_ref)]
+             if question.kind is Kind.FILES else [])
     text = question_text(
-        qid, max_files=config.limits.max_files_per_case, max_mb=config.limits.max_file_mb,
-        long_limit=config.limits.max_text_chars, file_count=count, hint=hint,
+        qid, draft.answers, max_files=config.limits.max_files_per_case,
+        max_mb=config.limits.max_file_mb, long_limit=config.limits.max_text_chars,
+        file_kinds=kinds, hint=hint, note=note, receiving=receiving,
         cleaning=cleaning_wording(config.limits) if question.kind is Kind.FILES else None,
     )
-    await retire_ui(bot, chat_id, draft)
+    await _draw(bot, chat_id, draft, text,
+                question_keyboard(question, draft.answers.get(qid), draft.pending.get(qid)),
+                fresh=fresh)
     await state.set_state(question_state(qid))
-    await save_draft(state, draft)
-    sent = await bot.send_message(
-        chat_id, text,
-        reply_markup=question_keyboard(question, draft.answers.get(qid), draft.pending.get(qid)),
-    )
-    draft.ui = sent.message_id
     await save_draft(state, draft)
 
 
 async def show_review(
-    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, config: Config, store: Store
+    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, config: Config, store: Store,
+    *, hint: str | None = None, fresh: bool = False,
 ) -> None:
     draft.answers = prune(draft.answers)
     draft.editing = False
@@ -91,21 +105,27 @@ async def show_review(
     for qid in ORDER:
         if QUESTIONS[qid].applies(draft.answers) and qid not in draft.answers \
                 and QUESTIONS[qid].kind is not Kind.FILES:
-            await ask(bot, chat_id, state, draft, qid, config, store)
+            await ask(bot, chat_id, state, draft, qid, config, store, fresh=fresh)
             return
     kinds = [f.kind for f in await store.attachments.for_draft(draft.draft_ref)]
-    await retire_ui(bot, chat_id, draft)
+    await _draw(bot, chat_id, draft, review_text(draft.answers, kinds, hint=hint),
+                review_keyboard(draft.answers), fresh=fresh)
     await state.set_state(screen("review"))
     await save_draft(state, draft)
-    sent = await bot.send_message(chat_id, review_text(draft.answers, kinds),
-                                  reply_markup=review_keyboard(draft.answers))
-    draft.ui = sent.message_id
+
+
+async def show_story(bot: Bot, chat_id: int, state: FSMContext, draft: Draft,
+                     page: int) -> None:
+    """The reporter's own account in full, paged within Telegram's limit, in the window."""
+    pages = story_pages(draft.answers)
+    page = max(0, min(page, len(pages) - 1))
+    await _draw(bot, chat_id, draft, pages[page], story_keyboard(page, len(pages)))
     await save_draft(state, draft)
 
 
 async def advance(
     bot: Bot, chat_id: int, state: FSMContext, draft: Draft, after: str, config: Config,
-    store: Store,
+    store: Store, *, note: str | None = None,
 ) -> None:
     """After answering `after`: the next question, or back to the review when editing."""
     draft.answers = prune(draft.answers)
@@ -113,32 +133,33 @@ async def advance(
     if draft.editing and (nxt is None or STEP_OF[nxt] != STEP_OF[after]):
         nxt = None
     if nxt is None:
-        await show_review(bot, chat_id, state, draft, config, store)
+        await show_review(bot, chat_id, state, draft, config, store, hint=None)
     else:
-        await ask(bot, chat_id, state, draft, nxt, config, store)
+        await ask(bot, chat_id, state, draft, nxt, config, store, note=note)
 
 
 async def show_consent(bot: Bot, chat_id: int, state: FSMContext, draft: Draft,
-                       config: Config) -> None:
-    await retire_ui(bot, chat_id, draft)
+                       config: Config, *, fresh: bool = False) -> None:
+    await _draw(bot, chat_id, draft, consent_text(config.ngo.name),
+                consent_keyboard(draft.consent), fresh=fresh)
     await state.set_state(screen("consent"))
-    sent = await bot.send_message(chat_id, consent_text(config.ngo.name),
-                                  reply_markup=consent_keyboard(draft.consent))
-    draft.ui = sent.message_id
     await save_draft(state, draft)
 
 
 async def begin(
-    bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store
+    bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
+    *, fresh: bool = False,
 ) -> None:
-    """A new draft, starting with the consent screen."""
-    draft = Draft(draft_ref=store.attachments.new_draft_ref(), started=store.clock())
+    """A new draft, starting with the consent screen, in the chat's window."""
+    ui = (await state.get_data()).get(window.UI_KEY)
+    draft = Draft(draft_ref=store.attachments.new_draft_ref(), started=store.clock(),
+                  ui=ui if isinstance(ui, int) else None)
     await state.set_data({})
-    await show_consent(bot, chat_id, state, draft, config)
+    await show_consent(bot, chat_id, state, draft, config, fresh=fresh)
 
 
 async def current_screen(state: FSMContext) -> str | None:
-    """The state to show again: a question id, "consent" or "review"."""
+    """The state to show again: a question id, "consent", "review" or "submitted"."""
     raw = await state.get_state()
     if raw is None or not raw.startswith("Report:"):
         return None
@@ -151,47 +172,52 @@ async def current_screen(state: FSMContext) -> str | None:
 
 async def redisplay(
     bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
-    *, hint: str | None = None,
+    *, hint: str | None = None, fresh: bool = False,
 ) -> bool:
     """Show the current screen of the draft again (after a pause, a restart, a language change).
 
     Returns False when there is no usable draft (none, or expired: then it is discarded).
     """
-    draft = await load_draft(state)
     target = await current_screen(state)
+    if target == "submitted":
+        return await show_sent_again(bot, chat_id, state, store, fresh=fresh)
+    draft = await load_draft(state)
     if draft is None or target is None:
         return False
     if draft.expired(store.clock(), lifetime(config)):
         await discard(state, store, draft)
-        await bot.send_message(chat_id, _("Your unfinished report expired and was deleted. "
-                                          "You can start a new one."),
-                               reply_markup=main_menu())
+        await window.Window(bot, chat_id, state).show(
+            _("Your unfinished report expired and was deleted. You can start a new one."),
+            main_menu(), fresh=fresh)
+        return True
+    sent = await store.cases.sent(draft.draft_ref)
+    if sent is not None:  # Send went through before a restart: the code, not the review
+        await show_submitted(bot, chat_id, state, draft.draft_ref, sent, draft.ui,
+                             contact=draft.answers.get("contact") == "yes", fresh=fresh)
         return True
     draft.paused = None
-    if hint and target not in QUESTIONS:
-        await bot.send_message(chat_id, "⚠ " + escape(hint))
     if target == "consent":
-        await show_consent(bot, chat_id, state, draft, config)
+        await show_consent(bot, chat_id, state, draft, config, fresh=fresh)
     elif target == "review":
-        await show_review(bot, chat_id, state, draft, config, store)
+        await show_review(bot, chat_id, state, draft, config, store, hint=hint, fresh=fresh)
     elif target in QUESTIONS:
-        await ask(bot, chat_id, state, draft, target, config, store, hint=hint)
+        await ask(bot, chat_id, state, draft, target, config, store, hint=hint, fresh=fresh)
     else:
         return False
     return True
 
 
-async def pause(bot: Bot, chat_id: int, state: FSMContext, config: Config) -> None:
+async def pause(bot: Bot, chat_id: int, state: FSMContext, config: Config,
+                *, fresh: bool = False) -> None:
     draft = await load_draft(state)
     target = await current_screen(state)
-    if draft is None or target is None:
+    if draft is None or target is None or target == "submitted":
         return
-    await retire_ui(bot, chat_id, draft)
     draft.paused = target
+    await _draw(bot, chat_id, draft, paused_text(config.retention.draft_days),
+                main_menu(draft_step(target)), fresh=fresh)
     await state.set_state(screen("paused"))
     await save_draft(state, draft)
-    await bot.send_message(chat_id, paused_text(config.retention.draft_days),
-                           reply_markup=main_menu(draft_step(target)))
 
 
 def draft_step(target: str) -> int:
@@ -201,20 +227,22 @@ def draft_step(target: str) -> int:
     return TOTAL_STEPS if target == "review" else 1
 
 
-async def offer_resume(bot: Bot, chat_id: int, state: FSMContext) -> None:
+async def offer_resume(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool = False) -> None:
     target = await current_screen(state)
-    await bot.send_message(
-        chat_id,
+    await window.Window(bot, chat_id, state).show(
         _("You have an unfinished report (step {step}). Continue it, or start over?").format(
             step=draft_step(target or "consent")),
-        reply_markup=draft_keyboard(),
-    )
+        draft_keyboard(), fresh=fresh)
 
 
 async def discard(state: FSMContext, store: Store, draft: Draft | None) -> None:
+    """Drop the draft and its files; the window stays the chat's window."""
     if draft is not None:
         await store.attachments.discard_draft(draft.draft_ref)
+    ui = draft.ui if draft is not None else (await state.get_data()).get(window.UI_KEY)
     await state.clear()
+    if ui is not None:
+        await state.set_data({window.UI_KEY: ui})
 
 
 async def edit_step(bot: Bot, chat_id: int, state: FSMContext, draft: Draft, step: int,
@@ -227,31 +255,109 @@ async def edit_step(bot: Bot, chat_id: int, state: FSMContext, draft: Draft, ste
     await ask(bot, chat_id, state, draft, qid, config, store)
 
 
+# --- Send ---------------------------------------------------------------------------------
+
 async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft: Draft,
                  config: Config, store: Store) -> None:
-    sent_today = await store.cases.count_recent(user_id, timedelta(days=1))
-    if sent_today >= config.limits.reports_per_day:
-        await bot.send_message(chat_id, _(
-            "You have already sent several reports today. Please wait a few hours before "
-            "sending another one. Your answers are kept."))
-        return
-    if await is_blocked(store, user_id):  # closed as spam before: nothing is stored
-        await state.clear()
-        await store.attachments.discard_draft(draft.draft_ref)
-        await retire_ui(bot, chat_id, draft)
-        await bot.send_message(chat_id, _(BLOCKED_ANSWER))
-        return
-    case = await store.cases.submit(
-        user_id, chat_id,
-        Submission(answers=draft.answers, consent=draft.consent, draft_ref=draft.draft_ref,
-                   locale=get_i18n().current_locale),
-    )
+    """Send the draft, once: a second Send of the same draft shows the case it became."""
+    case = await store.cases.sent(draft.draft_ref)
+    if case is None:
+        sent_today = await store.limits.count(limits.REPORT, user_id, timedelta(days=1))
+        if sent_today >= config.limits.reports_per_day:
+            await show_review(bot, chat_id, state, draft, config, store, hint=_(
+                "You have already sent several reports today. To protect the queue from "
+                "floods, please wait a few hours before sending another one. Your answers are "
+                "kept."))
+            return
+        if await is_blocked(store, user_id):  # closed as spam before: nothing is stored
+            await store.attachments.discard_draft(draft.draft_ref)
+            ui = await window.draw(bot, chat_id, draft.ui, escape(_(BLOCKED_ANSWER)))
+            await state.clear()
+            await state.set_data({window.UI_KEY: ui})
+            return
+        case = await store.cases.submit(
+            user_id, chat_id,
+            Submission(answers=draft.answers, consent=_consent(draft),
+                       draft_ref=draft.draft_ref, locale=get_i18n().current_locale),
+        )
+        log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent,
+                 CONSENT_VERSION)
+        await surge_check(bot, config, store)
     # The case is committed before anything else: losing the draft now loses nothing.
-    await state.clear()
-    await retire_ui(bot, chat_id, draft)
-    log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent, CONSENT_VERSION)
-    await bot.send_message(
-        chat_id, submitted_text(case.code, case.urgent, draft.answers.get("contact") == "yes"),
-        reply_markup=submitted_keyboard(),
-    )
+    await show_submitted(bot, chat_id, state, draft.draft_ref, case, draft.ui,
+                         contact=draft.answers.get("contact") == "yes")
 
+
+def _consent(draft: Draft) -> Consent:
+    """The contact choice is the answer to step 12 (asked once); the rest from the consent."""
+    c = draft.consent
+    return Consent(contact=draft.answers.get("contact") == "yes", share=c.share, stats=c.stats)
+
+
+async def show_submitted(bot: Bot, chat_id: int, state: FSMContext, draft_ref: str,
+                         case: SubmittedCase, ui: int | None, *, contact: bool,
+                         checklist: int | None = None, fresh: bool = False) -> None:
+    """The code in the window, with "I have saved the code"; the urgent checklist below."""
+    if case.code is None:  # already saved: nothing to show any more
+        await finish(bot, chat_id, state, draft_ref)
+        return
+    ui = await window.draw(bot, chat_id, ui, submitted_text(case.code, contact),
+                           saved_keyboard(), fresh=fresh)
+    if case.urgent and checklist is None:
+        checklist = await window.send(bot, chat_id, urgent_checklist())
+    await state.set_state(screen("submitted"))
+    await state.set_data({window.UI_KEY: ui, SENT_KEY: draft_ref, CHECKLIST_KEY: checklist,
+                          "contact": contact})
+
+
+async def show_sent_again(bot: Bot, chat_id: int, state: FSMContext, store: Store, *,
+                          fresh: bool = False) -> bool:
+    """/start (or anything) before "I have saved the code": the code again, until saved."""
+    data = await state.get_data()
+    draft_ref = data.get(SENT_KEY)
+    if not isinstance(draft_ref, str):
+        return False
+    case = await store.cases.sent(draft_ref)
+    if case is None:
+        return False
+    await show_submitted(bot, chat_id, state, draft_ref, case, data.get(window.UI_KEY),
+                         contact=bool(data.get("contact")), checklist=data.get(CHECKLIST_KEY),
+                         fresh=fresh)
+    return True
+
+
+async def code_saved(bot: Bot, chat_id: int, state: FSMContext, store: Store) -> None:
+    """ "I have saved the code": the code is no longer kept, and the chat shows one neutral
+    line."""
+    data = await state.get_data()
+    draft_ref = data.get(SENT_KEY)
+    if isinstance(draft_ref, str):
+        await store.cases.code_saved(draft_ref)
+    await window.drop(bot, chat_id, data.get(CHECKLIST_KEY))
+    await finish(bot, chat_id, state, draft_ref)
+
+
+async def finish(bot: Bot, chat_id: int, state: FSMContext, draft_ref: object) -> None:
+    ui = (await state.get_data()).get(window.UI_KEY)
+    ui = await window.draw(bot, chat_id, ui if isinstance(ui, int) else None,
+                           window.neutral_line())
+    await state.clear()
+    await state.set_data({window.UI_KEY: ui})
+
+
+async def surge_check(bot: Bot, config: Config, store: Store) -> None:
+    """Alert the admins, at most once an hour, when new reports per hour exceed the limit."""
+    hour = timedelta(hours=1)
+    if await store.cases.count_since(hour) <= config.limits.surge_per_hour:
+        return
+    if await store.limits.count(limits.SURGE, 0, hour):
+        return
+    await store.limits.mark(limits.SURGE, 0)
+    count = await store.cases.count_since(hour)
+    with get_i18n().use_locale(config.app.default_locale):  # staff, not the reporter
+        text = _("⚠ Unusually many new reports: {count} in the last hour (the alert limit is "
+                 "{limit}). This may be a flood of fake reports.").format(
+            count=count, limit=config.limits.surge_per_hour)
+    for admin in config.coordination.admins:
+        with contextlib.suppress(TelegramAPIError):  # an admin who never started the bot
+            await bot.send_message(admin, text)

@@ -11,8 +11,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import STEPS, Kind, Question
-from domain.rights import DIGITAL, EVIDENCE, RISK
-from handlers.common import main_menu
+from domain.rights import EVIDENCE, RISK
 from handlers.report.draft import Consent
 from handlers.rights import link_button, next_screen_button
 
@@ -55,6 +54,8 @@ class ConsentCb(CallbackData, prefix="k1"):
 class ReviewAct(StrEnum):
     EDIT = "edit"
     SEND = "send"
+    STORY = "story"  # the full story, page `step`
+    BACK = "back"  # from the story to the review
     LATER = "later"
     CANCEL = "cancel"
 
@@ -62,6 +63,10 @@ class ReviewAct(StrEnum):
 class ReviewCb(CallbackData, prefix="r1"):
     act: ReviewAct
     step: int = -1
+
+
+class SavedCb(CallbackData, prefix="s1"):
+    """ "I have saved the code" under the case code."""
 
 
 class DraftAct(StrEnum):
@@ -100,7 +105,7 @@ def question_keyboard(
     if question.kind in (Kind.CHOICE, Kind.MULTI):
         chosen = set(pending or []) if question.kind is Kind.MULTI else {current}
         for option in options:
-            label = _(option.label) if option.translate else option.label
+            label = _(option.short or option.label) if option.translate else option.label
             mark = "✅ " if option.value in chosen else ""
             kb.button(text=mark + label, callback_data=Ans(q=question.id, v=option.value))
         full, rest = divmod(len(options), question.columns)
@@ -115,7 +120,7 @@ def question_keyboard(
         kb.add(link_button(GUIDE_LINKS[question.id]))
         sizes.append(1)
     _nav_row(kb, question.id, back=True)
-    sizes.append(3)
+    sizes += [2, 1]
     kb.adjust(*sizes)
     return kb.as_markup()
 
@@ -125,13 +130,11 @@ def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
         return "✅ " if on else "⬜ "
 
     kb = InlineKeyboardBuilder()
-    kb.button(text=tick(consent.contact) + _("Coordinators may write back to me"),
-              callback_data=ConsentCb(act=ConsentAct.CONTACT))
-    kb.button(text=tick(consent.share) + _("Ask me before sharing with a lawyer or an official body"),
+    kb.button(text=tick(consent.share) + _("Ask me before passing it on"),
               callback_data=ConsentCb(act=ConsentAct.SHARE))
-    kb.button(text=tick(consent.stats) + _("Anonymised figures may be used in public reports"),
+    kb.button(text=tick(consent.stats) + _("Count in anonymous statistics"),
               callback_data=ConsentCb(act=ConsentAct.STATS))
-    kb.button(text="ℹ " + _("Read more about the legal risks"),
+    kb.button(text="ℹ " + _("About legal risk"),
               callback_data=ConsentCb(act=ConsentAct.MORE))
     kb.button(text="▶ " + _("Start the report"), callback_data=ConsentCb(act=ConsentAct.START))
     kb.button(text="✖ " + _("Cancel"), callback_data=ConsentCb(act=ConsentAct.CANCEL))
@@ -148,21 +151,42 @@ def risk_back_keyboard() -> InlineKeyboardMarkup:
 
 def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for index, step in enumerate(STEPS):
-        kb.button(text=f"✏ {index + 1}. {_(step.title)}",
-                  callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
-    kb.add(link_button(RISK))
+    for index, _step in enumerate(STEPS):  # the numbers of the sections shown above
+        kb.button(text=f"✏ {index + 1}", callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
+    extra = 0
+    if any(isinstance(v, dict) and v.get("text") for v in answers.values()):
+        kb.button(text="📖 " + _("Read my full text"),
+                  callback_data=ReviewCb(act=ReviewAct.STORY, step=0))
+        extra = 1
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
-    kb.adjust(*([2] * (len(STEPS) // 2)), *([1] * (len(STEPS) % 2)), 1, 1, 2)
+    kb.adjust(*([4] * (len(STEPS) // 4)), *([len(STEPS) % 4] if len(STEPS) % 4 else []),
+              *([1] * extra), 1, 2)
     return kb.as_markup()
 
 
-def submitted_keyboard() -> InlineKeyboardMarkup:
-    """Under the case code: how to keep safe, then the main menu."""
-    return InlineKeyboardMarkup(inline_keyboard=[[link_button(DIGITAL)],
-                                                 *main_menu().inline_keyboard])
+def story_keyboard(page: int, pages: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    row = 0
+    if page > 0:
+        kb.button(text="‹ " + _("Previous"), callback_data=ReviewCb(act=ReviewAct.STORY,
+                                                                   step=page - 1))
+        row += 1
+    if page + 1 < pages:
+        kb.button(text=_("Next") + " ›", callback_data=ReviewCb(act=ReviewAct.STORY,
+                                                               step=page + 1))
+        row += 1
+    kb.button(text="« " + _("Back to the review"), callback_data=ReviewCb(act=ReviewAct.BACK))
+    kb.adjust(*([row] if row else []), 1)
+    return kb.as_markup()
+
+
+def saved_keyboard() -> InlineKeyboardMarkup:
+    """Under the case code: the one button that clears it from the chat."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text="✔ " + _("I have saved the code"), callback_data=SavedCb())
+    return kb.as_markup()
 
 
 def draft_keyboard() -> InlineKeyboardMarkup:

@@ -1,7 +1,7 @@
 """Texts of the report's screens, rendered in the current locale. Pure functions: no I/O."""
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from html import escape
 from typing import Any
 
@@ -9,9 +9,16 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
 from bot.config import Config
-
-from domain.questionnaire import QUESTIONS, REVIEW_STEP_TITLE, STEPS, TOTAL_STEPS, Kind, step_number
-from domain.render import answer_text, render_sections
+from domain.i18n import N_
+from domain.questionnaire import (
+    ORDER,
+    QUESTIONS,
+    REVIEW_STEP_TITLE,
+    STEPS,
+    Kind,
+    step_number,
+)
+from domain.render import render_sections
 from domain.rights import RISK
 from domain.textlimits import TEXT_LIMIT, visible_length
 from handlers.rights import Deployment, render_page_screen
@@ -19,19 +26,34 @@ from handlers.rights import Deployment, render_page_screen
 REVIEW_EXCERPTS = (700, 300, 120)  # shrink free-text excerpts until the review fits one message
 
 
-def step_header(number: int, title: str) -> str:
-    return "<b>" + escape(
-        _("Step {step} of {total} · {title}").format(step=number, total=TOTAL_STEPS, title=title)
-    ) + "</b>"
+def progress_line(qid: str, answers: Mapping[str, Any]) -> str:
+    """"Question 5 of 19 · Where": counts only the questions that apply to this report (the
+    count changes when an answer changes what follows), with the section's name."""
+    applicable = [q for q in ORDER if QUESTIONS[q].applies(answers)]
+    number = applicable.index(qid) + 1 if qid in applicable else 1
+    step = STEPS[step_number(qid) - 1]
+    return "<b>" + escape(_("Question {number} of {total} · {section}").format(
+        number=number, total=len(applicable), section=_(step.title))) + "</b>"
+
+
+FILE_KIND_LABELS = {
+    "photo": N_("photo"),
+    "document": N_("document"),
+    "voice": N_("voice message"),
+    "video": N_("video"),
+    "audio": N_("audio"),
+}
 
 
 def question_text(
-    qid: str, *, max_files: int, max_mb: int, long_limit: int, file_count: int,
-    hint: str | None = None, cleaning: str | None = None,
+    qid: str, answers: Mapping[str, Any], *, max_files: int, max_mb: int, long_limit: int,
+    file_kinds: Sequence[str] = (), hint: str | None = None, note: str | None = None,
+    receiving: bool = False, cleaning: str | None = None,
 ) -> str:
     question = QUESTIONS[qid]
-    step = STEPS[step_number(qid) - 1]
-    parts = [step_header(step_number(qid), _(step.title))]
+    parts = [progress_line(qid, answers)]
+    if note:
+        parts.append("✓ " + escape(note))
     if hint:
         parts.append("⚠ " + escape(hint))
     prompt = _(question.prompt)
@@ -43,28 +65,75 @@ def question_text(
     if question.kind is Kind.TEXT:
         limit = question.max_len or long_limit
         parts.append("<i>" + escape(_("Up to {limit} characters.").format(limit=limit)) + "</i>")
-    if question.kind is Kind.FILES and file_count:
-        parts.append(escape(_("Files received so far: {count}.").format(count=file_count)))
+        parts.append("<i>" + escape(_("A voice message can identify the speaker by their "
+                                      "voice.")) + "</i>")
+    if question.kind is Kind.FILES and (file_kinds or receiving):
+        # One status line per file, updated in place (the files themselves are deleted).
+        lines = [escape(_("File {number}: {kind}, saved.").format(
+            number=i + 1, kind=_(FILE_KIND_LABELS.get(kind, FILE_KIND_LABELS["document"]))))
+            for i, kind in enumerate(file_kinds)]
+        if receiving:
+            lines.append(escape(_("File {number}: receiving…").format(
+                number=len(file_kinds) + 1)))
+        parts.append("\n".join(lines))
     return "\n\n".join(parts)
 
 
-def answered_text(base: str, qid: str, value: Any) -> str:
-    """A question's message after it was answered: the buttons give way to the answer."""
-    return base + "\n\n✅ " + answer_text(QUESTIONS[qid], value)
+def reprisal_note() -> str:
+    return escape(_("You said the person does not agree to this report. Reports can lead to "
+                    "pressure on the person inside. Coordinators will take this into account "
+                    "and will not act without talking to you first."))
 
 
-def review_text(answers: dict[str, Any], file_kinds: Sequence[str]) -> str:
+def review_text(answers: dict[str, Any], file_kinds: Sequence[str],
+                hint: str | None = None) -> str:
     head = [
-        step_header(TOTAL_STEPS, _(REVIEW_STEP_TITLE)),
+        "<b>" + escape(_(REVIEW_STEP_TITLE)) + "</b>",
         escape(_("Please check your answers. To change something, press the section's button "
                  "below. Nothing is sent until you press “Send the report”.")),
     ]
+    if hint:
+        head.insert(1, "⚠ " + escape(hint))
+    if answers.get("person_agrees") == "no":
+        head.append("⚠ " + reprisal_note())
     for excerpt in REVIEW_EXCERPTS:
         sections = [html for _index, html in render_sections(answers, file_kinds, excerpt=excerpt)]
         text = "\n\n".join(head + sections)
         if visible_length(text) <= TEXT_LIMIT:
             return text
     return text  # the smallest excerpts always fit: the questionnaire's labels are short
+
+
+STORY_PAGE = 3500  # characters of one text per page
+PAGE_LIMIT = TEXT_LIMIT - 200  # a page with its header and buttons' room, within one message
+
+
+def story_pages(answers: Mapping[str, Any]) -> list[str]:
+    """The reporter's free-text answers in full, cut on spaces into window-sized pages."""
+    pieces: list[str] = []
+    for qid in ORDER:
+        value = answers.get(qid)
+        if QUESTIONS[qid].kind is not Kind.TEXT or not isinstance(value, dict):
+            continue
+        text, title = str(value.get("text") or ""), "<b>" + escape(_(QUESTIONS[qid].title)) + "</b>"
+        while text:
+            cut = len(text)
+            if cut > STORY_PAGE:
+                space = text.rfind(" ", STORY_PAGE // 2, STORY_PAGE)
+                cut = space if space > 0 else STORY_PAGE
+            pieces.append(title + "\n" + escape(text[:cut]))
+            text, title = text[cut:].lstrip(), "…"
+    pages: list[str] = []
+    for piece in pieces:  # short answers share a page
+        if pages and visible_length(pages[-1]) + visible_length(piece) + 2 <= PAGE_LIMIT:
+            pages[-1] += "\n\n" + piece
+        else:
+            pages.append(piece)
+    if not pages:
+        pages = [escape(_("There is no written text in this report."))]
+    total = len(pages)
+    return [f"<i>{escape(_('Page {page} of {total}').format(page=i + 1, total=total))}</i>"
+            f"\n\n{page}" for i, page in enumerate(pages)]
 
 
 def consent_text(ngo_name: str) -> str:
@@ -94,21 +163,20 @@ def risk_text(config: Config) -> str:
     return render_page_screen(RISK, 0, Deployment.of(config))
 
 
-def submitted_text(code: str, urgent: bool, contact: bool) -> str:
+def submitted_text(code: str, contact: bool) -> str:
     parts = [
         "<b>" + escape(_("Your report has been received.")) + "</b>",
         escape(_("Your case code:")) + f"\n<code>{escape(code)}</code>",
         escape(_("With this code you, or someone you trust, can follow the case and add "
                  "information from any Telegram account.")),
         escape(_("Keep it safe: write it on paper or remember it. Do not keep it in your "
-                 "phone's notes or photos, and do not share it with anyone you do not trust. "
-                 "Then you can delete this chat.")),
+                 "phone's notes or photos, and do not share it with anyone you do not trust.")),
         escape(_("What happens next: a coordinator will read your report.")) + " " + escape(
             _("They may write to you here; notifications will look neutral.") if contact
             else _("You chose not to be contacted, so use your code to check the case.")),
+        escape(_("When you have written the code down, press the button below: this chat "
+                 "will then keep no trace of the report.")),
     ]
-    if urgent:
-        parts.append(urgent_checklist())
     return "\n\n".join(parts)
 
 

@@ -6,7 +6,7 @@ from aiogram.fsm.state import State, StatesGroup
 
 from domain.questionnaire import ORDER
 
-_SCREENS = ("consent", "review", "paused", "cancel")
+_SCREENS = ("consent", "review", "paused", "cancel", "submitted")
 
 Report: type[StatesGroup] = type(StatesGroup)(
     "Report",
