@@ -28,8 +28,9 @@ def get_routers() -> list[Router]:
     # privacy before report too: /erase and /forget work mid-report.
     private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
                             report.make_router(),
-                            followup.make_router(), evidence.make_router(), loose_words.make_router(),
-                            fallback.make_router())
+                            # loose words before follow-up: its catch-all would take them first
+                            loose_words.make_router(), followup.make_router(),
+                            evidence.make_router(), fallback.make_router())
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
     # Statistics, exports and case sheets: staff only, each router filters its own updates.

@@ -13,7 +13,7 @@ from handlers.followup.notices import forbidden_in
 from handlers.report.keyboards import ReviewAct
 from storage.followup import OPENED_ELSEWHERE
 from storage.models import Case
-from tests.fakeapi import FakeTelegram
+from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, coordination_env, fill_report, make_config, tr
 from tests.harness import submit_case
 from tests.test_e2e_window import CODE, SAVED

@@ -12,7 +12,7 @@ from domain.values import LOCALES
 from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.models import Case, SentDraft
 from storage.repositories import Consent, Submission
-from tests.fakeapi import FakeMessage, FakeTelegram
+from emulator import FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
