@@ -25,8 +25,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.commands import set_commands, set_descriptions
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
+from bot.exactly_once import ExactlyOnceMiddleware
 from bot.i18n import StoredLocaleMiddleware, make_i18n
 from bot.logs import setup_logging
+from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
@@ -84,6 +86,8 @@ def build_isolation(config: Config) -> BaseEventIsolation:
 def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n) -> Dispatcher:
     dp = Dispatcher(storage=fsm, events_isolation=build_isolation(config),
                     config=config, store=store)
+    # Inside aiogram's FSM middleware (registered by Dispatcher()), so inside the key's lock.
+    dp.update.outer_middleware(ExactlyOnceMiddleware(fsm))
     StoredLocaleMiddleware(i18n).setup(dp)
     dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())
@@ -183,22 +187,14 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
 
 
 async def poll(app: App, *, handle_signals: bool) -> None:
-    """Long polling until stopped by a signal or by cancellation.
-
-    aiogram's start_polling, when cancelled, leaves its polling tasks running; stopping it
-    through stop_polling() ends them, so a stopped bot never keeps fetching updates.
-    """
+    """Long polling until SIGINT/SIGTERM (graceful: the batch in hand is finished and
+    confirmed) or cancellation (abrupt: the unconfirmed batch comes again). See bot.polling."""
     dp = app.dispatcher
-    polling = asyncio.create_task(dp.start_polling(
-        app.bot, handle_signals=handle_signals, close_bot_session=False,
-        allowed_updates=dp.resolve_used_update_types(),
-    ))
-    try:
-        await asyncio.shield(polling)
-    except asyncio.CancelledError:
-        if not polling.done():
-            await dp.stop_polling()
-        raise
+    stop = asyncio.Event()
+    signals = stop_on_signals(stop) if handle_signals else contextlib.nullcontext()
+    with signals:
+        await poll_until_stopped(dp, app.bot, stop,
+                                 allowed_updates=dp.resolve_used_update_types())
 
 
 async def run(config: Config) -> None:
