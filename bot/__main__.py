@@ -1,4 +1,4 @@
-"""`python -m bot`: run Kua."""
-from bot.app import main
+"""`python -m bot`: run Kua (or an operator command: see bot.cli)."""
+from bot.cli import main
 
 raise SystemExit(main())

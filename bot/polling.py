@@ -80,6 +80,9 @@ async def poll_until_stopped(dp: Dispatcher, bot: Bot, stop: asyncio.Event, *,
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        except asyncio.CancelledError:
+            fetch.cancel()
+            raise
         finally:
             stopping.cancel()
         if not fetch.done():  # stopped while waiting: nothing was taken, nothing to confirm
