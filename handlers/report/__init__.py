@@ -21,7 +21,7 @@ from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option,
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
-from handlers.report.files import incoming_file, store_or_explain
+from handlers.report.files import caption_not_kept, incoming_file, store_or_explain
 from handlers.report.keyboards import (
     Ans,
     CancelAct,
@@ -312,7 +312,8 @@ async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
             "Please send a photo, a document, a voice message or a video, or press Done."))
         return
     if await _store_file(message, bot, state, draft, qid, config, store) is not None:
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store)
+        await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
+                       hint=caption_not_kept(message))
 
 
 async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str,
