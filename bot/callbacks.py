@@ -27,7 +27,8 @@ _answered: ContextVar[set[str] | None] = ContextVar("kua_answered_callbacks", de
 
 
 class AnswerTracker(BaseRequestMiddleware):
-    """``bot.session.middleware(AnswerTracker())``: notes the queries answered in this update."""
+    """``bot.session.middleware(AnswerTracker())``: notes the queries answered in this update;
+    a query Telegram no longer accepts an answer for counts as answered (never an error)."""
 
     async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
                        method: TelegramMethod[TelegramType]) -> Any:
@@ -37,10 +38,12 @@ class AnswerTracker(BaseRequestMiddleware):
         try:
             result = await make_request(bot, method)
         except TelegramBadRequest:
-            # "query is too old" / "query ID is invalid": answering again cannot help.
+            # "query is too old" / "query ID is invalid": answered before (an update delivered
+            # again after a crash) or too late. The spinner is gone either way; the update's
+            # real work must not fail over it.
             if answered is not None:
                 answered.add(method.callback_query_id)
-            raise
+            return True
         if answered is not None:
             answered.add(method.callback_query_id)
         return result

@@ -89,7 +89,17 @@ class KilledBot:
             await self.kill_soon()
         async with self._lock:
             pass
-        await self.fake.idle(quiet=0.6, timeout=180)
+        await self.quiet()
+
+    async def quiet(self, quiet: float = 0.6) -> None:
+        """Until every update was handled: the bot polls again only after finishing a batch, so
+        a getUpdates waiting with nothing left to take means the batch before it is done."""
+        for _ in range(600):
+            await self.fake.idle(quiet=quiet, timeout=180)
+            if self.fake.updates.polling and not self.fake.updates.untaken():
+                return
+            await asyncio.sleep(0.05)
+        raise TimeoutError("the bot did not come back to polling")
 
     async def stop(self) -> None:
         if self.process is not None and self.process.returncode is None:
@@ -153,7 +163,7 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
         while bot.kills_left > 0:  # the rest of the kills while cards are being delivered
             bot.kills_left -= 1
             await bot.kill_soon()
-        await fake.idle(quiet=2.0, timeout=180)
+        await bot.quiet(quiet=2.0)
     finally:
         await bot.stop()
     assert bot.kills >= KILLS
