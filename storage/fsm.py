@@ -256,6 +256,12 @@ class SQLAlchemyStorage(BaseStorage):
             if unit.dirty:
                 assert unit.record is not None
                 await self._write(session, unit.row_key, lambda _current: unit.record)
+            if unit.dirty and unit.record is not None and unit.record.empty:
+                # The update cleared the key (a finished report, "Forget me"): the trace of its
+                # updates goes with it, so no row about the account outlives its draft.
+                await session.execute(
+                    delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
+                return
             if unit.update_id is None:
                 return
             recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
