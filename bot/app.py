@@ -21,13 +21,13 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.callbacks import AnswerTracker, CallbackGuard
 from bot.commands import set_commands, set_descriptions
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
-from bot.exactly_once import ExactlyOnceMiddleware
+from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
 from bot.flood import FloodControlMiddleware, FloodGate
 from bot.junk import KnownTypesMiddleware
 from bot.i18n import StoredLocaleMiddleware, make_i18n
@@ -39,6 +39,7 @@ from handlers import get_routers
 from storage.base import utcnow
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
 from storage.fsm import SQLAlchemyStorage
+from storage.crypto import Crypto
 from storage.keyguard import KeysDoNotMatch, holds_data, verify_keys
 from storage.keys import key_file_path, load_crypto
 from storage.redis_keys import HashedKeyBuilder
@@ -159,6 +160,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     bot = build_bot(config)
     bot.session.middleware(FloodControlMiddleware(gate))  # every request, every sender
     bot.session.middleware(AnswerTracker())  # which callbacks were answered (CallbackGuard)
+    bot.session.middleware(RepeatedEditIsDone())  # an update applied again repeats its edits
     bot.session.middleware(OutgoingTraceMiddleware(store))  # for "Erase this chat"
     dp = build_dispatcher(config, store, fsm, i18n, isolation=build_isolation(redis, keys),
                           gate=gate)
@@ -166,7 +168,8 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
                i18n=i18n, gate=gate, redis=redis)
 
 
-async def guarded_crypto(config: Config, sessions: Any, where: str) -> tuple[Any, list[str]]:
+async def guarded_crypto(config: Config, sessions: async_sessionmaker[AsyncSession],
+                         where: str) -> tuple[Crypto, list[str]]:
     """The configured keys, proven to read the stored data (StartupError otherwise)."""
     try:
         stored = await holds_data(sessions)

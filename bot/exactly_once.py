@@ -18,7 +18,11 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 
 from storage.fsm import SQLAlchemyStorage
@@ -61,3 +65,21 @@ async def _quiet_answer(update: Update, bot: Bot | None) -> None:
         return
     with contextlib.suppress(Exception):  # answered the first time, or too old: either is fine
         await bot.answer_callback_query(update.callback_query.id)
+
+
+class RepeatedEditIsDone(BaseRequestMiddleware):
+    """``bot.session.middleware(RepeatedEditIsDone())``: an edit Telegram refuses as "message
+    is not modified" already shows what it asked for — as when an update killed before its
+    commit is applied again and repeats its edits. Treated as done, so the update goes on
+    (and its FSM changes are written) instead of failing over it."""
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Any:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as exc:
+            if not method.__api_method__.startswith("edit") or \
+                    "message is not modified" not in (exc.message or "").lower():
+                raise
+            log.info("%s: not modified (already as asked)", method.__api_method__)
+            return True

@@ -141,3 +141,22 @@ async def test_a_callback_nobody_answered_is_answered_once(setup: Any) -> None:
     await dp.feed_update(bot, update)  # delivered again: answered quietly, not applied
     assert runs == ["press:x"]
     assert session.counts["answerCallbackQuery"] == 2  # once each time, never left spinning
+
+
+async def test_an_edit_repeated_by_a_re_applied_update_counts_as_done() -> None:
+    from aiogram.exceptions import TelegramBadRequest
+    from aiogram.methods import EditMessageReplyMarkup, SendMessage
+
+    from bot.exactly_once import RepeatedEditIsDone
+
+    class NotModified(MockedSession):
+        async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
+            raise TelegramBadRequest(method=method, message="Bad Request: message is not "
+                                     "modified: specified new message content ...")
+
+    session = NotModified()
+    session.middleware(RepeatedEditIsDone())
+    bot = Bot("123456:TEST", session=session)
+    assert await bot(EditMessageReplyMarkup(chat_id=1, message_id=2)) is True
+    with pytest.raises(TelegramBadRequest):  # only edits: a send is never "not modified"
+        await bot(SendMessage(chat_id=1, text="x"))
