@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -20,22 +21,30 @@ from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.callbacks import AnswerTracker, CallbackGuard
+from bot.account_flood import FloodMiddleware
 from bot.commands import set_commands, set_descriptions, set_group_commands
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
-from bot.flood import FloodMiddleware
+from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
+from bot.flood import FloodControlMiddleware, FloodGate
+from bot.junk import KnownTypesMiddleware
 from bot.i18n import StoredLocaleMiddleware, make_i18n
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
+from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
 from storage.base import utcnow
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
 from storage.fsm import SQLAlchemyStorage
-from storage.keys import load_crypto
+from storage.crypto import Crypto
+from storage.keyguard import KeysDoNotMatch, holds_data, verify_keys
+from storage.keys import key_file_path, load_crypto
+from storage.redis_keys import HashedKeyBuilder
 from storage.repositories import Store
 
 log = logging.getLogger("kua")
@@ -55,14 +64,15 @@ class App:
     fsm: SQLAlchemyStorage
     engine: AsyncEngine
     i18n: I18n
+    gate: FloodGate | None = None
+    redis: Any = None  # redis.asyncio.Redis when redis.url is set
 
     async def close(self) -> None:
         await self.dispatcher.storage.close()
         isolation = self.dispatcher.fsm.events_isolation
         await isolation.close()
-        redis = getattr(isolation, "redis", None)
-        if redis is not None:  # aiogram's RedisEventIsolation.close() leaves its client open
-            await redis.aclose(close_connection_pool=True)
+        if self.redis is not None:  # aiogram's RedisEventIsolation.close() leaves it open
+            await self.redis.aclose(close_connection_pool=True)
         await self.bot.session.close()
         await self.engine.dispose()
 
@@ -74,21 +84,35 @@ def build_bot(config: Config) -> Bot:
                default=DefaultBotProperties(parse_mode=ParseMode.HTML))
 
 
-def build_isolation(config: Config) -> BaseEventIsolation:
+def build_redis(config: Config) -> Any:
+    if not config.redis.enabled:
+        return None
+    from redis.asyncio import Redis
+
+    return Redis.from_url(config.redis.url)
+
+
+def build_isolation(redis: Any, keys: HashedKeyBuilder) -> BaseEventIsolation:
     """Two quick taps by one user are handled one after the other, never interleaved."""
-    if config.redis.enabled:
+    if redis is not None:
         from aiogram.fsm.storage.redis import RedisEventIsolation
 
-        return RedisEventIsolation.from_url(config.redis.url)
+        return RedisEventIsolation(redis, key_builder=keys)
     return SimpleEventIsolation()
 
 
-def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n) -> Dispatcher:
-    dp = Dispatcher(storage=fsm, events_isolation=build_isolation(config),
-                    config=config, store=store)
-    # Outermost: a flooding account costs neither a database read nor a handler.
+def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n,
+                     *, isolation: BaseEventIsolation | None = None,
+                     gate: FloodGate | None = None) -> Dispatcher:
+    dp = Dispatcher(storage=fsm, events_isolation=isolation or SimpleEventIsolation(),
+                    config=config, store=store, flood_gate=gate)
+    dp.update.outer_middleware(KnownTypesMiddleware())
+    # Then a flooding account costs neither a database read nor a handler.
     dp.update.outer_middleware(FloodMiddleware(config.limits, store.crypto, i18n))
+    # Inside aiogram's FSM middleware (registered by Dispatcher()), so inside the key's lock.
+    dp.update.outer_middleware(ExactlyOnceMiddleware(fsm))
     StoredLocaleMiddleware(i18n).setup(dp)
+    dp.callback_query.outer_middleware(CallbackGuard())  # after i18n: alerts in the user's language
     dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())
     return dp
@@ -120,24 +144,56 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
             "scripts/migrate.sh (python -m storage.migrate upgrade) first"
         )
 
-    # Keys last: a broken database must not leave freshly generated keys behind.
+    # Keys last: a broken database must not leave freshly generated keys behind. Keys are
+    # generated only for an empty database, and must read what the database holds.
+    sessions = make_sessionmaker(engine)
     try:
-        crypto, warnings = load_crypto(config.security, config.data_dir)
-    except ConfigError as exc:
+        crypto, warnings = await guarded_crypto(config, sessions, where)
+    except StartupError:
         await engine.dispose()
-        raise StartupError(str(exc)) from None
-    for warning in [*warnings, *placement_warnings(config.security, config.database.url, config.data_dir)]:
+        raise
+    for warning in [*warnings, *placement_warnings(config.security, config.database.url,
+                                                   config.data_dir)]:
         log.warning("%s", warning)
 
-    sessions = make_sessionmaker(engine)
     store = Store(sessions, crypto, clock)
     fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days),
                             clock=clock)
+    redis = build_redis(config)
+    keys = HashedKeyBuilder(crypto)
+    gate = FloodGate(chat_ref=keys.chat_ref, redis=redis)
     bot = build_bot(config)
+    bot.session.middleware(FloodControlMiddleware(gate))  # every request, every sender
+    bot.session.middleware(AnswerTracker())  # which callbacks were answered (CallbackGuard)
+    bot.session.middleware(RepeatedEditIsDone())  # an update applied again repeats its edits
     bot.session.middleware(OutgoingTraceMiddleware(store))  # for "Erase this chat"
-    dp = build_dispatcher(config, store, fsm, i18n)
+    dp = build_dispatcher(config, store, fsm, i18n, isolation=build_isolation(redis, keys),
+                          gate=gate)
     return App(config=config, bot=bot, dispatcher=dp, store=store, fsm=fsm, engine=engine,
-               i18n=i18n)
+               i18n=i18n, gate=gate, redis=redis)
+
+
+async def guarded_crypto(config: Config, sessions: async_sessionmaker[AsyncSession],
+                         where: str) -> tuple[Crypto, list[str]]:
+    """The configured keys, proven to read the stored data (StartupError otherwise)."""
+    try:
+        stored = await holds_data(sessions)
+        crypto, warnings = load_crypto(config.security, config.data_dir, create=not stored)
+    except ConfigError as exc:
+        raise StartupError(str(exc)) from None
+    try:
+        await verify_keys(sessions, crypto)
+    except KeysDoNotMatch as exc:
+        source = ("security.data_keys" if config.security.data_keys and exc.part == "data_keys"
+                  else "security.hmac_secret" if config.security.hmac_secret
+                  and exc.part == "hmac_secret"
+                  else f"security.key_file {key_file_path(config.security, config.data_dir)}")
+        raise StartupError(
+            f"{source}: these keys are not the ones the data in the database at {where} was "
+            f"written with ({exc.part} differ); restore the key file that belongs to this "
+            f"database from your backup (or set KUA_SECURITY__KEY_FILE to it) — starting with "
+            f"other keys would leave every stored report unreadable") from None
+    return crypto, warnings
 
 
 async def check_telegram(app: App) -> None:
@@ -188,22 +244,14 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
 
 
 async def poll(app: App, *, handle_signals: bool) -> None:
-    """Long polling until stopped by a signal or by cancellation.
-
-    aiogram's start_polling, when cancelled, leaves its polling tasks running; stopping it
-    through stop_polling() ends them, so a stopped bot never keeps fetching updates.
-    """
+    """Long polling until SIGINT/SIGTERM (graceful: the batch in hand is finished and
+    confirmed) or cancellation (abrupt: the unconfirmed batch comes again). See bot.polling."""
     dp = app.dispatcher
-    polling = asyncio.create_task(dp.start_polling(
-        app.bot, handle_signals=handle_signals, close_bot_session=False,
-        allowed_updates=dp.resolve_used_update_types(),
-    ))
-    try:
-        await asyncio.shield(polling)
-    except asyncio.CancelledError:
-        if not polling.done():
-            await dp.stop_polling()
-        raise
+    stop = asyncio.Event()
+    signals = stop_on_signals(stop) if handle_signals else contextlib.nullcontext()
+    with signals:
+        await poll_until_stopped(dp, app.bot, stop,
+                                 allowed_updates=dp.resolve_used_update_types())
 
 
 async def run(config: Config) -> None:

@@ -4,7 +4,10 @@
 instances never take the same item), sends each to Telegram and marks it done, retried or
 failed:
 
-- flood control (429) is retried after exactly the `retry_after` Telegram asked for;
+- flood control (429) goes through the bot-wide gate (bot.flood, a middleware of the Bot's
+  session): the worker's requests wait while a window is open for their chat, and a request
+  that met a 429 is sent again after it; only a wait too long for the gate comes back here,
+  and the item is retried after exactly the `retry_after` Telegram asked for;
 - network errors, dropped connections and 5xx are retried with exponential backoff (1, 2, 4 …
   seconds, capped at 5 minutes, plus a little jitter); a case card is never given up on such
   errors;
@@ -198,7 +201,6 @@ class Delivery:
                                   else reminder_interval)
         self.lease = LEASE if lease is None else lease
         self._forum: dict[int, bool] = {}
-        self._new_topics: dict[int, int] = {}  # case id → topic created, card not yet in it
         self._held: list[OutboxJob] = []  # claimed, not started
         self._warned_no_group = False
         self._next_reminders = 0.0
@@ -341,7 +343,6 @@ class Delivery:
                      exc.retry_after)
             await outbox.retry(job, delay=timedelta(seconds=exc.retry_after),
                                error=_describe(exc))
-            await self._pause(exc.retry_after)
         except TelegramEntityTooLarge as exc:
             log.error("%s for case %s: given up (%s)", job.kind, case, _describe(exc))
             await outbox.give_up(job, error=_describe(exc))
@@ -379,16 +380,6 @@ class Delivery:
         else:
             if not await outbox.complete(job):
                 log.warning("%s for case %s: lease lost before completion", job.kind, case)
-
-    async def _pause(self, seconds: int) -> None:
-        """Flood control applies to the whole bot: the rest of the batch waits as long."""
-        held, self._held = self._held, []
-        for job in held:
-            try:
-                await self.store.outbox.retry(job, delay=timedelta(seconds=seconds),
-                                              error="flood control")
-            except Exception as exc:  # noqa: BLE001 - its lease runs out; taken again then
-                log.error("could not postpone an outbox item: %s", type(exc).__name__)
 
     async def _deliver(self, job: OutboxJob) -> None:
         if job.kind is OutboxKind.DELETE:
@@ -495,8 +486,10 @@ class Delivery:
                 if not _says(exc, *_GONE):
                     raise
             log.info("case %d: its card was deleted; posting it again", view.id)
+        # A topic recorded for this chat (its card posted, deleted, or never got through) is
+        # reused: a repeated card never opens a second topic.
         await self._post_card(view, chat_id, text, markup, name,
-                              topic=view.topic_id if posted else None)
+                              topic=view.topic_id if view.group_chat_id == chat_id else None)
 
     async def _post_card(self, view: CaseView, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup, name: str, *, topic: int | None) -> None:
@@ -509,7 +502,6 @@ class Delivery:
             log.info("case %d: card posted", view.id)
             return
         # A topic created by an earlier attempt whose card did not get through is reused.
-        topic = topic or self._new_topics.get(view.id)
         sent = None
         if topic is not None:
             try:
@@ -519,21 +511,21 @@ class Delivery:
             except TelegramBadRequest as exc:
                 if not _says(exc, *_THREAD_GONE):
                     raise
-                self._new_topics.pop(view.id, None)
                 log.info("case %d: its topic was deleted; creating it again", view.id)
         if sent is None:
             created = await self.bot.create_forum_topic(
                 chat_id, name, icon_color=URGENT_TOPIC_COLOR if view.urgent else None,
                 request_timeout=REQUEST_TIMEOUT)
             topic = created.message_thread_id
-            self._new_topics[view.id] = topic
+            # Recorded before the card is posted: only a kill between Telegram's answer and
+            # this write can leave a topic unrecorded (the same window as for cards).
+            await self.store.casework.record_topic(view.id, chat_id=chat_id, topic_id=topic)
             sent = await self.bot.send_message(chat_id, text, reply_markup=markup,
                                                message_thread_id=topic,
                                                request_timeout=REQUEST_TIMEOUT)
         await self.store.casework.record_card(view.id, chat_id=chat_id, topic_id=topic,
                                               message_id=sent.message_id,
                                               then=self._details_kind())
-        self._new_topics.pop(view.id, None)
         log.info("case %d: card posted in its topic", view.id)
 
     # --- URGENT ---------------------------------------------------------------------------------

@@ -1,95 +1,150 @@
-"""A flood limit per account, as the outermost update middleware.
+"""One flood-control gate for every request the bot sends (handlers and workers alike).
 
-More than `limits.flood_updates` updates from one account within `limits.flood_seconds`: the
-account gets one polite "slow down", and its updates are ignored for a minute (nothing is
-handled, so the draft is untouched). Callback queries are still answered, so no button spins.
+Telegram answers 429 with ``retry_after`` when a chat (or the bot as a whole) gets too many
+requests, and counts whatever arrives inside that window against the bot. So:
 
-Counted in memory per instance under a keyed hash (no Telegram id is kept, not even here); a
-flood spread over many instances is slowed on each of them alike.
+* a 429 for a chat closes the gate to that chat until ``retry_after`` has passed; a 429 for
+  a request without a chat (answerCallbackQuery…) closes it to every chat;
+* every request first waits until its chat's gate (and the global one) is open — the
+  delivery worker, the handlers and the error handler all go through the same gate, because
+  it is a middleware of the Bot's session;
+* the request that hit the 429 is sent again after the window (up to ``RETRIES`` times, when
+  the wait is at most ``MAX_WAIT``), so a message to a reporter is not dropped; a longer
+  wait is left to the caller (the outbox re-schedules its item);
+* a dropped connection or a 5xx on a request to a private chat (or without a chat) is tried
+  again a few times after a short pause; group messages are the outbox's job, which has its
+  own backoff and exactly-once bookkeeping.
+
+With ``redis.url`` set the windows are shared by every instance (keys hold a keyed hash of
+the chat id, never the id). Times are wall-clock seconds so that instances agree.
 """
 from __future__ import annotations
 
+import asyncio
+import logging
+import math
 import time
-from collections import deque
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
-from aiogram import BaseMiddleware, Bot
-from aiogram.exceptions import TelegramAPIError
-from aiogram.types import CallbackQuery, TelegramObject, Update, User
-from aiogram.utils.i18n import I18n
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import BaseRequestMiddleware, NextRequestMiddlewareType
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates, TelegramMethod
+from aiogram.methods.base import TelegramType
 
-from bot.config import LimitsConfig
-from domain.i18n import N_
-from storage.crypto import Crypto
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
 
-MUTE_SECONDS = 60.0
-SLOW_DOWN = N_("Please slow down a little: for the next minute, what you send will be ignored. "
-               "Nothing you entered is lost.")
-MAX_TRACKED = 50_000  # accounts remembered at once; the quietest are forgotten first
+log = logging.getLogger("kua.flood")
 
+RETRIES = 5  # a request that met 429 is sent again this many times at most
+MAX_WAIT = 60.0  # seconds: a longer retry_after goes back to the caller
+TRANSIENT_RETRIES = 3  # 5xx / dropped connection to a private chat
+TRANSIENT_PAUSE = 0.5  # seconds, doubled each time
 
-class FloodLimit:
-    """The rule, apart from aiogram: `hit(key, now)` says whether to handle, warn or drop."""
-
-    HANDLE, WARN, DROP = "handle", "warn", "drop"
-
-    def __init__(self, updates: int, seconds: float, mute: float = MUTE_SECONDS) -> None:
-        self.updates = updates
-        self.seconds = seconds
-        self.mute = mute
-        self._seen: dict[str, deque[float]] = {}
-        self._muted: dict[str, float] = {}
-
-    def hit(self, key: str, now: float) -> str:
-        until = self._muted.get(key)
-        if until is not None:
-            if now < until:
-                return self.DROP
-            del self._muted[key]
-        seen = self._seen.setdefault(key, deque())
-        seen.append(now)
-        while seen and seen[0] <= now - self.seconds:
-            seen.popleft()
-        if len(seen) > self.updates:
-            self._muted[key] = now + self.mute
-            seen.clear()
-            return self.WARN
-        if len(self._seen) > MAX_TRACKED:
-            self._forget_quiet(now)
-        return self.HANDLE
-
-    def _forget_quiet(self, now: float) -> None:
-        for key in [k for k, s in self._seen.items() if not s or s[-1] <= now - self.seconds]:
-            del self._seen[key]
+_ALL = "all"
 
 
-class FloodMiddleware(BaseMiddleware):
-    def __init__(self, limits: LimitsConfig, crypto: Crypto, i18n: I18n,
-                 clock: Callable[[], float] = time.monotonic) -> None:
-        self.rule = FloodLimit(limits.flood_updates, limits.flood_seconds)
-        self.crypto = crypto
-        self.i18n = i18n
-        self.clock = clock
+class FloodGate:
+    """Windows during which nothing may be sent: per chat, and for every chat."""
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
-        user: User | None = data.get("event_from_user")
-        chat = data.get("event_chat")
-        if user is None or chat is None or chat.type != "private":
-            return await handler(event, data)  # groups: coordinators, with their own rules
-        verdict = self.rule.hit(self.crypto.keyed_hash("flood", user.id), self.clock())
-        if verdict == FloodLimit.HANDLE:
-            return await handler(event, data)
-        bot: Bot = data["bot"]
-        query = event.callback_query if isinstance(event, Update) else None
-        try:
-            if isinstance(query, CallbackQuery):
-                await query.answer()  # no spinning button, and nothing else
-            if verdict == FloodLimit.WARN:
-                locale = user.language_code if user.language_code in ("kk", "ru", "en") \
-                    else self.i18n.default_locale
-                await bot.send_message(chat.id, self.i18n.gettext(SLOW_DOWN, locale=locale))
-        except TelegramAPIError:
-            pass  # a flood that cannot be told so is still dropped
-        return None
+    def __init__(self, *, chat_ref: Callable[[str], str], redis: Redis | None = None,
+                 prefix: str = "kua:flood", clock: Callable[[], float] = time.time) -> None:
+        self._chat_ref = chat_ref  # chat id → keyed hash (Redis keys never hold an id)
+        self._redis = redis
+        self._prefix = prefix
+        self._clock = clock
+        self._until: dict[str, float] = {}
+
+    def _key(self, chat: str | None) -> str:
+        return _ALL if chat is None else self._chat_ref(chat)
+
+    def _redis_key(self, key: str) -> str:
+        return f"{self._prefix}:{key}"
+
+    async def until(self, chat: str | None) -> float:
+        """When the gate to ``chat`` (None: a request without a chat) opens again."""
+        keys = [_ALL] if chat is None else [_ALL, self._key(chat)]
+        until = max((self._until.get(key, 0.0) for key in keys), default=0.0)
+        if self._redis is not None:
+            try:
+                values = await self._redis.mget([self._redis_key(key) for key in keys])
+            except Exception as exc:  # noqa: BLE001 - Redis down: the local view still holds
+                log.warning("flood gate: Redis unavailable (%s)", type(exc).__name__)
+            else:
+                for value in values:
+                    if value is not None:
+                        until = max(until, float(value))
+        return until
+
+    async def remaining(self, chat: str | None) -> float:
+        """Seconds until the gate to ``chat`` opens (0 when open)."""
+        return max(0.0, await self.until(chat) - self._clock())
+
+    async def wait(self, chat: str | None) -> None:
+        while (left := await self.remaining(chat)) > 0:
+            await asyncio.sleep(left)
+
+    async def close_for(self, chat: str | None, seconds: float) -> None:
+        """Telegram said ``retry_after`` for ``chat`` (None: for everything)."""
+        key = self._key(chat)
+        until = self._clock() + seconds
+        if until <= self._until.get(key, 0.0):
+            return
+        self._until[key] = until
+        if self._redis is not None:
+            try:
+                # PX expiry: the key disappears with its window.
+                await self._redis.set(self._redis_key(key), repr(until),
+                                       px=max(1, math.ceil(seconds * 1000)))
+            except Exception as exc:  # noqa: BLE001 - other instances learn it from Telegram
+                log.warning("flood gate: Redis unavailable (%s)", type(exc).__name__)
+        # Forget passed windows now and then so the dict stays small.
+        if len(self._until) > 1024:
+            now = self._clock()
+            self._until = {k: v for k, v in self._until.items() if v > now}
+
+
+def chat_of(method: TelegramMethod[Any]) -> str | None:
+    """The chat a request goes to, as a string; None for requests without one."""
+    chat_id = getattr(method, "chat_id", None)
+    return None if chat_id is None else str(chat_id)
+
+
+def is_private(chat: str | None) -> bool:
+    # Private chats have positive ids; groups and channels negative ones (or @usernames).
+    return chat is not None and chat.lstrip("-").isdigit() and not chat.startswith("-")
+
+
+class FloodControlMiddleware(BaseRequestMiddleware):
+    """``bot.session.middleware(FloodControlMiddleware(gate))``."""
+
+    def __init__(self, gate: FloodGate) -> None:
+        self.gate = gate
+
+    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
+                       method: TelegramMethod[TelegramType]) -> Any:
+        if isinstance(method, GetUpdates):  # receiving, not sending: never held back
+            return await make_request(bot, method)
+        chat = chat_of(method)
+        flood_retries = transient_retries = 0
+        while True:
+            await self.gate.wait(chat)
+            try:
+                return await make_request(bot, method)
+            except TelegramRetryAfter as exc:
+                await self.gate.close_for(chat, exc.retry_after)
+                log.info("flood control: %s paused for %ss (%s)",
+                         "every chat" if chat is None else "a chat", exc.retry_after,
+                         method.__api_method__)
+                flood_retries += 1
+                if flood_retries > RETRIES or exc.retry_after > MAX_WAIT:
+                    raise
+            except (TelegramServerError, TelegramNetworkError) as exc:
+                if not (chat is None or is_private(chat)) or transient_retries >= TRANSIENT_RETRIES:
+                    raise
+                transient_retries += 1
+                log.info("%s failed (%s); trying again", method.__api_method__,
+                         type(exc).__name__)
+                await asyncio.sleep(TRANSIENT_PAUSE * 2 ** (transient_retries - 1))

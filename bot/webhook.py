@@ -4,20 +4,52 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import logging
 from typing import TYPE_CHECKING
 
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
+from aiogram.types import Update
 from aiohttp import web
 
 if TYPE_CHECKING:
     from bot.app import App
 
+log = logging.getLogger("kua.webhook")
+
+
+class SafeRequestHandler(SimpleRequestHandler):
+    """An update aiogram cannot parse is acknowledged and skipped (Telegram would otherwise
+    send it again and again), logged by id only, never by content."""
+
+    async def handle(self, request: web.Request) -> web.Response:
+        bot = await self.resolve_bot(request)
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""),
+                                  bot):
+            return web.Response(body="Unauthorized", status=401)
+        try:
+            raw = await request.json(loads=bot.session.json_loads)  # aiohttp keeps the body
+        except ValueError:
+            log.warning("webhook request skipped: not JSON")
+            return web.json_response({})
+        try:
+            Update.model_validate(raw, context={"bot": bot})
+        except Exception as exc:  # noqa: BLE001 - pydantic quotes the content: type only
+            update_id = raw.get("update_id") if isinstance(raw, dict) else None
+            log.warning("update %s skipped: it could not be parsed (%s)", update_id,
+                        type(exc).__name__)
+            return web.json_response({})
+        return await super().handle(request)
+
+    __call__ = handle
+
 
 async def run_webhook(app: App) -> None:
     tg = app.config.telegram
     web_app = web.Application()
-    SimpleRequestHandler(dispatcher=app.dispatcher, bot=app.bot,
-                         secret_token=tg.webhook_secret).register(web_app, path=tg.webhook_path)
+    # handle_in_background=False: Telegram gets its answer only after the update was handled
+    # (and committed), so an update lost to a crash is delivered again.
+    SafeRequestHandler(dispatcher=app.dispatcher, bot=app.bot, handle_in_background=False,
+                       secret_token=tg.webhook_secret).register(web_app, path=tg.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     await app.bot.set_webhook(tg.webhook_url, secret_token=tg.webhook_secret,
                               allowed_updates=app.dispatcher.resolve_used_update_types())

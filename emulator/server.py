@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import math
+import random
 import reprlib
 import socket
+import time
 from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
@@ -57,6 +60,12 @@ class FakeTelegram(World):
         }
         self._handlers = {name.lower(): (name, handler) for name, handler in handlers.items()}
         self._faults: dict[str, list[_Fault]] = {}
+        # Flood control as Telegram does it: after a 429 for a chat (or for a request without
+        # one: every chat), whatever arrives inside retry_after is refused again and counted.
+        self._flood_until: dict[str, float] = {}
+        self.flood_violations: list[RecordedRequest] = []
+        self._storm: tuple[float, float, random.Random, tuple[int, int]] | None = None
+        self.storm_faults = 0
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         # For idle(): requests being served and when the bot last did something.
@@ -124,6 +133,47 @@ class FakeTelegram(World):
     def drop_next(self, method: str, times: int = 1) -> None:
         """Close the connection of the next ``times`` calls of ``method`` without answering."""
         self._plan(method, _Fault(drop=True), times)
+
+    def storm(self, *, private: float, group: float, seed: int = 0,
+              retry_after: tuple[int, int] = (1, 2)) -> None:
+        """From now on, fail a share of the requests to private chats / groups (and channels)
+        at random: a 429 with retry_after in the given range, a 5xx, or a dropped connection.
+        ``storm(private=0, group=0)`` calms it."""
+        self._storm = (private, group, random.Random(seed), retry_after)
+
+    def _storm_fault(self, name: str, chat_id: Any) -> _Fault | None:
+        if self._storm is None or name in ("getUpdates", "getMe", "getFile") or chat_id is None:
+            return None
+        private, group, rng, (low, high) = self._storm
+        try:
+            is_group = int(chat_id) < 0
+        except (TypeError, ValueError):
+            is_group = True
+        if rng.random() >= (group if is_group else private):
+            return None
+        self.storm_faults += 1
+        kind = rng.choice(("429", "5xx", "drop"))
+        if kind == "drop":
+            return _Fault(drop=True)
+        if kind == "5xx":
+            return _Fault(drop=False, error=ApiError(rng.choice((500, 502)), "Internal Server Error",
+                                                     rule_violation=False))
+        wait = rng.randint(low, high)
+        return _Fault(drop=False, error=ApiError(429, f"Too Many Requests: retry after {wait}",
+                                                 rule_violation=False, retry_after=wait))
+
+    def _flood_window(self, name: str, chat_id: Any) -> float:
+        """Seconds left in the flood-control window this request falls into (0: none)."""
+        if name == "getUpdates":
+            return 0.0
+        now = time.monotonic()
+        keys = ["*"] if chat_id is None else ["*", str(chat_id)]
+        return max((self._flood_until.get(key, 0.0) - now for key in keys), default=0.0)
+
+    def _flooded(self, chat_id: Any, retry_after: int) -> None:
+        key = "*" if chat_id is None else str(chat_id)
+        self._flood_until[key] = max(self._flood_until.get(key, 0.0),
+                                     time.monotonic() + retry_after)
 
     def _plan(self, method: str, fault: _Fault, times: int) -> None:
         if method.lower() not in self._handlers:
@@ -197,8 +247,15 @@ class FakeTelegram(World):
                 record.params = decode_params(values)
                 record.files = {key: upload.data for key, upload in uploads.items()}
                 record.chat_id = record.params.get("chat_id")
+                left = self._flood_window(name, record.chat_id)
+                if left > 0:
+                    self.flood_violations.append(record)
+                    raise ApiError(429, f"Too Many Requests: retry after {math.ceil(left)}",
+                                   retry_after=math.ceil(left))
                 faults = self._faults.get(name.lower())
                 fault = faults.pop(0) if faults else None
+                if fault is None:
+                    fault = self._storm_fault(name, record.chat_id)
                 if fault is not None and fault.drop:
                     assert request.transport is not None
                     request.transport.close()
@@ -209,6 +266,8 @@ class FakeTelegram(World):
                 status = 200
             except ApiError as error:
                 body, status = error.payload(), error.status
+                if error.retry_after is not None:
+                    self._flooded(record.chat_id, error.retry_after)
                 if error.rule_violation:
                     self.errors.append(record)
             record.status, record.response = status, body

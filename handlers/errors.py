@@ -1,4 +1,10 @@
-"""Errors in one place: logged without any user data, answered with a localized apology."""
+"""Errors in one place: logged without any user data, answered with a localized apology.
+
+Callbacks are answered by bot.callbacks.CallbackGuard; here a private chat gets the apology
+as a message — never while Telegram's flood-control window for that chat is open (it would
+only prolong it). Errors in groups are
+logged and nothing is said there: the coordinators' chat is not the place for it.
+"""
 from __future__ import annotations
 
 import logging
@@ -7,22 +13,26 @@ from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
+from bot.flood import FloodGate
+
 log = logging.getLogger("kua.errors")
 
 
-async def on_error(event: ErrorEvent, bot: Bot) -> None:
+async def on_error(event: ErrorEvent, bot: Bot, flood_gate: FloodGate | None = None) -> None:
     exc = event.exception
     # Only the type and the frames: exception messages may quote what the user sent.
     log.error("update %s failed: %s", event.update.update_id, type(exc).__name__,
               exc_info=(type(exc), exc, exc.__traceback__))
     update = event.update
-    chat_id = None
-    if update.message:
-        chat_id = update.message.chat.id
-    elif update.callback_query and update.callback_query.message:
-        # Not answering the query here: the handler may have answered it already.
-        chat_id = update.callback_query.message.chat.id
-    if chat_id is None or chat_id < 0:
+    chat = None
+    if update.message is not None:
+        chat = update.message.chat
+    elif update.callback_query is not None and update.callback_query.message is not None:
+        chat = update.callback_query.message.chat
+    if chat is None or chat.type != "private":
+        return
+    chat_id = chat.id
+    if flood_gate is not None and await flood_gate.remaining(str(chat_id)) > 0:
         return
     try:
         await bot.send_message(chat_id, _("Something went wrong on our side. Your answers are "

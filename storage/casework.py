@@ -259,6 +259,14 @@ class CaseworkRepository:
                 enqueue(session, self._crypto, then, case_id=case_id, now=self._clock())
             await session.commit()
 
+    async def record_topic(self, case_id: int, *, chat_id: int, topic_id: int) -> None:
+        """A forum topic was created for the case; its card is not posted yet. Recorded at
+        once, so a card repeated after a crash reuses the topic instead of opening another."""
+        async with self._sessions() as session:
+            await session.execute(update(Case).where(Case.id == case_id).values(
+                group_chat_id=chat_id, topic_id=topic_id, card_message_id=None))
+            await session.commit()
+
     async def forget_card(self, case_id: int) -> None:
         """The topic or card was deleted by someone: the next delivery creates it again."""
         async with self._sessions() as session:

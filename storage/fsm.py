@@ -25,6 +25,16 @@ updates; every other write goes through the same path for simplicity):
   then queue on ``busy_timeout`` and run one after another. This works whatever the
   engine's transaction setup (legacy pysqlite mode or an explicit ``BEGIN``).
 
+Exactly once per update (``open_unit`` / ``commit_unit``, used by bot.exactly_once): while an
+update is handled, the reads and writes of *its own* key are buffered in memory and written at
+the end in ONE transaction together with the update's id (table ``fsm_updates``, a few recent
+ids per key). So a kill mid-handler leaves the state and the draft as they were before the
+update, never the state moved on without the answer; and an update Telegram delivers again
+(its id already recorded for the key) is recognised and not applied twice. Other keys written
+during the update (e.g. a coordinator's private input context) go straight to the database as
+before: they are not protected by this update's event-isolation lock, so they must not be
+written blind at the end.
+
 Upserts are plain SELECT + INSERT/UPDATE rather than dialect-specific ``ON CONFLICT``:
 the read is needed anyway (``update_data`` merges, ``set_state`` keeps the data, expiry
 must drop stale data), the row is locked at that point, so there is nothing left for an
@@ -32,7 +42,9 @@ must drop stale data), the row is locked at that point, so there is nothing left
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -48,11 +60,14 @@ from sqlalchemy.orm import Mapped, mapped_column
 from storage.base import Base, UTCDateTime, utcnow
 from storage.crypto import Crypto
 
-__all__ = ["FsmRecord", "SQLAlchemyStorage"]
+__all__ = ["AppliedUpdates", "FsmRecord", "SQLAlchemyStorage", "UpdateUnit"]
 
 # A lost first-write race is retried; a second loss needs the row to be deleted and
 # re-created by others in between, so a third attempt is already paranoid.
 _MAX_ATTEMPTS = 3
+# Update ids remembered per key: a re-delivery comes back with the same id, and with several
+# updates in flight their order of application is not guaranteed, so a set, not a maximum.
+RECENT_UPDATES = 20
 
 
 class FsmRecord(Base):
@@ -67,6 +82,18 @@ class FsmRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
 
 
+class AppliedUpdates(Base):
+    """The ids of the last updates applied for an FSM key (same keyed hash as fsm_records)."""
+
+    __tablename__ = "fsm_updates"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    # Comma-separated update ids, newest last (at most RECENT_UPDATES).
+    recent: Mapped[str] = mapped_column(String, nullable=False)
+    # Indexed for purge_expired().
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, nullable=False, index=True)
+
+
 @dataclass
 class _Record:
     """Decrypted view of a row; an absent or expired row is an empty record."""
@@ -77,6 +104,22 @@ class _Record:
     @property
     def empty(self) -> bool:
         return self.state is None and not self.data
+
+
+@dataclass
+class UpdateUnit:
+    """One update's buffered view of its own FSM key (see the module docstring)."""
+
+    row_key: str
+    update_id: int | None
+    recent: list[int]
+    record: _Record | None = None  # loaded on first use
+    dirty: bool = False
+    writes: int = 0  # how many set_state/set_data/update_data calls were buffered
+    token: Any = None  # the ContextVar token while the unit is active
+
+
+_unit: ContextVar[UpdateUnit | None] = ContextVar("kua_fsm_unit", default=None)
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -111,10 +154,10 @@ class SQLAlchemyStorage(BaseStorage):
         def change(record: _Record) -> _Record:
             return _Record(state=new_state, data=record.data)
 
-        await self._mutate(key, change)
+        await self._change(key, change)
 
     async def get_state(self, key: StorageKey) -> str | None:
-        return (await self._read(key)).state
+        return (await self._get(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         # Same check and message as aiogram's own storages.
@@ -126,11 +169,12 @@ class SQLAlchemyStorage(BaseStorage):
         def change(record: _Record) -> _Record:
             return _Record(state=record.state, data=new_data)
 
-        await self._mutate(key, change)
+        await self._change(key, change)
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        # decrypt_json builds a new dict on every call, so callers may mutate it freely.
-        return (await self._read(key)).data
+        # A copy on every call (decrypt_json builds a new dict, the buffer is copied), so
+        # callers may mutate it freely.
+        return (await self._get(key)).data
 
     async def update_data(self, key: StorageKey, data: Mapping[str, Any]) -> dict[str, Any]:
         # Overridden: the base class does get_data + set_data in two transactions, which
@@ -140,7 +184,7 @@ class SQLAlchemyStorage(BaseStorage):
         def change(record: _Record) -> _Record:
             return _Record(state=record.state, data={**record.data, **patch})
 
-        return (await self._mutate(key, change)).data.copy()
+        return (await self._change(key, change)).data.copy()
 
     async def close(self) -> None:
         # The engine belongs to the application, which disposes of it on shutdown.
@@ -149,6 +193,10 @@ class SQLAlchemyStorage(BaseStorage):
     # --- extras -------------------------------------------------------------------------------
     async def delete(self, key: StorageKey) -> None:
         """Remove the key's state and data entirely."""
+        unit = self._unit_for(key)
+        if unit is not None:
+            unit.record, unit.dirty = _Record(), True
+            return
         async with self._sessionmaker() as session, session.begin():
             await session.execute(delete(FsmRecord).where(FsmRecord.key == self._row_key(key)))
 
@@ -162,9 +210,97 @@ class SQLAlchemyStorage(BaseStorage):
                 delete(FsmRecord).where(FsmRecord.updated_at < cutoff),
                 execution_options={"synchronize_session": False},
             )
+            await session.execute(
+                delete(AppliedUpdates).where(AppliedUpdates.updated_at < cutoff),
+                execution_options={"synchronize_session": False},
+            )
         return int(result.rowcount)  # type: ignore[attr-defined]
 
+    # --- exactly once per update ----------------------------------------------------------------
+    async def open_unit(self, key: StorageKey, update_id: int | None) -> UpdateUnit | None:
+        """Start buffering ``key`` for one update; None if that update was applied already.
+
+        Call it under the key's event-isolation lock, and end with ``commit_unit`` (the
+        update's changes) or ``close_unit`` alone (none of them).
+        """
+        row_key = self._row_key(key)
+        async with self._sessionmaker() as session:
+            raw = await session.scalar(
+                select(AppliedUpdates.recent).where(AppliedUpdates.key == row_key))
+        recent = [int(part) for part in raw.split(",") if part] if raw else []
+        if update_id is not None and update_id in recent:
+            return None
+        unit = UpdateUnit(row_key=row_key, update_id=update_id, recent=recent)
+        unit.token = _unit.set(unit)
+        return unit
+
+    def close_unit(self, unit: UpdateUnit) -> None:
+        """Stop buffering (reads and writes go to the database again); nothing is written."""
+        if unit.token is not None:
+            _unit.reset(unit.token)
+            unit.token = None
+
+    async def commit_unit(self, unit: UpdateUnit) -> None:
+        """Write the update's FSM changes and its id in one transaction."""
+        self.close_unit(unit)
+        for attempt in range(1, _MAX_ATTEMPTS + 1):
+            try:
+                await self._commit_once(unit)
+                return
+            except IntegrityError:
+                if attempt == _MAX_ATTEMPTS:
+                    raise
+
+    async def _commit_once(self, unit: UpdateUnit) -> None:
+        async with self._sessionmaker() as session, session.begin():
+            if unit.dirty:
+                assert unit.record is not None
+                await self._write(session, unit.row_key, lambda _current: unit.record)
+            if unit.dirty and unit.record is not None and unit.record.empty:
+                # The update cleared the key (a finished report, "Forget me"): the trace of its
+                # updates goes with it, so no row about the account outlives its draft.
+                await session.execute(
+                    delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
+                return
+            if unit.update_id is None:
+                return
+            recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
+            values = {"recent": recent, "updated_at": self._clock()}
+            changed = await session.execute(
+                update(AppliedUpdates).where(AppliedUpdates.key == unit.row_key)
+                .values(**values).execution_options(synchronize_session=False))
+            if not changed.rowcount:  # type: ignore[attr-defined]
+                await session.execute(insert(AppliedUpdates).values(key=unit.row_key, **values))
+
     # --- internals ------------------------------------------------------------------------
+    def _unit_for(self, key: StorageKey) -> UpdateUnit | None:
+        unit = _unit.get()
+        if unit is None or unit.row_key != self._row_key(key):
+            return None
+        return unit
+
+    async def _get(self, key: StorageKey) -> _Record:
+        unit = self._unit_for(key)
+        if unit is None:
+            return await self._read(key)
+        if unit.record is None:
+            unit.record = await self._read(key)
+        return _Record(state=unit.record.state, data=_copy(unit.record.data))
+
+    async def _change(self, key: StorageKey, change: Callable[[_Record], _Record]) -> _Record:
+        unit = self._unit_for(key)
+        if unit is None:
+            return await self._mutate(key, change)
+        if unit.record is None:
+            unit.record = await self._read(key)
+        new = change(unit.record)
+        # Stored as JSON later: keep a private copy so the caller's later mutations of the
+        # dict it passed in do not leak into the buffer (as they would not into the DB).
+        unit.record = _Record(state=new.state, data=_copy(new.data))
+        unit.dirty = True
+        unit.writes += 1
+        return _Record(state=new.state, data=_copy(new.data))
+
     def _row_key(self, key: StorageKey) -> str:
         # Every StorageKey field takes part, so threads, business connections and
         # destinies are isolated exactly as in aiogram's storages.
@@ -225,46 +361,56 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _mutate_once(self, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
         async with self._sessionmaker() as session, session.begin():
-            if session.get_bind().dialect.name == "sqlite":
-                # Take SQLite's write lock before reading (see module docstring). The
-                # statement changes nothing; SQLite acquires the lock even if no row matches.
-                await session.execute(
-                    update(FsmRecord)
-                    .where(FsmRecord.key == row_key)
-                    .values(key=FsmRecord.key)
-                    .execution_options(synchronize_session=False)
-                )
-            row = (
-                await session.execute(
-                    select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at)
-                    .where(FsmRecord.key == row_key)
-                    .with_for_update()
-                )
-            ).one_or_none()
-            if row is None or self._expired(row.updated_at):
-                # An expired row is absent: its old data must not resurface.
-                current = _Record()
-            else:
-                current = self._decode(row.state, row.data)
+            return await self._write(session, row_key, change)
 
-            new = change(current)
-            if new.empty:
-                if row is not None:
-                    await session.execute(delete(FsmRecord).where(FsmRecord.key == row_key))
-                return new
+    async def _write(self, session: AsyncSession, row_key: str,
+                     change: Callable[[_Record], _Record]) -> _Record:
+        """Lock the key's row, apply ``change`` to what it holds, write the result."""
+        if session.get_bind().dialect.name == "sqlite":
+            # Take SQLite's write lock before reading (see module docstring). The
+            # statement changes nothing; SQLite acquires the lock even if no row matches.
+            await session.execute(
+                update(FsmRecord)
+                .where(FsmRecord.key == row_key)
+                .values(key=FsmRecord.key)
+                .execution_options(synchronize_session=False)
+            )
+        row = (
+            await session.execute(
+                select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at)
+                .where(FsmRecord.key == row_key)
+                .with_for_update()
+            )
+        ).one_or_none()
+        if row is None or self._expired(row.updated_at):
+            # An expired row is absent: its old data must not resurface.
+            current = _Record()
+        else:
+            current = self._decode(row.state, row.data)
 
-            values = {
-                "state": new.state,
-                "data": self._crypto.encrypt_json(new.data) if new.data else None,
-                "updated_at": self._clock(),
-            }
-            if row is None:
-                await session.execute(insert(FsmRecord).values(key=row_key, **values))
-            else:
-                await session.execute(
-                    update(FsmRecord)
-                    .where(FsmRecord.key == row_key)
-                    .values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+        new = change(current)
+        if new.empty:
+            if row is not None:
+                await session.execute(delete(FsmRecord).where(FsmRecord.key == row_key))
             return new
+
+        values = {
+            "state": new.state,
+            "data": self._crypto.encrypt_json(new.data) if new.data else None,
+            "updated_at": self._clock(),
+        }
+        if row is None:
+            await session.execute(insert(FsmRecord).values(key=row_key, **values))
+        else:
+            await session.execute(
+                update(FsmRecord)
+                .where(FsmRecord.key == row_key)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+        return new
+
+
+def _copy(data: dict[str, Any]) -> dict[str, Any]:
+    """A deep copy of JSON-shaped data (what the database would give back)."""
+    return json.loads(json.dumps(data, ensure_ascii=False))

@@ -19,7 +19,8 @@ from cryptography.fernet import Fernet
 from bot.config import ConfigError
 from storage.crypto import Crypto
 
-__all__ = ["KEY_FILE_NAME", "generate_key_material", "load_crypto"]
+__all__ = ["KEY_FILE_NAME", "generate_key_material", "key_file_path", "load_crypto",
+           "rotate_key_file"]
 
 KEY_FILE_NAME = "keys.json"
 _KEY = "security.key_file"
@@ -41,20 +42,35 @@ def generate_key_material() -> dict[str, Any]:
     return {"data_keys": [Fernet.generate_key().decode()], "hmac_secret": secrets.token_urlsafe(48)}
 
 
-def load_crypto(security: _SecurityLike, data_dir: Path) -> tuple[Crypto, list[str]]:
+def key_file_path(security: _SecurityLike, data_dir: Path) -> Path:
+    return Path(security.key_file) if security.key_file else Path(data_dir) / KEY_FILE_NAME
+
+
+def load_crypto(security: _SecurityLike, data_dir: Path, *,
+                create: bool = True) -> tuple[Crypto, list[str]]:
     """Build the :class:`Crypto` for this process; returns it with warnings for the log.
 
     Configured ``data_keys`` and ``hmac_secret`` win; whatever is not configured comes from the key
     file (``security.key_file``, default ``<data_dir>/keys.json``), created if missing.
-    Raises :class:`ConfigError` (key ``security.key_file``) when the file is unusable.
+    Raises :class:`ConfigError` (key ``security.key_file``) when the file is unusable, or missing
+    while ``create`` is False (the database already holds data written with some keys: new keys
+    would make all of it unreadable).
     """
     data_keys = list(security.data_keys)
     hmac_secret = security.hmac_secret
     if data_keys and hmac_secret:
         return Crypto(data_keys, hmac_secret), []
 
-    path = Path(security.key_file) if security.key_file else Path(data_dir) / KEY_FILE_NAME
+    path = key_file_path(security, data_dir)
     warnings: list[str] = []
+    if not path.exists() and not create:
+        raise ConfigError(
+            _KEY,
+            f"security.key_file {path} is missing, but the database holds data encrypted with "
+            f"it: restore the key file from your backup to that path (or point "
+            f"security.key_file / KUA_SECURITY__KEY_FILE at it); new keys would make every "
+            f"stored report unreadable, so none were generated",
+        )
     if path.exists():
         material = _read_key_file(path, need_keys=not data_keys, need_secret=not hmac_secret)
         warnings.extend(_permission_warnings(path))
@@ -176,3 +192,27 @@ def _fsync_dir(directory: Path) -> None:
         pass
     finally:
         os.close(fd)
+
+
+def rotate_key_file(path: Path) -> int:
+    """Put a new data key first in the key file (old keys kept, so old records stay readable).
+
+    The file is replaced atomically (a private temporary file renamed over it); returns the
+    number of data keys now in it.
+    """
+    material = _read_key_file(path, need_keys=True, need_secret=False)
+    material["data_keys"] = [Fernet.generate_key().decode(), *material["data_keys"]]
+    body = (json.dumps(material, indent=2) + "\n").encode()
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        try:
+            os.write(fd, body)
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return len(material["data_keys"])

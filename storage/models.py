@@ -233,6 +233,8 @@ class SpamBlock(Base):
     block_key: Mapped[str] = mapped_column(String(64), index=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     until: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
 class SentDraft(Base):
     """A submitted draft: makes Send idempotent and keeps the case code until it was saved.
 
@@ -262,3 +264,17 @@ class LimitMark(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     key_hash: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class KeyCheck(Base):
+    """One row: a known value under the keys in use, so start-up can tell that the configured
+    keys are the ones the stored data was written with (bot.keyguard)."""
+
+    __tablename__ = "key_check"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # Fernet token of a fixed text under the first data key of the time it was written.
+    token: Mapped[bytes] = mapped_column(LargeBinary)
+    # keyed_hash("key-check", fixed text): the HMAC secret must be the same one too.
+    digest: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -243,7 +243,7 @@ def test_an_unknown_command_is_refused_with_exit_2(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "kua: unknown command 'chek'; commands: check, stats, export (none: run the bot)"
+    assert result.stderr.strip() == "kua: unknown command 'chek'; commands: check, stats, export, rotate-keys (none: run the bot)"
 
 
 def test_the_quick_check_does_not_load_aiogram(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from bot.flood import FloodLimit
+from bot.account_flood import FloodLimit
 from domain.card import card_text
 from handlers.followup.notices import forbidden_in
 from handlers.report.keyboards import ReviewAct

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage.base import Base
 from storage.crypto import Crypto
 from storage.db import make_sessionmaker
-from storage.fsm import FsmRecord, SQLAlchemyStorage, _Record
+from storage.fsm import AppliedUpdates, FsmRecord, SQLAlchemyStorage, _Record
 from tests.storage_fixtures import BACKENDS, FakeClock, isolated_engine, make_crypto
 
 TTL = timedelta(hours=6)
@@ -54,7 +54,7 @@ async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
     async with isolated_engine(request.param, tmp_path, "fsm") as engine:
         async with engine.begin() as conn:
             # Only the table under test; the migrations have their own test.
-            await conn.run_sync(Base.metadata.create_all, tables=[FsmRecord.__table__])
+            await conn.run_sync(Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__])
         crypto = make_crypto()
         clock = FakeClock()
         storage = SQLAlchemyStorage(make_sessionmaker(engine), crypto, ttl=TTL, clock=clock)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.flood import SLOW_DOWN
+from bot.account_flood import SLOW_DOWN
 from bot.i18n import LOCALES_DIR
 from domain.values import LOCALES
 from domain.workflow import REPORTER_NOTICES

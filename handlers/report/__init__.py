@@ -21,7 +21,7 @@ from handlers import window
 from handlers.common import Menu, MenuAction, main_menu
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
-from handlers.report.files import incoming_file, store_or_explain, stored_notice
+from handlers.report.files import caption_not_kept, incoming_file, store_or_explain, stored_notice
 from handlers.report.keyboards import (
     Ans,
     CancelAct,
@@ -304,8 +304,9 @@ async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
         return
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
+        notes = [n for n in (stored_notice(stored), caption_not_kept(message)) if n]
         await flow.ask(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED),
-                       hint=stored_notice(stored))
+                       hint=" ".join(notes) or None)
 
 
 async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str,

@@ -53,6 +53,16 @@ def incoming_file(message: Message) -> Incoming | None:
     return None
 
 
+def caption_not_kept(message: Message) -> str | None:
+    """What to tell a reporter whose file came with a caption: the report keeps the file only
+    (its free text lives in its own, encrypted answer), so they must not think it was saved."""
+    if not (message.caption or "").strip():
+        return None
+    return _("Only the file was saved, not the text you sent with it. If that text matters, "
+             "add it to your own account of what happened from the review screen, or tell "
+             "the coordinator later.")
+
+
 class FileTooBig(Exception):
     pass
 
