@@ -213,15 +213,15 @@ def _journey(walk: Walk, picture: Path) -> None:
     walk.press("reporter", "English")
     walk.press("reporter", "Report ill-treatment")
     walk.press("reporter", "Start the report")
-    for answer in ("Mother or father", "Ill-treatment is still going on", "Done",
-                   "Pre-trial detention centre (SIZO)", "Don't know"):
+    for answer in ("Mother or father", "Yes", "Ill-treatment is still going on", "Done",
+                   "Pre-trial detention (SIZO)", "Don't know"):
         walk.press("reporter", answer)
     walk.type("reporter", "SIZO-1 (demo)")
     for answer in ("This week", "Yes", "Beating", "Done"):
         walk.press("reporter", answer)
     walk.type("reporter", "DEMO-NARRATIVE: beaten during questioning")
     for answer in ("The person told me", "Police or investigators", "Done", "Skip",
-                   "Don't know", "Don't know", "I will tell the coordinator later",
+                   "Don't know", "Don't know", "I'll tell the coordinator later",
                    "Don't know", "Prefer not to say", "Don't know", "Don't know", "Don't know"):
         walk.press("reporter", answer)
     walk.send_file("reporter", "Photo", picture)
@@ -230,6 +230,9 @@ def _journey(walk: Walk, picture: Path) -> None:
     walk.press("reporter", "No")  # notifications with sound
     walk.press("reporter", "Send the report")
     walk.shows("reporter", CODE)
+    # The code goes once the reporter has noted it: one neutral line stays in the chat.
+    walk.press("reporter", "I have saved the code")
+    assert not CODE.search(walk.text("reporter"))
 
     # A coordinator finds the card in the case's own topic, takes it and replies.
     walk.be("Coordinator 1")
@@ -255,7 +258,7 @@ def _journey(walk: Walk, picture: Path) -> None:
 
     # The reporter gets a neutral notice and reads the news on tap.
     walk.be("Reporter A")
-    walk.shows("reporter", "There is news about your report.")
+    walk.shows("reporter", "You have something new.")
     assert "DEMO-REPLY" not in walk.text("reporter")
     walk.press("reporter", "Read")
     walk.shows("reporter", "DEMO-REPLY: did a doctor see him?")
