@@ -21,7 +21,7 @@ import bot.delivery as delivery_module
 from handlers.coordinator.keyboards import CaseAct, CaseCb
 from handlers.evidence import ReceiptAct, ReceiptCb
 from handlers.followup.keyboards import FollowAct, FollowCb
-from handlers.report.keyboards import NavAct, ReviewAct
+from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.custody import CustodyKind
 from storage.models import Attachment, OutboxItem
 from tests import media_fixtures as fx
@@ -140,6 +140,7 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     await r.nav("files", NavAct.DONE)
     await r.review(ReviewAct.SEND)
     await world.settle()
+    await r.press(SavedCb().pack())  # the code screen waits for this before anything else
     [case_id] = [v.id for v in (await world.store.casework.queue())[0]]
 
     # Stored: no marker; the record holds the hash as received and as stored.
