@@ -19,6 +19,7 @@ from typing import Any
 from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -26,6 +27,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_datetime
 
 from domain.i18n import N_
+from handlers import window
 from storage.casework import CaseView
 from storage.custody import CustodyEvent, CustodyKind
 from storage.media import FileType, delivery_name
@@ -94,7 +96,7 @@ def receipt_keyboard(case_id: int) -> InlineKeyboardMarkup:
 
 
 async def on_receipt(query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, store: Store,
-                     i18n: I18n) -> None:
+                     state: FSMContext, i18n: I18n) -> None:
     message = query.message
     key = store.cases.reporter_key(query.from_user.id)
     view = next((v for v in await store.casework.cases_of(key) if v.id == callback_data.case),
@@ -103,10 +105,13 @@ async def on_receipt(query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, s
         await query.answer()
         if isinstance(message, Message):
             await _remove(message)
+            if (await state.get_data()).get(window.UI_KEY) == message.message_id:
+                # The receipt was shown in the window, now deleted: the next screen is a new one.
+                await state.update_data({window.UI_KEY: None})
             if view is not None:  # back to the report's screen the receipt was opened from
                 from handlers.followup import show_case  # followup shows this module's button
 
-                await show_case(bot, message.chat.id, view, store, i18n)
+                await show_case(bot, message.chat.id, state, view, store, i18n)
         return
     if view is None or not isinstance(message, Message):
         await query.answer(_("This button is out of date."))

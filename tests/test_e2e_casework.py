@@ -26,7 +26,7 @@ from handlers.coordinator.keyboards import (
     StatusCb,
 )
 from handlers.loose_words import LooseCb
-from handlers.report.keyboards import ReviewAct
+from handlers.report.keyboards import ReviewAct, SavedCb
 from emulator import FakeMessage, FakeTelegram
 from tests.harness import (
     BotProcess,
@@ -329,12 +329,14 @@ async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -
     user = staff.fake.known_user(REPORTER)
     reporter = Reporter(staff.fake, user, staff.bot)
 
-    async def report(narrative: str) -> None:
+    async def report(narrative: str, *, accepted: bool = True) -> None:
         await reporter.command("report")
         await reporter.consent()
         await fill_report(reporter, narrative=narrative)
         await reporter.review(ReviewAct.SEND)
         await staff.settle()
+        if accepted:  # the code screen waits for "I have saved the code" before a new report
+            await reporter.press(SavedCb().pack())
 
     await reporter.choose_language("ru")
     await report("SPAM-ONE")
@@ -349,7 +351,7 @@ async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -
     assert (await staff.store.casework.get(case_id)).close_reason == "spam"
     sent_before = len(texts(user))
 
-    await report("SPAM-TWO")
+    await report("SPAM-TWO", accepted=False)
     assert reporter.last_text() == tr(
         "ru", "Your report cannot be accepted at the moment. Please try again later.")
     assert (await staff.store.casework.queue())[1] == 0  # nothing stored

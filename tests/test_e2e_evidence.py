@@ -21,7 +21,7 @@ import bot.delivery as delivery_module
 from handlers.coordinator.keyboards import CaseAct, CaseCb
 from handlers.evidence import ReceiptAct, ReceiptCb
 from handlers.followup.keyboards import FollowAct, FollowCb
-from handlers.report.keyboards import NavAct, ReviewAct
+from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.custody import CustodyKind
 from storage.models import Attachment, OutboxItem
 from tests import media_fixtures as fx
@@ -106,6 +106,11 @@ async def _at_files_step(r: Reporter) -> None:
     await r.review(ReviewAct.EDIT, step=EVIDENCE_STEP)
 
 
+def _file_lines(window: str) -> list[str]:
+    """The files step's status lines, one per file received."""
+    return [line for line in window.splitlines() if line.startswith("File ")]
+
+
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -124,7 +129,10 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
                                "openxmlformats-officedocument.wordprocessingml.document")
     await r.user.send_voice(fx.ogg_voice_with_tags(), duration=1)
     await r.settle()
-    assert "Files received so far: 5." in r.last_text()
+    # The window keeps one line per file received, in order (the files themselves are deleted).
+    assert _file_lines(r.last_text()) == [
+        "File 1: document, saved.", "File 2: video, saved.", "File 3: document, saved.",
+        "File 4: document, saved.", "File 5: voice message, saved."]
     served = list(world.fake.served)
     assert [_sha(d) for d in served] == [_sha(f()) for f in (
         fx.heic_with_gps, fx.mp4_with_gps, fx.pdf_with_author, fx.docx_with_author,
@@ -132,6 +140,7 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     await r.nav("files", NavAct.DONE)
     await r.review(ReviewAct.SEND)
     await world.settle()
+    await r.press(SavedCb().pack())  # the code screen waits for this before anything else
     [case_id] = [v.id for v in (await world.store.casework.queue())[0]]
 
     # Stored: no marker; the record holds the hash as received and as stored.
@@ -222,7 +231,7 @@ async def test_corrupt_files_and_other_types_are_refused_and_nothing_is_stored(
     # The draft is kept: a good file still goes in, and the report can be sent.
     await r.user.send_document(fx.pdf_with_author(), "akt.pdf", "application/pdf")
     await r.settle()
-    assert "Files received so far: 1." in r.last_text()
+    assert _file_lines(r.last_text()) == ["File 1: document, saved."]  # the refused ones: none
 
 
 async def test_other_types_allowed_by_config_are_stored_marked_and_told(
