@@ -51,7 +51,7 @@ def load_crypto(security: _SecurityLike, data_dir: Path, *,
     """Build the :class:`Crypto` for this process; returns it with warnings for the log.
 
     Configured ``data_keys`` and ``hmac_secret`` win; whatever is not configured comes from the key
-    file (``security.key_file``, default ``<data_dir>/keys.json``), created if missing.
+    file (``security.key_file``; bot.keyfile picks its default), created if missing.
     Raises :class:`ConfigError` (key ``security.key_file``) when the file is unusable, or missing
     while ``create`` is False (the database already holds data written with some keys: new keys
     would make all of it unreadable).

@@ -610,6 +610,8 @@ async def test_injected_failures(fake: FakeTelegram, bot: Bot, user: FakeUser) -
         with pytest.raises(TelegramRetryAfter) as flood:
             await bot.send_message(USER_ID, "x")
         assert flood.value.retry_after == 7 and "Too Many Requests: retry after 7" in str(flood.value)
+        fake.end_flood_windows()  # as if the 7 seconds had passed
+    assert fake.flood_violations == []
     fake.drop_next("sendMessage")
     with pytest.raises(TelegramNetworkError):
         await bot.send_message(USER_ID, "x")
@@ -619,6 +621,20 @@ async def test_injected_failures(fake: FakeTelegram, bot: Bot, user: FakeUser) -
     fake.assert_no_errors()  # injected failures are not the bot's fault
     with pytest.raises(ValueError, match="unknown method"):
         fake.fail_next("sendPigeon")
+
+
+async def test_a_request_inside_an_open_flood_window_is_refused_and_counted(
+        fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
+    fake.fail_next("sendMessage", retry_after=30)
+    with pytest.raises(TelegramRetryAfter):
+        await bot.send_message(USER_ID, "x")
+    with pytest.raises(TelegramRetryAfter) as flood:  # the window is the chat's, not the method's
+        await bot.send_photo(USER_ID, BufferedInputFile(_png(), "p.png"))
+    assert 0 < flood.value.retry_after <= 30
+    assert [r.method for r in fake.flood_violations] == ["sendPhoto"]
+    fake.end_flood_windows()
+    await bot.send_message(USER_ID, "after the window")
+    assert [m.text for m in user.bot_messages()] == ["after the window"]
 
 
 async def test_blocked_user(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:

@@ -47,7 +47,7 @@ async def a_draft_stored(tmp_path: Path) -> Path:
         await fsm.set_data(KEY, {"narrative": "KEY-MARKER"})
     finally:
         await engine.dispose()
-    return config.data_dir / "keys.json"
+    return config.security.key_file  # ./keys/keys.json by default, apart from ./data/
 
 
 async def test_a_missing_key_file_stops_start_up_instead_of_new_keys(tmp_path: Path) -> None:

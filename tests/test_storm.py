@@ -100,6 +100,8 @@ async def fill_report_until_files(r: Reporter) -> None:
     from handlers.report.keyboards import NavAct
 
     await r.answer("relation", a["relation"])
+    if a["relation"] != "self":
+        await r.answer("person_agrees", a.get("person_agrees", "yes"))
     await r.multi("danger", *a["danger"])
     await r.answer("facility_kind", a["facility_kind"])
     await r.answer("region", a["region"])
