@@ -188,6 +188,7 @@ async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua:
     await r.consent()
     a = FULL_ANSWERS
     await r.answer("relation", a["relation"])
+    await r.answer("person_agrees", a["person_agrees"])
     await r.multi("danger", *a["danger"])
     await r.answer("facility_kind", a["facility_kind"])
     await r.answer("region", a["region"])
