@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.values import LOCALES
+from emulator import FakeMessage, FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.models import Case, SentDraft
 from storage.repositories import Consent, Submission
-from emulator import FakeMessage, FakeTelegram
 from tests import media_fixtures as fx
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps

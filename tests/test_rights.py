@@ -15,10 +15,18 @@ from domain.dates import long_date
 from domain.rights import CHECKED_LINE, CHECKED_ON, PAGES, POINTER_LINE, Slot, paragraphs
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
-from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, SavedCb
-from handlers.rights import LINKS, Deployment, Guide, GuideAct, index_keyboard, page_keyboard
-from handlers.rights import render_index, render_screen
 from emulator import FakeMessage, FakeTelegram
+from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, SavedCb
+from handlers.rights import (
+    LINKS,
+    Deployment,
+    Guide,
+    GuideAct,
+    index_keyboard,
+    page_keyboard,
+    render_index,
+    render_screen,
+)
 from tests.harness import BotProcess, Reporter, tr
 from tests.sample import FULL_ANSWERS
 
