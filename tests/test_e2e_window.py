@@ -9,10 +9,11 @@ import pytest
 from sqlalchemy import func, select
 
 from domain.values import LOCALES
+from emulator import FakeMessage, FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.models import Case, SentDraft
 from storage.repositories import Consent, Submission
-from emulator import FakeMessage, FakeTelegram
+from tests import media_fixtures as fx
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
@@ -21,10 +22,13 @@ STORY = "MARKER-7f3a9c Его били дубинкой в камере номе
 NAMES = "Капитан Ержанов MARKER-names"
 PERSON = "Айбек Нурланов MARKER-person"
 PLACE = "ИВС-77 MARKER-place"
-PDF = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<<>>\nendobj\n"
-MP4 = b"\x00\x00\x00\x18ftypmp42\x00\x00\x00\x00mp42isom" + b"\x00" * 64
-SIX_FILES = (("photo", jpeg_with_gps()), ("photo", jpeg_with_gps()), ("document", PDF),
-             ("voice", b"OggS-voice"), ("video", MP4), ("document", PDF))
+
+
+def six_files() -> tuple[tuple[str, bytes], ...]:
+    """Six real files: unreadable bytes claiming a type are refused at intake, never stored."""
+    pdf = fx.pdf_with_author()
+    return (("photo", jpeg_with_gps()), ("photo", jpeg_with_gps()), ("document", pdf),
+            ("voice", fx.ogg_voice_with_tags()), ("video", fx.mp4_with_gps()), ("document", pdf))
 SAVED = SavedCb().pack()
 
 
@@ -57,7 +61,7 @@ async def full_report(r: Reporter, locale: str, *, interrupt: BotProcess | None 
         assert "m1:report" in str(r.screen().buttons())
         await r.press("m1:report")  # "Continue my report"
     await fill_report(r, narrative=STORY, names=NAMES, person=PERSON, place=PLACE,
-                      files=SIX_FILES)
+                      files=six_files())
     assert tr(locale, "Review and send") in r.window_text()
     await r.review(ReviewAct.SEND)
     match = CODE.search(r.window_text())

@@ -15,10 +15,18 @@ from domain.dates import long_date
 from domain.rights import CHECKED_LINE, CHECKED_ON, PAGES, POINTER_LINE, Slot, paragraphs
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
-from handlers.report.keyboards import NavAct, ReviewAct
-from handlers.rights import LINKS, Deployment, Guide, GuideAct, index_keyboard, page_keyboard
-from handlers.rights import render_index, render_screen
 from emulator import FakeMessage, FakeTelegram
+from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, SavedCb
+from handlers.rights import (
+    LINKS,
+    Deployment,
+    Guide,
+    GuideAct,
+    index_keyboard,
+    page_keyboard,
+    render_index,
+    render_screen,
+)
 from tests.harness import BotProcess, Reporter, tr
 from tests.sample import FULL_ANSWERS
 
@@ -120,15 +128,6 @@ def test_descriptions_fit_telegram_in_every_language() -> None:
 
 # --- end to end -------------------------------------------------------------------------------
 
-def bot_message_with(r: Reporter, data: str) -> FakeMessage:
-    """The newest bot message that has a button with this callback data."""
-    for message in reversed(r.fake.transcript(r.chat_id)):
-        if message.from_bot and not message.deleted and any(
-                d == data for _t, d in message.buttons()):
-            return message
-    raise AssertionError(f"no message with a {data!r} button")
-
-
 async def press_on(r: Reporter, message: FakeMessage, data: str) -> None:
     text = next(t for t, d in message.buttons() if d == data)
     await r.user.press(text, message=message)
@@ -188,6 +187,7 @@ async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua:
     await r.consent()
     a = FULL_ANSWERS
     await r.answer("relation", a["relation"])
+    await r.answer("person_agrees", a["person_agrees"])
     await r.multi("danger", *a["danger"])
     await r.answer("facility_kind", a["facility_kind"])
     await r.answer("region", a["region"])
@@ -210,39 +210,43 @@ async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua:
     assert r.screen().message_id == risk.message_id
     assert question.buttons()  # the report's buttons are still there
 
-    # The report goes on: a typed answer is taken, and the old question's buttons still work.
+    # The report goes on in its window (the guide stays beside it): a typed answer is taken,
+    # and the window's buttons still work.
+    window = question
     await r.say("Captain N. (my son told me)")
-    assert "Are there visible injuries?" in r.last_text()
-    await r.answer("injuries", a["injuries"])
-    await r.answer("medical", a["medical"])
-    await r.nav("person_name", NavAct.SKIP)
+    assert "Are there visible injuries?" in (window.text or "")
+
+    async def on_window(data: str) -> None:
+        await press_on(r, window, data)
+
+    await on_window(Ans(q="injuries", v=a["injuries"]).pack())
+    await on_window(Ans(q="medical", v=a["medical"]).pack())
+    await on_window(Nav(q="person_name", act=NavAct.SKIP).pack())
     for qid in ("age_group", "sex", "lawyer_access"):
-        await r.answer(qid, a[qid])
-    await r.multi("complaints", *a["complaints"])
-    await r.answer("reprisals", a["reprisals"])
+        await on_window(Ans(q=qid, v=a[qid]).pack())
+    for value in a["complaints"]:
+        await on_window(Ans(q="complaints", v=value).pack())
+    await on_window(Nav(q="complaints", act=NavAct.DONE).pack())
+    await on_window(Ans(q="reprisals", v=a["reprisals"]).pack())
 
     # The files step offers the evidence page; Done on the step still works afterwards.
-    files = r.screen()
-    await r.press(open_("evidence"))
+    await on_window(open_("evidence"))
     assert "Documenting injuries and evidence (1 of 2)" in r.last_text()
-    await press_on(r, files, f"n1:files:{NavAct.DONE}")
-    await r.answer("contact", a["contact"])
+    await on_window(f"n1:files:{NavAct.DONE}")
+    await on_window(Ans(q="contact", v=a["contact"]).pack())
     if a["contact"] == "yes":
-        await r.answer("silent", a["silent"])
+        await on_window(Ans(q="silent", v=a["silent"]).pack())
 
     # The review offers the risk page too, and sending still works afterwards.
-    review = r.screen()
-    assert "Review and send" in review.text
-    await r.press(open_("risk"))
+    assert "Review and send" in (window.text or "")
+    await on_window(open_("risk"))
     assert "Reporting safely (1 of 5)" in r.last_text()
-    await press_on(r, review, f"r1:{ReviewAct.SEND}:-1")
-    done = r.screen()
-    assert "Your case code" in done.text
+    await on_window(f"r1:{ReviewAct.SEND}:-1")
+    assert "Your case code" in (window.text or "")
 
-    # Under the case code: Keep safe opens the digital-safety page.
-    await press_on(r, done, open_("digital"))
-    assert "Digital safety (1 of 3)" in r.last_text()
-    assert bot_message_with(r, "m1:report")  # the main menu is still under the code
+    # Under the case code only "I have saved the code": a guide opened there would stay in the
+    # chat after the code is cleared (tests/test_e2e_window.py).
+    assert [d for _t, d in window.buttons()] == [SavedCb().pack()]
 
 
 async def test_descriptions_are_set_per_language(fake: FakeTelegram, kua: BotProcess) -> None:

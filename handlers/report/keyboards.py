@@ -158,11 +158,12 @@ def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
         kb.button(text="📖 " + _("Read my full text"),
                   callback_data=ReviewCb(act=ReviewAct.STORY, step=0))
         extra = 1
+    kb.add(link_button(RISK))  # the last moment to read about the legal risk before sending
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
     kb.adjust(*([4] * (len(STEPS) // 4)), *([len(STEPS) % 4] if len(STEPS) % 4 else []),
-              *([1] * extra), 1, 2)
+              *([1] * extra), 1, 1, 2)
     return kb.as_markup()
 
 
