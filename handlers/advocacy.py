@@ -23,6 +23,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Config
 from domain.i18n import N_
 from domain.values import LANGUAGE_NAMES, LOCALES
+from handlers.common import send_private
 from handlers.coordinator import CoordInput, input_context, staff_only
 from handlers.coordinator.keyboards import preview_keyboard
 from handlers.sheet_keyboards import SheetAskCb, SheetCb
@@ -124,17 +125,6 @@ def ask_keyboard(case_id: int, items: list[sheet_service.Item]) -> InlineKeyboar
     return kb.as_markup()
 
 
-async def _private(bot: Bot, user_id: int, text: str,
-                   markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    try:
-        return await bot.send_message(user_id, text, reply_markup=markup)
-    except TelegramForbiddenError:
-        return None
-    except TelegramBadRequest as exc:
-        if "chat not found" in str(exc).lower():
-            return None
-        raise
-
 
 async def on_sheet(query: CallbackQuery, callback_data: SheetCb, bot: Bot, store: Store,
                    config: Config, i18n: I18n) -> None:
@@ -147,7 +137,7 @@ async def on_sheet(query: CallbackQuery, callback_data: SheetCb, bot: Bot, store
         await query.answer(_(SHEET_WHO), show_alert=True)
         return
     if callback_data.lang not in LOCALES:
-        asked = await _private(bot, user_id, _("Case sheet of case #{number}: in which "
+        asked = await send_private(bot, user_id, _("Case sheet of case #{number}: in which "
                                                "language?").format(number=view.id),
                                language_keyboard(view.id))
         if asked is None:

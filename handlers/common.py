@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -60,3 +62,16 @@ def language_keyboard(first: str | None) -> InlineKeyboardMarkup:
         kb.button(text=LANGUAGE_NAMES[code], callback_data=Lang(code=code))
     kb.adjust(1)
     return kb.as_markup()
+
+
+async def send_private(bot: Bot, user_id: int, text: str,
+                       markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    """A message to a staff member's private chat; None if they never opened it (or blocked it)."""
+    try:
+        return await bot.send_message(user_id, text, reply_markup=markup)
+    except TelegramForbiddenError:
+        return None
+    except TelegramBadRequest as exc:
+        if "chat not found" in str(exc).lower():
+            return None
+        raise

@@ -24,7 +24,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -51,6 +51,7 @@ from domain.workflow import (
     needs_confirmation,
     spam_block_for,
 )
+from handlers.common import send_private
 from handlers.coordinator.keyboards import (
     MENU_PREFIXES,
     PREFIXES,
@@ -196,18 +197,6 @@ def _cancel_markup(case_id: int) -> InlineKeyboardMarkup:
     kb.button(text=_("Cancel"), callback_data=PreviewCb(act=PreviewAct.CANCEL, case=case_id))
     return kb.as_markup()
 
-
-async def _private(bot: Bot, user_id: int, text: str,
-                   markup: InlineKeyboardMarkup | None = None) -> Message | None:
-    """A message to the coordinator's private chat; None if they never opened it."""
-    try:
-        return await bot.send_message(user_id, text, reply_markup=markup)
-    except TelegramForbiddenError:
-        return None
-    except TelegramBadRequest as exc:
-        if "chat not found" in str(exc).lower():
-            return None
-        raise
 
 
 async def _no_private_chat(query: CallbackQuery) -> None:
@@ -377,7 +366,7 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
                                payload={"chat_id": message.chat.id,
                                         "message_id": message.message_id})
 
-    first = await _private(bot, user_id, texts[0])
+    first = await send_private(bot, user_id, texts[0])
     if first is None:
         await _no_private_chat(query)
         return
@@ -643,7 +632,7 @@ async def on_hand_to(query: CallbackQuery, callback_data: HandCb, bot: Bot, stor
                                                                           name=name))
     await _refresh_copy(bot, view, menu, store, config, names)
     me = await names.name(bot, query.from_user.id)
-    await _private(bot, callback_data.to, escape(_(
+    await send_private(bot, callback_data.to, escape(_(
         "{name} handed case #{number} over to you. Send /case {number} to see it.").format(
             name=me, number=view.id)))
 
@@ -689,7 +678,7 @@ async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
     ctx = input_context(bot, fsm_storage, query.from_user.id)
     await _drop_prompt(bot, query.from_user.id, await ctx.get_data())  # an earlier, unfinished one
     await ctx.clear()
-    sent = await _private(bot, query.from_user.id, prompt, _cancel_markup(view.id))
+    sent = await send_private(bot, query.from_user.id, prompt, _cancel_markup(view.id))
     if sent is None:
         await _no_private_chat(query)
         return
