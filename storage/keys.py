@@ -145,14 +145,8 @@ def _create_key_file(path: Path) -> dict[str, Any] | None:
     body = (json.dumps(material, indent=2) + "\n").encode()
     try:
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        tmp = _private_tmp(path, body)
         try:
-            try:
-                os.write(fd, body)
-                os.fsync(fd)
-            finally:
-                os.close(fd)
             try:
                 os.link(tmp, path)
             except FileExistsError:
@@ -203,16 +197,25 @@ def rotate_key_file(path: Path) -> int:
     material = _read_key_file(path, need_keys=True, need_secret=False)
     material["data_keys"] = [Fernet.generate_key().decode(), *material["data_keys"]]
     body = (json.dumps(material, indent=2) + "\n").encode()
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    tmp = _private_tmp(path, body)
     try:
-        try:
-            os.write(fd, body)
-            os.fsync(fd)
-        finally:
-            os.close(fd)
         os.replace(tmp, path)
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return len(material["data_keys"])
+
+
+def _private_tmp(path: Path, body: bytes) -> Path:
+    """`body` written and synced to a new 0600 file beside `path` (never an existing one)."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(8)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        os.write(fd, body)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)  # a half-written key file is never left behind
+        raise
+    os.close(fd)
+    return tmp
