@@ -16,8 +16,7 @@ COMMANDS = {
 def main(argv: Sequence[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     if args and args[0] in ("-h", "--help", "help"):
-        print("usage: python -m bot [COMMAND]  (no command: run the bot)\ncommands: "
-              + ", ".join(COMMANDS))
+        print("usage: python -m bot [COMMAND]  (no command: run the bot)\ncommands: " + ", ".join(COMMANDS))
         return 0
     if args and args[0] in COMMANDS:
         module, _, func = COMMANDS[args[0]].partition(":")

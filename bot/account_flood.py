@@ -7,6 +7,7 @@ handled, so the draft is untouched). Callback queries are still answered, so no 
 Counted in memory per instance under a keyed hash (no Telegram id is kept, not even here); a
 flood spread over many instances is slowed on each of them alike.
 """
+
 from __future__ import annotations
 
 import time
@@ -24,8 +25,10 @@ from domain.i18n import N_
 from storage.crypto import Crypto
 
 MUTE_SECONDS = 60.0
-SLOW_DOWN = N_("Please slow down a little: for the next minute, what you send will be ignored. "
-               "Nothing you entered is lost.")
+SLOW_DOWN = N_(
+    "Please slow down a little: for the next minute, what you send will be ignored. "
+    "Nothing you entered is lost."
+)
 MAX_TRACKED = 50_000  # accounts remembered at once; the quietest are forgotten first
 
 
@@ -65,15 +68,20 @@ class FloodLimit:
 
 
 class FloodMiddleware(BaseMiddleware):
-    def __init__(self, limits: LimitsConfig, crypto: Crypto, i18n: I18n,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, limits: LimitsConfig, crypto: Crypto, i18n: I18n, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.rule = FloodLimit(limits.flood_updates, limits.flood_seconds)
         self.crypto = crypto
         self.i18n = i18n
         self.clock = clock
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         user: User | None = data.get("event_from_user")
         chat = data.get("event_chat")
         if user is None or chat is None or chat.type != "private":
@@ -87,8 +95,11 @@ class FloodMiddleware(BaseMiddleware):
             if isinstance(query, CallbackQuery):
                 await query.answer()  # no spinning button, and nothing else
             if verdict == FloodLimit.WARN:
-                locale = user.language_code if user.language_code in ("kk", "ru", "en") \
+                locale = (
+                    user.language_code
+                    if user.language_code in ("kk", "ru", "en")
                     else self.i18n.default_locale
+                )
                 await bot.send_message(chat.id, self.i18n.gettext(SLOW_DOWN, locale=locale))
         except TelegramAPIError:
             pass  # a flood that cannot be told so is still dropped

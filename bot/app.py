@@ -1,4 +1,5 @@
 """Start-up: config → storage → bot → dispatcher → runner. Nothing else lives here."""
+
 from __future__ import annotations
 
 import asyncio
@@ -23,15 +24,15 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.callbacks import AnswerTracker, CallbackGuard
 from bot.account_flood import FloodMiddleware
+from bot.callbacks import AnswerTracker, CallbackGuard
 from bot.commands import set_commands, set_descriptions, set_group_commands
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
 from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
 from bot.flood import FloodControlMiddleware, FloodGate
-from bot.junk import KnownTypesMiddleware
 from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
 from bot.polling import poll_until_stopped, stop_on_signals
@@ -39,9 +40,9 @@ from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
 from storage.base import utcnow
+from storage.crypto import Crypto
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
 from storage.fsm import SQLAlchemyStorage
-from storage.crypto import Crypto
 from storage.keyguard import KeysDoNotMatch, holds_data, verify_keys
 from storage.keys import key_file_path, load_crypto
 from storage.redis_keys import HashedKeyBuilder
@@ -80,8 +81,9 @@ class App:
 def build_bot(config: Config) -> Bot:
     # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
-    return Bot(config.telegram.token, session=session,
-               default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    return Bot(
+        config.telegram.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+    )
 
 
 def build_redis(config: Config) -> Any:
@@ -101,11 +103,22 @@ def build_isolation(redis: Any, keys: HashedKeyBuilder) -> BaseEventIsolation:
     return SimpleEventIsolation()
 
 
-def build_dispatcher(config: Config, store: Store, fsm: SQLAlchemyStorage, i18n: I18n,
-                     *, isolation: BaseEventIsolation | None = None,
-                     gate: FloodGate | None = None) -> Dispatcher:
-    dp = Dispatcher(storage=fsm, events_isolation=isolation or SimpleEventIsolation(),
-                    config=config, store=store, flood_gate=gate)
+def build_dispatcher(
+    config: Config,
+    store: Store,
+    fsm: SQLAlchemyStorage,
+    i18n: I18n,
+    *,
+    isolation: BaseEventIsolation | None = None,
+    gate: FloodGate | None = None,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=fsm,
+        events_isolation=isolation or SimpleEventIsolation(),
+        config=config,
+        store=store,
+        flood_gate=gate,
+    )
     dp.update.outer_middleware(KnownTypesMiddleware())
     # Then a flooding account costs neither a database read nor a handler.
     dp.update.outer_middleware(FloodMiddleware(config.limits, store.crypto, i18n))
@@ -152,13 +165,11 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     except StartupError:
         await engine.dispose()
         raise
-    for warning in [*warnings, *placement_warnings(config.security, config.database.url,
-                                                   config.data_dir)]:
+    for warning in [*warnings, *placement_warnings(config.security, config.database.url, config.data_dir)]:
         log.warning("%s", warning)
 
     store = Store(sessions, crypto, clock)
-    fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days),
-                            clock=clock)
+    fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days), clock=clock)
     redis = build_redis(config)
     keys = HashedKeyBuilder(crypto)
     gate = FloodGate(chat_ref=keys.chat_ref, redis=redis)
@@ -167,14 +178,23 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
     bot.session.middleware(AnswerTracker())  # which callbacks were answered (CallbackGuard)
     bot.session.middleware(RepeatedEditIsDone())  # an update applied again repeats its edits
     bot.session.middleware(OutgoingTraceMiddleware(store))  # for "Erase this chat"
-    dp = build_dispatcher(config, store, fsm, i18n, isolation=build_isolation(redis, keys),
-                          gate=gate)
-    return App(config=config, bot=bot, dispatcher=dp, store=store, fsm=fsm, engine=engine,
-               i18n=i18n, gate=gate, redis=redis)
+    dp = build_dispatcher(config, store, fsm, i18n, isolation=build_isolation(redis, keys), gate=gate)
+    return App(
+        config=config,
+        bot=bot,
+        dispatcher=dp,
+        store=store,
+        fsm=fsm,
+        engine=engine,
+        i18n=i18n,
+        gate=gate,
+        redis=redis,
+    )
 
 
-async def guarded_crypto(config: Config, sessions: async_sessionmaker[AsyncSession],
-                         where: str) -> tuple[Crypto, list[str]]:
+async def guarded_crypto(
+    config: Config, sessions: async_sessionmaker[AsyncSession], where: str
+) -> tuple[Crypto, list[str]]:
     """The configured keys, proven to read the stored data (StartupError otherwise)."""
     try:
         stored = await holds_data(sessions)
@@ -184,15 +204,19 @@ async def guarded_crypto(config: Config, sessions: async_sessionmaker[AsyncSessi
     try:
         await verify_keys(sessions, crypto)
     except KeysDoNotMatch as exc:
-        source = ("security.data_keys" if config.security.data_keys and exc.part == "data_keys"
-                  else "security.hmac_secret" if config.security.hmac_secret
-                  and exc.part == "hmac_secret"
-                  else f"security.key_file {key_file_path(config.security, config.data_dir)}")
+        source = (
+            "security.data_keys"
+            if config.security.data_keys and exc.part == "data_keys"
+            else "security.hmac_secret"
+            if config.security.hmac_secret and exc.part == "hmac_secret"
+            else f"security.key_file {key_file_path(config.security, config.data_dir)}"
+        )
         raise StartupError(
             f"{source}: these keys are not the ones the data in the database at {where} was "
             f"written with ({exc.part} differ); restore the key file that belongs to this "
             f"database from your backup (or set KUA_SECURITY__KEY_FILE to it) — starting with "
-            f"other keys would leave every stored report unreadable") from None
+            f"other keys would leave every stored report unreadable"
+        ) from None
     return crypto, warnings
 
 
@@ -200,12 +224,16 @@ async def check_telegram(app: App) -> None:
     try:
         me = await app.bot.get_me()
     except TelegramUnauthorizedError:
-        raise StartupError("telegram.token was rejected by Telegram (Unauthorized); check "
-                           "KUA_TELEGRAM__TOKEN or [telegram] token") from None
+        raise StartupError(
+            "telegram.token was rejected by Telegram (Unauthorized); check "
+            "KUA_TELEGRAM__TOKEN or [telegram] token"
+        ) from None
     except TelegramNetworkError as exc:
-        raise StartupError(f"telegram.api_base {app.config.telegram.api_base} is unreachable "
-                           f"({type(exc).__name__}); check KUA_TELEGRAM__API_BASE and the "
-                           "network") from None
+        raise StartupError(
+            f"telegram.api_base {app.config.telegram.api_base} is unreachable "
+            f"({type(exc).__name__}); check KUA_TELEGRAM__API_BASE and the "
+            "network"
+        ) from None
     log.info("running as @%s", me.username)
 
 
@@ -217,8 +245,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     await set_descriptions(app.bot, app.i18n)
     stop = asyncio.Event()
     workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))
-    delivery = Delivery(app.bot, app.store, app.config, app.i18n,
-                        worker_id=secrets.token_hex(4))
+    delivery = Delivery(app.bot, app.store, app.config, app.i18n, worker_id=secrets.token_hex(4))
     delivering = asyncio.create_task(delivery.run(stop))
     try:
         if app.config.telegram.use_webhook:
@@ -235,7 +262,8 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
         background = (workers, delivering)
         try:
             await asyncio.wait_for(
-                asyncio.shield(asyncio.gather(*background, return_exceptions=True)), WORKER_GRACE)
+                asyncio.shield(asyncio.gather(*background, return_exceptions=True)), WORKER_GRACE
+            )
         except (TimeoutError, asyncio.CancelledError):
             for task in background:
                 task.cancel()
@@ -250,8 +278,7 @@ async def poll(app: App, *, handle_signals: bool) -> None:
     stop = asyncio.Event()
     signals = stop_on_signals(stop) if handle_signals else contextlib.nullcontext()
     with signals:
-        await poll_until_stopped(dp, app.bot, stop,
-                                 allowed_updates=dp.resolve_used_update_types())
+        await poll_until_stopped(dp, app.bot, stop, allowed_updates=dp.resolve_used_update_types())
 
 
 async def run(config: Config) -> None:

@@ -7,6 +7,7 @@ longer accessible to the bot (then no handler runs: they edit that message), and
 answer when the handler failed (handlers/errors.py apologises) or simply did not answer. The
 session middleware ``AnswerTracker`` tells it which queries were answered already.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -30,8 +31,12 @@ class AnswerTracker(BaseRequestMiddleware):
     """``bot.session.middleware(AnswerTracker())``: notes the queries answered in this update;
     a query Telegram no longer accepts an answer for counts as answered (never an error)."""
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Any:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
         answered = _answered.get()
@@ -86,8 +91,7 @@ class CallbackGuard(BaseMiddleware):
             _answered.reset(token)
 
 
-async def _answer(query: CallbackQuery, answered: set[str], text: str | None, *,
-                  alert: bool) -> None:
+async def _answer(query: CallbackQuery, answered: set[str], text: str | None, *, alert: bool) -> None:
     if query.id in answered:
         return
     with contextlib.suppress(Exception):  # gone or the network: nothing more to do for it

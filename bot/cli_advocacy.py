@@ -8,6 +8,7 @@
 Both read the same configuration as the bot. Statistics apply the same protection as /stats;
 every export is recorded in the exports audit table (actor "operator").
 """
+
 from __future__ import annotations
 
 import argparse
@@ -51,9 +52,12 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--format", choices=("json", "csv"), required=True)
     e.add_argument("--since", type=_month)
     e.add_argument("--until", type=_month)
-    e.add_argument("--with-text", action="store_true",
-                   help="include free text, names and file sizes (every case, with consent "
-                        "flags); without it only consenting cases and codes")
+    e.add_argument(
+        "--with-text",
+        action="store_true",
+        help="include free text, names and file sizes (every case, with consent "
+        "flags); without it only consenting cases and codes",
+    )
     e.add_argument("--out", help="file to write (default: standard output)")
     return p
 
@@ -66,8 +70,10 @@ async def _store(config: Config) -> tuple[Store, object]:
     engine = make_engine(config.database.url)
     if not await current_revision_is_head(engine):
         await engine.dispose()
-        raise ConfigError("database.url", "database.url: the database is not at the latest "
-                                          "schema; run scripts/migrate.sh first")
+        raise ConfigError(
+            "database.url",
+            "database.url: the database is not at the latest schema; run scripts/migrate.sh first",
+        )
     crypto, _warnings = load_crypto(config.security, config.data_dir)
     return Store(make_sessionmaker(engine), crypto), engine
 
@@ -88,8 +94,12 @@ async def _stats(args: argparse.Namespace, config: Config, store: Store) -> int:
     if args.since and args.until and args.since > args.until:
         print("kua: --since is after --until", file=sys.stderr)
         return 2
-    report = await stats_service.build(store.stats, stats_service.Period(args.since, args.until),
-                                       min_cell=config.stats.min_cell, now=store.clock())
+    report = await stats_service.build(
+        store.stats,
+        stats_service.Period(args.since, args.until),
+        min_cell=config.stats.min_cell,
+        now=store.clock(),
+    )
     if args.format == "json":
         print(json.dumps(stats_service.as_dict(report), ensure_ascii=False, indent=1))
         return 0
@@ -108,17 +118,23 @@ async def _stats(args: argparse.Namespace, config: Config, store: Store) -> int:
 
 async def _export(args: argparse.Namespace, config: Config, store: Store) -> int:
     i18n = make_i18n(config.app.default_locale)
-    request = export_service.ExportRequest(fmt=args.format, since=args.since, until=args.until,
-                                           with_text=args.with_text, actor_kind="operator")
-    target = open(args.out, "w", encoding="utf-8", newline="") if args.out else nullcontext(
-        sys.stdout)
+    request = export_service.ExportRequest(
+        fmt=args.format, since=args.since, until=args.until, with_text=args.with_text, actor_kind="operator"
+    )
+    target = open(args.out, "w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
     with target as out:
         count = await export_service.write(
-            store.stats, request, out,
-            lambda msgid, locale: i18n.gettext(msgid, locale=locale), now=store.clock())
-    print(f"kua: exported {count} cases ({args.format}"
-          f"{', with free text' if args.with_text else ''}); recorded in the exports audit",
-          file=sys.stderr)
+            store.stats,
+            request,
+            out,
+            lambda msgid, locale: i18n.gettext(msgid, locale=locale),
+            now=store.clock(),
+        )
+    print(
+        f"kua: exported {count} cases ({args.format}"
+        f"{', with free text' if args.with_text else ''}); recorded in the exports audit",
+        file=sys.stderr,
+    )
     return 0
 
 

@@ -1,5 +1,6 @@
 """The command menu and the bot's descriptions, registered once per language (and a default for
 everyone else)."""
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,9 @@ COMMANDS = (
 
 
 def commands_for(i18n: I18n, locale: str) -> list[BotCommand]:
-    return [BotCommand(command=name, description=i18n.gettext(text, locale=locale))
-            for name, text in COMMANDS]
+    return [
+        BotCommand(command=name, description=i18n.gettext(text, locale=locale)) for name, text in COMMANDS
+    ]
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
@@ -45,9 +47,11 @@ DESCRIPTION = N_(
     "Kua helps relatives report torture and ill-treatment of people held by the police, in "
     "detention centres or in colonies in Kazakhstan. You do not need to give your name. Your "
     "report goes to the coordinators of a human rights organisation. The bot also explains your "
-    "rights and how to report safely.")
-SHORT_DESCRIPTION = N_("Report torture in Kazakhstan's places of detention anonymously, and "
-                       "know your rights.")
+    "rights and how to report safely."
+)
+SHORT_DESCRIPTION = N_(
+    "Report torture in Kazakhstan's places of detention anonymously, and know your rights."
+)
 DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
 
@@ -60,8 +64,9 @@ def descriptions_for(i18n: I18n, locale: str) -> tuple[str, str]:
     for msgid, limit in pairs:
         text = i18n.gettext(msgid, locale=locale)
         if len(text) > limit:
-            log.warning("the %s translation of a bot description is over %d characters; "
-                        "using English", locale, limit)
+            log.warning(
+                "the %s translation of a bot description is over %d characters; using English", locale, limit
+            )
             text = msgid
         texts.append(text)
     return texts[0], texts[1]
@@ -71,8 +76,7 @@ async def set_descriptions(bot: Bot, i18n: I18n) -> None:
     for locale in (*LOCALES, ""):
         description, short = descriptions_for(i18n, locale or i18n.default_locale)
         await bot.set_my_description(description=description, language_code=locale or None)
-        await bot.set_my_short_description(short_description=short,
-                                           language_code=locale or None)
+        await bot.set_my_short_description(short_description=short, language_code=locale or None)
 
 
 # The coordinators' group gets its own menu (a chat scope), in every language.
@@ -90,8 +94,10 @@ async def set_group_commands(bot: Bot, i18n: I18n, chat_id: int) -> None:
     scope = BotCommandScopeChat(chat_id=chat_id)
     try:
         for locale in (*LOCALES, ""):
-            commands = [BotCommand(command=name, description=i18n.gettext(
-                text, locale=locale or i18n.default_locale)) for name, text in GROUP_COMMANDS]
+            commands = [
+                BotCommand(command=name, description=i18n.gettext(text, locale=locale or i18n.default_locale))
+                for name, text in GROUP_COMMANDS
+            ]
             await bot.set_my_commands(commands, scope=scope, language_code=locale or None)
     except TelegramAPIError as exc:  # the bot is not in that chat (yet): cases wait anyway
         log.warning("could not set the coordinators' group commands: %s", type(exc).__name__)

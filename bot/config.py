@@ -4,6 +4,7 @@ Every problem is reported as a :class:`ConfigError` whose ``str()`` is one line 
 and how to fix it, so start-up can print it instead of a traceback. Secrets (token, keys,
 database/redis URLs that may carry passwords) are never echoed back in messages or reprs.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -283,8 +284,14 @@ SCHEMA: dict[str, dict[str, tuple[Kind, Any]]] = {
 
 # Values of these keys never appear in error messages.
 SECRET_KEYS = frozenset(
-    {"telegram.token", "telegram.webhook_secret", "security.data_keys", "security.hmac_secret",
-     "database.url", "redis.url"}
+    {
+        "telegram.token",
+        "telegram.webhook_secret",
+        "security.data_keys",
+        "security.hmac_secret",
+        "database.url",
+        "redis.url",
+    }
 )
 
 _EXPECTED = {
@@ -332,6 +339,7 @@ def _describe_toml(value: Any, secret: bool) -> str:
 
 def _coerce_toml(kind: Kind, value: Any) -> tuple[bool, Any]:
     """(ok, value) for a TOML value of the given kind; lists become tuples."""
+
     def is_int(v: Any) -> bool:
         return isinstance(v, int) and not isinstance(v, bool)
 
@@ -442,8 +450,9 @@ class _Loader:
             with path.open("rb") as fh:
                 data = tomllib.load(fh)
         except OSError as exc:
-            raise ConfigError(key, f"cannot read {path}: {exc.strerror or exc}: check the file "
-                                   f"and its permissions") from None
+            raise ConfigError(
+                key, f"cannot read {path}: {exc.strerror or exc}: check the file and its permissions"
+            ) from None
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError("config", f"{path} is not valid TOML: {exc}") from None
 
@@ -457,8 +466,8 @@ class _Loader:
                 )
             if not isinstance(table, dict):
                 raise ConfigError(
-                    "config", f"{section} must be a [{section}] table in {path}, got "
-                              f"{_describe_toml(table, True)}",
+                    "config",
+                    f"{section} must be a [{section}] table in {path}, got {_describe_toml(table, True)}",
                 )
             for name, value in table.items():
                 key = f"{section}.{name}"
@@ -484,7 +493,7 @@ class _Loader:
         for var in sorted(self.environ):
             if not var.startswith(ENV_PREFIX) or "__" not in var:
                 continue  # KUA_CONFIG, KUA_TEST_DATABASE_URL, ... are not settings
-            section, _, name = var[len(ENV_PREFIX):].partition("__")
+            section, _, name = var[len(ENV_PREFIX) :].partition("__")
             section, name = section.lower(), name.lower()
             if section not in SCHEMA or name not in SCHEMA[section]:
                 known = [env_name(f"{s}.{k}") for s, keys in SCHEMA.items() for k in keys]
@@ -508,16 +517,22 @@ class _Loader:
         raw = self.values[key]
         value = raw.strip().upper() if upper else raw.strip().lower()
         if value not in options:
-            wanted = " or ".join(f'"{o}"' for o in options) if len(options) == 2 else \
-                "one of " + ", ".join(f'"{o}"' for o in options)
+            wanted = (
+                " or ".join(f'"{o}"' for o in options)
+                if len(options) == 2
+                else "one of " + ", ".join(f'"{o}"' for o in options)
+            )
             raise self.fail(key, f"must be {wanted}", raw)
         return value
 
     def int_range(self, key: str, low: int, high: int | None = None, hint: str = "") -> int:
         value = self.values[key]
         if value < low or (high is not None and value > high):
-            bound = f"between {low} and {high}" if high is not None else \
-                ("a positive integer" if low == 1 else f"at least {low}")
+            bound = (
+                f"between {low} and {high}"
+                if high is not None
+                else ("a positive integer" if low == 1 else f"at least {low}")
+            )
             raise self.fail(key, f"must be {bound}{hint}", value)
         return int(value)
 
@@ -538,8 +553,12 @@ class _Loader:
         if parts.scheme not in ("http", "https") or not host:
             raise self.fail(key, "must be an http(s) URL like https://example.org/path", raw)
         if local_http_only and parts.scheme == "http" and host not in _LOCAL_HOSTS:
-            raise self.fail(key, "must use https (Telegram only delivers webhooks over https; "
-                                 "http is allowed for 127.0.0.1/localhost only)", raw)
+            raise self.fail(
+                key,
+                "must use https (Telegram only delivers webhooks over https; "
+                "http is allowed for 127.0.0.1/localhost only)",
+                raw,
+            )
         return raw
 
     def build(self, *, require_token: bool = True) -> Config:
@@ -556,12 +575,13 @@ class _Loader:
         if not token and require_token:
             raise ConfigError(
                 "telegram.token",
-                f"telegram.token is missing: {self.how_to_set('telegram.token')} "
-                f"(get one from @BotFather)",
+                f"telegram.token is missing: {self.how_to_set('telegram.token')} (get one from @BotFather)",
             )
         if token and not _TOKEN_RE.match(token):
-            raise self.fail("telegram.token", "does not look like a bot token "
-                                              "(<digits>:<letters>, as given by @BotFather)")
+            raise self.fail(
+                "telegram.token",
+                "does not look like a bot token (<digits>:<letters>, as given by @BotFather)",
+            )
         api_base = DEFAULT_API_BASE
         if v["telegram.api_base"].strip():
             api_base = self.http_url("telegram.api_base", local_http_only=False).rstrip("/")
@@ -571,15 +591,19 @@ class _Loader:
             webhook_url = self.http_url("telegram.webhook_url", local_http_only=True)
         webhook_secret = v["telegram.webhook_secret"]
         if webhook_secret and not _WEBHOOK_SECRET_RE.match(webhook_secret):
-            raise self.fail("telegram.webhook_secret", "must be 1-256 characters of A-Z, a-z, 0-9, _ "
-                                                       "and - (Telegram's rule)")
+            raise self.fail(
+                "telegram.webhook_secret",
+                "must be 1-256 characters of A-Z, a-z, 0-9, _ and - (Telegram's rule)",
+            )
         if mode == "webhook":
-            for key, what in (("telegram.webhook_url", "the public https URL Telegram posts to"),
-                              ("telegram.webhook_secret", "a random string of A-Za-z0-9_-")):
+            for key, what in (
+                ("telegram.webhook_url", "the public https URL Telegram posts to"),
+                ("telegram.webhook_secret", "a random string of A-Za-z0-9_-"),
+            ):
                 if not v[key].strip():
                     raise ConfigError(
-                        key, f'{key} is required when telegram.mode is "webhook" ({what}): '
-                             f"{self.how_to_set(key)}",
+                        key,
+                        f'{key} is required when telegram.mode is "webhook" ({what}): {self.how_to_set(key)}',
                     )
         listen_host = v["telegram.listen_host"].strip()
         if not listen_host:
@@ -601,31 +625,43 @@ class _Loader:
                 raise ConfigError(
                     "security.data_keys",
                     f"security.data_keys[{i}] is not a valid Fernet key (32 url-safe base64 bytes; "
-                    f"generate one with: python -c \"from cryptography.fernet import Fernet; "
-                    f"print(Fernet.generate_key().decode())\") ({self.where('security.data_keys')})",
+                    f'generate one with: python -c "from cryptography.fernet import Fernet; '
+                    f'print(Fernet.generate_key().decode())") ({self.where("security.data_keys")})',
                 ) from None
         hmac_secret = v["security.hmac_secret"]
         if hmac_secret and len(hmac_secret) < 32:
-            raise self.fail("security.hmac_secret", "must be at least 32 characters (or empty to "
-                                                    "use the key file)")
-        key_file = (self.path(v["security.key_file"]) if v["security.key_file"].strip()
-                    else default_key_file(self.cwd, data_dir))
+            raise self.fail(
+                "security.hmac_secret", "must be at least 32 characters (or empty to use the key file)"
+            )
+        key_file = (
+            self.path(v["security.key_file"])
+            if v["security.key_file"].strip()
+            else default_key_file(self.cwd, data_dir)
+        )
 
         # coordination
         for key in ("coordination.coordinators", "coordination.admins", "coordination.on_call"):
             bad = [uid for uid in v[key] if uid <= 0]
             if bad:
-                raise self.fail(key, "must list positive Telegram user ids (a group id is negative: "
-                                     "put it in coordination.chat_id)", bad[0])
+                raise self.fail(
+                    key,
+                    "must list positive Telegram user ids (a group id is negative: "
+                    "put it in coordination.chat_id)",
+                    bad[0],
+                )
         group_shows = cast(GroupShows, self.choice("coordination.group_shows", GROUP_SHOWS))
-        group_locale = (self.choice("coordination.locale", LOCALES)
-                        if v["coordination.locale"].strip() else "")
+        group_locale = self.choice("coordination.locale", LOCALES) if v["coordination.locale"].strip() else ""
 
         return Config(
             app=AppConfig(data_dir=data_dir, default_locale=locale),
             telegram=TelegramConfig(
-                token=token, api_base=api_base, mode=mode, webhook_url=webhook_url,
-                webhook_secret=webhook_secret, listen_host=listen_host, listen_port=listen_port,
+                token=token,
+                api_base=api_base,
+                mode=mode,
+                webhook_url=webhook_url,
+                webhook_secret=webhook_secret,
+                listen_host=listen_host,
+                listen_port=listen_port,
             ),
             database=DatabaseConfig(url=database_url, echo=v["database.echo"]),
             redis=RedisConfig(url=redis_url),
@@ -648,7 +684,9 @@ class _Loader:
             limits=LimitsConfig(
                 max_files_per_case=self.int_range("limits.max_files_per_case", 1),
                 max_file_mb=self.int_range(
-                    "limits.max_file_mb", 1, TELEGRAM_MAX_DOWNLOAD_MB,
+                    "limits.max_file_mb",
+                    1,
+                    TELEGRAM_MAX_DOWNLOAD_MB,
                     " (Telegram does not let bots download larger files)",
                 ),
                 max_text_chars=self.int_range("limits.max_text_chars", 1),
@@ -662,8 +700,9 @@ class _Loader:
             ),
             ngo=self.ngo(),
             logging=LoggingConfig(level=self.logging_level()),
-            stats=StatsConfig(min_cell=self.int_range(
-                "stats.min_cell", 2, None, " (1 would publish single cases)")),
+            stats=StatsConfig(
+                min_cell=self.int_range("stats.min_cell", 2, None, " (1 would publish single cases)")
+            ),
             config_file=self.file,
         )
 
@@ -675,16 +714,23 @@ class _Loader:
             try:
                 reviewed_on = date.fromisoformat(raw)
             except ValueError:
-                raise self.fail("ngo.legal_reviewed_on",
-                                "must be a date written YYYY-MM-DD", raw) from None
+                raise self.fail("ngo.legal_reviewed_on", "must be a date written YYYY-MM-DD", raw) from None
         reviewed_by = v["ngo.legal_reviewed_by"].strip()
         if reviewed_on and not reviewed_by:
-            raise ConfigError("ngo.legal_reviewed_by", "ngo.legal_reviewed_by must name the lawyer "
-                              "who reviewed the rights pages when ngo.legal_reviewed_on is set ("
-                              + self.how_to_set("ngo.legal_reviewed_by") + ")")
-        return NgoConfig(name=v["ngo.name"].strip(), contacts=v["ngo.contacts"].strip(),
-                         lawyer=v["ngo.lawyer"].strip(), legal_reviewed_on=reviewed_on,
-                         legal_reviewed_by=reviewed_by)
+            raise ConfigError(
+                "ngo.legal_reviewed_by",
+                "ngo.legal_reviewed_by must name the lawyer "
+                "who reviewed the rights pages when ngo.legal_reviewed_on is set ("
+                + self.how_to_set("ngo.legal_reviewed_by")
+                + ")",
+            )
+        return NgoConfig(
+            name=v["ngo.name"].strip(),
+            contacts=v["ngo.contacts"].strip(),
+            lawyer=v["ngo.lawyer"].strip(),
+            legal_reviewed_on=reviewed_on,
+            legal_reviewed_by=reviewed_by,
+        )
 
     def logging_level(self) -> str:
         if self.values["logging.level"].strip().upper() == "WARN":
@@ -699,9 +745,12 @@ class _Loader:
         try:
             url = make_url(raw)
         except (ArgumentError, ValueError):
-            raise self.fail(key, "is not a valid database URL (expected e.g. "
-                                 "postgresql+asyncpg://user:password@host/db or "
-                                 "sqlite+aiosqlite:////abs/path/kua.sqlite3)") from None
+            raise self.fail(
+                key,
+                "is not a valid database URL (expected e.g. "
+                "postgresql+asyncpg://user:password@host/db or "
+                "sqlite+aiosqlite:////abs/path/kua.sqlite3)",
+            ) from None
         # Sync driver names are rewritten to the async driver we ship; anything else is refused
         # rather than failing later with an obscure "is not async" error.
         driver = {
@@ -729,7 +778,9 @@ class _Loader:
 
 
 def load_config(
-    environ: Mapping[str, str] | None = None, cwd: Path | None = None, *,
+    environ: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    *,
     require_token: bool = True,
 ) -> Config:
     """Load and validate the configuration; raises :class:`ConfigError` on any problem.
@@ -739,8 +790,7 @@ def load_config(
     ``environ`` defaults to ``os.environ`` and ``cwd`` to the current directory; relative paths
     (``app.data_dir``, ``security.key_file``, ``KUA_CONFIG``, SQLite files) resolve against ``cwd``.
     """
-    loader = _Loader(os.environ if environ is None else environ,
-                     (cwd or Path.cwd()).absolute())
+    loader = _Loader(os.environ if environ is None else environ, (cwd or Path.cwd()).absolute())
     path = loader.find_file()
     if path is not None:
         loader.read_file(path)

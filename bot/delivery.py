@@ -34,6 +34,7 @@ Privacy: logs carry case numbers and error classes, never message text or any ch
 nothing sent to the coordinators' chat comes from the reporter's Telegram profile, and files
 the reporter added are uploaded anew (never forwarded or copied from the reporter's chat).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -60,9 +61,8 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, ReplyParameters
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
@@ -101,19 +101,31 @@ MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread me
     OutboxKind.STATUS_NOTICE: 25,
     OutboxKind.DELETE: 25,
 }
-GROUP_KINDS = frozenset({OutboxKind.CARD, OutboxKind.REMINDER, OutboxKind.TO_GROUP,
-                         OutboxKind.UNREACHABLE, OutboxKind.DETAILS})
+GROUP_KINDS = frozenset(
+    {OutboxKind.CARD, OutboxKind.REMINDER, OutboxKind.TO_GROUP, OutboxKind.UNREACHABLE, OutboxKind.DETAILS}
+)
 TOPIC_NAME_LIMIT = 128
 URGENT_TOPIC_COLOR = 16478047  # red; one of the six colours Telegram allows
 TEXT_CHUNK = 3000  # characters of the reporter's added text per group message
 
 # Telegram's descriptions of a card or topic that someone deleted.
-_GONE = ("message to edit not found", "message thread not found", "topic_deleted",
-         "topic deleted", "message to be replied not found", "replied message not found",
-         "topic_id_invalid")
-_THREAD_GONE = ("message thread not found", "topic_deleted", "topic deleted",
-                "message to be replied not found", "replied message not found",
-                "topic_id_invalid")
+_GONE = (
+    "message to edit not found",
+    "message thread not found",
+    "topic_deleted",
+    "topic deleted",
+    "message to be replied not found",
+    "replied message not found",
+    "topic_id_invalid",
+)
+_THREAD_GONE = (
+    "message thread not found",
+    "topic_deleted",
+    "topic deleted",
+    "message to be replied not found",
+    "replied message not found",
+    "topic_id_invalid",
+)
 _NOT_MODIFIED = "message is not modified"
 _DELETE_GONE = "message to delete not found"
 _CHAT_GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
@@ -151,7 +163,7 @@ def backoff(attempts: int) -> timedelta:
 
 
 def topic_name(view: CaseView) -> str:
-    """"#12 · Karaganda region · Pre-trial detention centre (SIZO)" in the current locale."""
+    """ "#12 · Karaganda region · Pre-trial detention centre (SIZO)" in the current locale."""
     parts = [f"#{view.id}"]
     for qid, value in (("region", view.region), ("facility_kind", view.facility_kind)):
         if value and value != SKIPPED:
@@ -187,8 +199,15 @@ class Delivery:
     """Delivers outbox items until stopped; see the module docstring."""
 
     def __init__(
-        self, bot: Bot, store: Store, config: Config, i18n: I18n, *, worker_id: str,
-        poll_interval: float | None = None, reminder_interval: float | None = None,
+        self,
+        bot: Bot,
+        store: Store,
+        config: Config,
+        i18n: I18n,
+        *,
+        worker_id: str,
+        poll_interval: float | None = None,
+        reminder_interval: float | None = None,
         lease: timedelta | None = None,
     ) -> None:
         self.bot = bot
@@ -197,8 +216,7 @@ class Delivery:
         self.i18n = i18n
         self.worker_id = worker_id
         self.poll_interval = POLL_INTERVAL if poll_interval is None else poll_interval
-        self.reminder_interval = (REMINDER_INTERVAL if reminder_interval is None
-                                  else reminder_interval)
+        self.reminder_interval = REMINDER_INTERVAL if reminder_interval is None else reminder_interval
         self.lease = LEASE if lease is None else lease
         self._forum: dict[int, bool] = {}
         self._held: list[OutboxJob] = []  # claimed, not started
@@ -232,12 +250,12 @@ class Delivery:
                     failures = 0
                 except asyncio.CancelledError:
                     raise
-                except Exception as exc:  # noqa: BLE001 - the worker must outlive any bug
+                except Exception as exc:
                     # e.g. the database is unreachable: wait longer each time, up to a minute.
                     failures += 1
                     log.error("delivery round failed: %s", _describe(exc), exc_info=True)
                     worked = False
-                    pause = max(self.poll_interval, min(60.0, 2.0 ** failures))
+                    pause = max(self.poll_interval, min(60.0, 2.0**failures))
                 if self._held:
                     await self._guarded(self._release())
                 if not worked:
@@ -281,15 +299,15 @@ class Delivery:
         try:
             due = await self.store.casework.due_reminders(timedelta(hours=c.remind_after_hours))
             urgent = await self.store.casework.due_realerts(
-                timedelta(minutes=c.urgent_ack_minutes), URGENT_REALERT_EVERY)
+                timedelta(minutes=c.urgent_ack_minutes), URGENT_REALERT_EVERY
+            )
         except Exception as exc:  # noqa: BLE001 - retried at the next check
             log.error("reminder check failed: %s", _describe(exc))
             return
         if due:
             log.info("%d case(s) still new: reminders queued", len(due))
         if urgent:
-            log.info("%d urgent case(s) not taken: on-call coordinators alerted again",
-                     len(urgent))
+            log.info("%d urgent case(s) not taken: on-call coordinators alerted again", len(urgent))
 
     # --- on-call coordinators who cannot be alerted ----------------------------------------------
     async def _check_on_call(self) -> None:
@@ -297,8 +315,7 @@ class Delivery:
         (an alert that cannot reach anyone must not be noticed only in a log line)."""
         for user_id in self.config.coordination.on_call:
             try:
-                await self.bot.send_chat_action(user_id, "typing",
-                                                request_timeout=REQUEST_TIMEOUT)
+                await self.bot.send_chat_action(user_id, "typing", request_timeout=REQUEST_TIMEOUT)
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
                     log.warning("on-call check failed: %s", _describe(exc))
@@ -313,16 +330,21 @@ class Delivery:
         try:
             name = await self.names.name(self.bot, user_id)
             with self._group_locale():
-                text = "⚠ " + escape(_(
-                    "{name} is on call but cannot receive urgent alerts: they have not started "
-                    "the bot or have blocked it. {name}, please open a private chat with the "
-                    "bot and press Start.").format(name=name))
-            await self.bot.send_message(self.config.coordination.chat_id, text,
-                                        request_timeout=REQUEST_TIMEOUT)
+                text = "⚠ " + escape(
+                    _(
+                        "{name} is on call but cannot receive urgent alerts: they have not started "
+                        "the bot or have blocked it. {name}, please open a private chat with the "
+                        "bot and press Start."
+                    ).format(name=name)
+                )
+            await self.bot.send_message(
+                self.config.coordination.chat_id, text, request_timeout=REQUEST_TIMEOUT
+            )
             self._unreachable_on_call.add(user_id)
         except TelegramAPIError as exc:
-            log.error("could not tell the group about an unreachable on-call coordinator (%s)",
-                      _describe(exc))
+            log.error(
+                "could not tell the group about an unreachable on-call coordinator (%s)", _describe(exc)
+            )
 
     # --- one item -------------------------------------------------------------------------------
     async def _handle(self, job: OutboxJob) -> None:
@@ -331,51 +353,67 @@ class Delivery:
         try:
             limit = MAX_ATTEMPTS.get(job.kind)
             if limit is not None and job.attempts > limit:
-                log.warning("%s for case %s: gave up after %d attempts", job.kind, case,
-                            job.attempts - 1)
+                log.warning("%s for case %s: gave up after %d attempts", job.kind, case, job.attempts - 1)
                 await outbox.give_up(job, error="too many attempts")
                 return
             await self._deliver(job)
         except _Retry as retry:
             await outbox.retry(job, delay=retry.delay, error=retry.reason)
         except TelegramRetryAfter as exc:
-            log.info("%s for case %s: flood control, retry in %ss", job.kind, case,
-                     exc.retry_after)
-            await outbox.retry(job, delay=timedelta(seconds=exc.retry_after),
-                               error=_describe(exc))
+            log.info("%s for case %s: flood control, retry in %ss", job.kind, case, exc.retry_after)
+            await outbox.retry(job, delay=timedelta(seconds=exc.retry_after), error=_describe(exc))
         except TelegramEntityTooLarge as exc:
             log.error("%s for case %s: given up (%s)", job.kind, case, _describe(exc))
             await outbox.give_up(job, error=_describe(exc))
         except (TelegramNetworkError, TelegramServerError) as exc:
             delay = backoff(job.attempts)
-            log.warning("%s for case %s: %s, retry in %.0fs", job.kind, case,
-                        type(exc).__name__, delay.total_seconds())
+            log.warning(
+                "%s for case %s: %s, retry in %.0fs",
+                job.kind,
+                case,
+                type(exc).__name__,
+                delay.total_seconds(),
+            )
             await outbox.retry(job, delay=delay, error=_describe(exc))
         except TelegramMigrateToChat as exc:
-            log.error("the coordinators' group became a supergroup: set coordination.chat_id "
-                      "(KUA_COORDINATION__CHAT_ID) to its new id")
+            log.error(
+                "the coordinators' group became a supergroup: set coordination.chat_id "
+                "(KUA_COORDINATION__CHAT_ID) to its new id"
+            )
             await outbox.retry(job, delay=NO_GROUP_DELAY, error=_describe(exc))
         except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound) as exc:
-            if job.kind in GROUP_KINDS and (isinstance(exc, TelegramForbiddenError)
-                                            or _says(exc, *_CHAT_GONE)):
+            if job.kind in GROUP_KINDS and (
+                isinstance(exc, TelegramForbiddenError) or _says(exc, *_CHAT_GONE)
+            ):
                 # The bot is not (or no longer) in the coordinators' chat: the operator must
                 # fix it; the case must not be lost meanwhile.
-                log.error("%s for case %s: cannot write to the coordinators' chat (%s); check "
-                          "coordination.chat_id and that the bot is a member", job.kind, case,
-                          _describe(exc))
+                log.error(
+                    "%s for case %s: cannot write to the coordinators' chat (%s); check "
+                    "coordination.chat_id and that the bot is a member",
+                    job.kind,
+                    case,
+                    _describe(exc),
+                )
                 await outbox.retry(job, delay=NO_GROUP_DELAY, error=_describe(exc))
             else:
                 log.error("%s for case %s: given up (%s)", job.kind, case, _describe(exc))
                 await outbox.give_up(job, error=_describe(exc))
         except TelegramAPIError as exc:
             delay = backoff(job.attempts)
-            log.warning("%s for case %s: %s, retry in %.0fs", job.kind, case, _describe(exc),
-                        delay.total_seconds())
+            log.warning(
+                "%s for case %s: %s, retry in %.0fs", job.kind, case, _describe(exc), delay.total_seconds()
+            )
             await outbox.retry(job, delay=delay, error=_describe(exc))
-        except Exception as exc:  # noqa: BLE001 - a bug or a database hiccup: retry later
+        except Exception as exc:
             delay = backoff(job.attempts)
-            log.error("%s for case %s failed: %s, retry in %.0fs", job.kind, case,
-                      type(exc).__name__, delay.total_seconds(), exc_info=True)
+            log.error(
+                "%s for case %s failed: %s, retry in %.0fs",
+                job.kind,
+                case,
+                type(exc).__name__,
+                delay.total_seconds(),
+                exc_info=True,
+            )
             await outbox.retry(job, delay=delay, error=type(exc).__name__)
         else:
             if not await outbox.complete(job):
@@ -415,8 +453,10 @@ class Delivery:
         if not chat_id:
             if not self._warned_no_group:
                 self._warned_no_group = True
-                log.warning("coordination.chat_id is not set: cases wait in the outbox until "
-                            "it is (KUA_COORDINATION__CHAT_ID)")
+                log.warning(
+                    "coordination.chat_id is not set: cases wait in the outbox until "
+                    "it is (KUA_COORDINATION__CHAT_ID)"
+                )
             raise _Retry(NO_GROUP_DELAY, "no coordinators' chat configured")
         return chat_id
 
@@ -438,8 +478,7 @@ class Delivery:
     async def _refresh_card(self, case_id: int) -> None:
         await self.store.outbox.add(OutboxKind.CARD, case_id=case_id, payload={"refresh": True})
 
-    async def _in_thread(self, place: _Place, send: Callable[[dict[str, Any]], Awaitable[Any]]
-                         ) -> Any:
+    async def _in_thread(self, place: _Place, send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Any:
         """Send into the case's topic/thread; a deleted topic or card raises _ThreadGone."""
         try:
             return await send(place.kwargs())
@@ -451,8 +490,12 @@ class Delivery:
     async def _thread_message(self, view: CaseView, text: str) -> None:
         place = await self._place(view)
         try:
-            await self._in_thread(place, lambda where: self.bot.send_message(
-                place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where))
+            await self._in_thread(
+                place,
+                lambda where: self.bot.send_message(
+                    place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
+                ),
+            )
         except _ThreadGone:
             log.info("case %d: its topic or card was deleted; posting the card again", view.id)
             await self._refresh_card(view.id)
@@ -469,16 +512,25 @@ class Delivery:
         owner = await self.names.name(self.bot, view.assignee_id) if view.assignee_id else None
         elsewhere = await self.store.followup.opened_elsewhere_at(view.id)
         with self._group_locale():
-            text = card_text(view, file_count=files, message_count=messages, assignee_name=owner,
-                             opened_elsewhere=elsewhere)
+            text = card_text(
+                view,
+                file_count=files,
+                message_count=messages,
+                assignee_name=owner,
+                opened_elsewhere=elsewhere,
+            )
             markup = card_keyboard(view, group_shows=self.config.coordination.group_shows)
             name = topic_name(view)
         if posted:
             assert view.card_message_id is not None
             try:
                 await self.bot.edit_message_text(
-                    text=text, chat_id=chat_id, message_id=view.card_message_id,
-                    reply_markup=markup, request_timeout=REQUEST_TIMEOUT)
+                    text=text,
+                    chat_id=chat_id,
+                    message_id=view.card_message_id,
+                    reply_markup=markup,
+                    request_timeout=REQUEST_TIMEOUT,
+                )
                 return
             except TelegramBadRequest as exc:
                 if _says(exc, _NOT_MODIFIED):
@@ -488,44 +540,61 @@ class Delivery:
             log.info("case %d: its card was deleted; posting it again", view.id)
         # A topic recorded for this chat (its card posted, deleted, or never got through) is
         # reused: a repeated card never opens a second topic.
-        await self._post_card(view, chat_id, text, markup, name,
-                              topic=view.topic_id if view.group_chat_id == chat_id else None)
+        await self._post_card(
+            view, chat_id, text, markup, name, topic=view.topic_id if view.group_chat_id == chat_id else None
+        )
 
-    async def _post_card(self, view: CaseView, chat_id: int, text: str,
-                         markup: InlineKeyboardMarkup, name: str, *, topic: int | None) -> None:
+    async def _post_card(
+        self,
+        view: CaseView,
+        chat_id: int,
+        text: str,
+        markup: InlineKeyboardMarkup,
+        name: str,
+        *,
+        topic: int | None,
+    ) -> None:
         if not await self._is_forum(chat_id):
-            sent = await self.bot.send_message(chat_id, text, reply_markup=markup,
-                                               request_timeout=REQUEST_TIMEOUT)
-            await self.store.casework.record_card(view.id, chat_id=chat_id, topic_id=None,
-                                                  message_id=sent.message_id,
-                                                  then=self._details_kind())
+            sent = await self.bot.send_message(
+                chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+            )
+            await self.store.casework.record_card(
+                view.id, chat_id=chat_id, topic_id=None, message_id=sent.message_id, then=self._details_kind()
+            )
             log.info("case %d: card posted", view.id)
             return
         # A topic created by an earlier attempt whose card did not get through is reused.
         sent = None
         if topic is not None:
             try:
-                sent = await self.bot.send_message(chat_id, text, reply_markup=markup,
-                                                   message_thread_id=topic,
-                                                   request_timeout=REQUEST_TIMEOUT)
+                sent = await self.bot.send_message(
+                    chat_id,
+                    text,
+                    reply_markup=markup,
+                    message_thread_id=topic,
+                    request_timeout=REQUEST_TIMEOUT,
+                )
             except TelegramBadRequest as exc:
                 if not _says(exc, *_THREAD_GONE):
                     raise
                 log.info("case %d: its topic was deleted; creating it again", view.id)
         if sent is None:
             created = await self.bot.create_forum_topic(
-                chat_id, name, icon_color=URGENT_TOPIC_COLOR if view.urgent else None,
-                request_timeout=REQUEST_TIMEOUT)
+                chat_id,
+                name,
+                icon_color=URGENT_TOPIC_COLOR if view.urgent else None,
+                request_timeout=REQUEST_TIMEOUT,
+            )
             topic = created.message_thread_id
             # Recorded before the card is posted: only a kill between Telegram's answer and
             # this write can leave a topic unrecorded (the same window as for cards).
             await self.store.casework.record_topic(view.id, chat_id=chat_id, topic_id=topic)
-            sent = await self.bot.send_message(chat_id, text, reply_markup=markup,
-                                               message_thread_id=topic,
-                                               request_timeout=REQUEST_TIMEOUT)
-        await self.store.casework.record_card(view.id, chat_id=chat_id, topic_id=topic,
-                                              message_id=sent.message_id,
-                                              then=self._details_kind())
+            sent = await self.bot.send_message(
+                chat_id, text, reply_markup=markup, message_thread_id=topic, request_timeout=REQUEST_TIMEOUT
+            )
+        await self.store.casework.record_card(
+            view.id, chat_id=chat_id, topic_id=topic, message_id=sent.message_id, then=self._details_kind()
+        )
         log.info("case %d: card posted in its topic", view.id)
 
     # --- URGENT ---------------------------------------------------------------------------------
@@ -534,25 +603,27 @@ class Delivery:
         if not recipients:
             return
         chat_id = self.config.coordination.chat_id
-        if job.payload.get("realert") and (view.status is not CaseStatus.NEW
-                                           or view.assignee_id is not None):
+        if job.payload.get("realert") and (view.status is not CaseStatus.NEW or view.assignee_id is not None):
             return  # taken meanwhile
         with self._group_locale():
-            lines = [f"<b>🔴 {escape(_('URGENT'))} · "
-                     f"{escape(_('Case #{number}').format(number=view.id))}</b>"]
+            lines = [
+                f"<b>🔴 {escape(_('URGENT'))} · {escape(_('Case #{number}').format(number=view.id))}</b>"
+            ]
             if job.payload.get("realert"):
-                lines.append(escape(_("Still not taken by anyone. Please take it or hand it "
-                                      "to a colleague.")))
+                lines.append(
+                    escape(_("Still not taken by anyone. Please take it or hand it to a colleague."))
+                )
             for qid in ("facility_kind", "region", "danger"):
                 question = QUESTIONS[qid]
                 if qid in view.answers:
-                    lines.append(f"{escape(_(question.title))}: "
-                                 f"{answer_text(question, view.answers[qid])}")
+                    lines.append(f"{escape(_(question.title))}: {answer_text(question, view.answers[qid])}")
             text = "\n".join(lines)
             markup = None
-            link = (message_link(chat_id, view.card_message_id, view.topic_id)
-                    if chat_id and view.group_chat_id == chat_id and view.card_message_id
-                    else None)
+            link = (
+                message_link(chat_id, view.card_message_id, view.topic_id)
+                if chat_id and view.group_chat_id == chat_id and view.card_message_id
+                else None
+            )
             if link:
                 kb = InlineKeyboardBuilder()
                 kb.button(text=_("Open in the group"), url=link)
@@ -560,30 +631,40 @@ class Delivery:
 
         async def alert(index: int) -> None:
             try:
-                await self.bot.send_message(recipients[index], text, reply_markup=markup,
-                                            request_timeout=REQUEST_TIMEOUT)
+                await self.bot.send_message(
+                    recipients[index], text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+                )
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
                 if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
                     raise
                 # Never started the bot, blocked it, or left Telegram: nothing to retry,
                 # but the group is told (once), so that someone else acts.
-                log.warning("urgent case %d: an on-call coordinator cannot be reached (%s)",
-                            view.id, _describe(exc))
+                log.warning(
+                    "urgent case %d: an on-call coordinator cannot be reached (%s)", view.id, _describe(exc)
+                )
                 await self._report_unreachable_on_call(recipients[index])
 
-        await self._in_parts(job, len(recipients), alert,
-                             lambda index: {"to": recipients[index:]})
+        await self._in_parts(job, len(recipients), alert, lambda index: {"to": recipients[index:]})
 
-    async def _in_parts(self, job: OutboxJob, count: int,
-                        send: Callable[[int], Awaitable[None]],
-                        rest: Callable[[int], dict[str, Any]]) -> None:
+    async def _in_parts(
+        self,
+        job: OutboxJob,
+        count: int,
+        send: Callable[[int], Awaitable[None]],
+        rest: Callable[[int], dict[str, Any]],
+    ) -> None:
         """Send parts in order; if one fails after others went out, the remaining parts become
         a new item (so a retry never repeats what was sent) and this one is done."""
         for index in range(count):
             try:
                 await send(index)
-            except (TelegramRetryAfter, TelegramNetworkError, TelegramServerError,
-                    _ThreadGone, _Retry) as exc:
+            except (
+                TelegramRetryAfter,
+                TelegramNetworkError,
+                TelegramServerError,
+                _ThreadGone,
+                _Retry,
+            ) as exc:
                 if index == 0:
                     raise
                 if isinstance(exc, TelegramRetryAfter):
@@ -595,11 +676,20 @@ class Delivery:
                 if isinstance(exc, _ThreadGone) and job.case_id is not None:
                     await self._refresh_card(job.case_id)
                     delay = CARD_WAIT_DELAY
-                await self.store.outbox.add(job.kind, case_id=job.case_id,
-                                            payload={**job.payload, **rest(index)},
-                                            available_at=self.store.clock() + delay)
-                log.info("%s for case %s: %d of %d sent, the rest later (%s)", job.kind,
-                         job.case_id, index, count, _describe(exc))
+                await self.store.outbox.add(
+                    job.kind,
+                    case_id=job.case_id,
+                    payload={**job.payload, **rest(index)},
+                    available_at=self.store.clock() + delay,
+                )
+                log.info(
+                    "%s for case %s: %d of %d sent, the rest later (%s)",
+                    job.kind,
+                    job.case_id,
+                    index,
+                    count,
+                    _describe(exc),
+                )
                 return
 
     # --- messages in the case's thread ----------------------------------------------------------
@@ -610,66 +700,102 @@ class Delivery:
         kinds = {e.kind for e in await self.store.casework.history(view.id)}
         with self._group_locale():
             if job.payload.get("urgent"):
-                head = "🔴 " + escape(ngettext(
-                    "Urgent case #{number} is still not taken after {minutes} minute.",
-                    "Urgent case #{number} is still not taken after {minutes} minutes.",
-                    c.urgent_ack_minutes).format(number=view.id, minutes=c.urgent_ack_minutes))
+                head = "🔴 " + escape(
+                    ngettext(
+                        "Urgent case #{number} is still not taken after {minutes} minute.",
+                        "Urgent case #{number} is still not taken after {minutes} minutes.",
+                        c.urgent_ack_minutes,
+                    ).format(number=view.id, minutes=c.urgent_ack_minutes)
+                )
             else:
-                head = "⏰ " + escape(ngettext(
-                    "Case #{number} is still new after {hours} hour: nobody has taken it yet.",
-                    "Case #{number} is still new after {hours} hours: nobody has taken it yet.",
-                    c.remind_after_hours).format(number=view.id, hours=c.remind_after_hours))
+                head = "⏰ " + escape(
+                    ngettext(
+                        "Case #{number} is still new after {hours} hour: nobody has taken it yet.",
+                        "Case #{number} is still new after {hours} hours: nobody has taken it yet.",
+                        c.remind_after_hours,
+                    ).format(number=view.id, hours=c.remind_after_hours)
+                )
             missing = [_("Nobody has taken it: press Take on the card.")]
             if "opened_full" not in kinds and c.group_shows == "summary":
                 missing.append(_("Nobody has read the full report yet (Open)."))
             if view.contactable and not view.unreachable and "message_out" not in kinds:
                 missing.append(_("Nobody has written to the reporter yet."))
-            text = head + "\n" + escape(_("Missing:")) + "\n" + "\n".join(
-                "• " + escape(item) for item in missing)
+            text = (
+                head
+                + "\n"
+                + escape(_("Missing:"))
+                + "\n"
+                + "\n".join("• " + escape(item) for item in missing)
+            )
         await self._thread_message(view, text)
 
     async def _unreachable(self, job: OutboxJob, view: CaseView) -> None:
         with self._group_locale():
-            text = (f"⚠ <b>{escape(_('Case #{number}').format(number=view.id))}</b>\n"
-                    + escape(_("The reporter has blocked the bot: messages cannot reach them.")))
+            text = f"⚠ <b>{escape(_('Case #{number}').format(number=view.id))}</b>\n" + escape(
+                _("The reporter has blocked the bot: messages cannot reach them.")
+            )
         await self._thread_message(view, text)
 
     async def _to_group(self, job: OutboxJob, view: CaseView) -> None:
         place = await self._place(view)
         message_id = job.payload.get("message")
-        message = next((m for m in await self.store.casework.channel(view.id)
-                        if m.id == message_id and m.direction == "from_reporter"), None)
+        message = next(
+            (
+                m
+                for m in await self.store.casework.channel(view.id)
+                if m.id == message_id and m.direction == "from_reporter"
+            ),
+            None,
+        )
         if message is None:
             return  # purged meanwhile
         number = view.id
         if self.config.coordination.group_shows != "full":
             with self._group_locale():
-                text = "✉ " + escape(_(
-                    "The reporter added information to case #{number}.").format(number=number))
+                text = "✉ " + escape(
+                    _("The reporter added information to case #{number}.").format(number=number)
+                )
                 if message.file_ids:
                     text += "\n" + escape(_("Files: {count}").format(count=len(message.file_ids)))
                 text += "\n" + escape(_("Press Open on the card to read it."))
-            await self._post_in_thread(job, place, [lambda where: self.bot.send_message(
-                place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where)])
+            await self._post_in_thread(
+                job,
+                place,
+                [
+                    lambda where: self.bot.send_message(
+                        place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
+                    )
+                ],
+            )
             return
 
         kinds = {f.id: f.kind for f in await self.store.attachments.for_case(view.id)}
         with self._group_locale():
-            header = "✉ <b>" + escape(_(
-                "The reporter added information to case #{number}.").format(number=number)) + "</b>"
-            captions = [escape(_("Case #{number}").format(number=number))
-                        + f" · {index}/{len(message.file_ids)}"
-                        for index in range(1, len(message.file_ids) + 1)]
+            header = (
+                "✉ <b>"
+                + escape(_("The reporter added information to case #{number}.").format(number=number))
+                + "</b>"
+            )
+            captions = [
+                escape(_("Case #{number}").format(number=number)) + f" · {index}/{len(message.file_ids)}"
+                for index in range(1, len(message.file_ids) + 1)
+            ]
         chunks = _chunks(message.text or "")
         texts = [header + ("\n" + escape(chunks[0]) if chunks else "")]
         texts += [escape(chunk) for chunk in chunks[1:]]
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
-            parts.append(lambda where, text=text: self.bot.send_message(
-                place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where))
+            parts.append(
+                lambda where, text=text: self.bot.send_message(
+                    place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
+                )
+            )
         for index, file_id in enumerate(message.file_ids):
-            parts.append(lambda where, file_id=file_id, caption=captions[index]: self._upload(
-                place.chat_id, view.id, file_id, kinds.get(file_id, "document"), caption, where))
+            parts.append(
+                lambda where, file_id=file_id, caption=captions[index]: self._upload(
+                    place.chat_id, view.id, file_id, kinds.get(file_id, "document"), caption, where
+                )
+            )
         await self._post_in_thread(job, place, parts)
 
     def _details_kind(self) -> OutboxKind | None:
@@ -684,22 +810,32 @@ class Delivery:
         private = await self.store.casework.private(view.id)
         with self._group_locale():
             texts = full_texts(view, private, len(files))
-            captions = [escape(_("Case #{number}").format(number=view.id))
-                        + f" · {index}/{len(files)}" for index in range(1, len(files) + 1)]
+            captions = [
+                escape(_("Case #{number}").format(number=view.id)) + f" · {index}/{len(files)}"
+                for index in range(1, len(files) + 1)
+            ]
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
-            parts.append(lambda where, text=text: self.bot.send_message(
-                place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where))
+            parts.append(
+                lambda where, text=text: self.bot.send_message(
+                    place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
+                )
+            )
         for index, stored in enumerate(files):
-            parts.append(lambda where, stored=stored, caption=captions[index]: self._upload(
-                place.chat_id, view.id, stored.id, stored.kind, caption, where))
+            parts.append(
+                lambda where, stored=stored, caption=captions[index]: self._upload(
+                    place.chat_id, view.id, stored.id, stored.kind, caption, where
+                )
+            )
         if int(job.payload.get("from", 0)) == 0:  # custody: the full content, to the group
-            await self.store.custody.record(view.id, CustodyKind.OPENED_FULL, actor_id=None,
-                                            data={"to": "group"})
+            await self.store.custody.record(
+                view.id, CustodyKind.OPENED_FULL, actor_id=None, data={"to": "group"}
+            )
         await self._post_in_thread(job, place, parts)
 
-    async def _post_in_thread(self, job: OutboxJob, place: _Place,
-                              parts: Sequence[Callable[[dict[str, Any]], Awaitable[Any]]]) -> None:
+    async def _post_in_thread(
+        self, job: OutboxJob, place: _Place, parts: Sequence[Callable[[dict[str, Any]], Awaitable[Any]]]
+    ) -> None:
         start = int(job.payload.get("from", 0))
         todo = list(parts[start:])
 
@@ -710,32 +846,50 @@ class Delivery:
             await self._in_parts(job, len(todo), send, lambda index: {"from": start + index})
         except _ThreadGone:
             assert job.case_id is not None
-            log.info("case %d: its topic or card was deleted; posting the card again",
-                     job.case_id)
+            log.info("case %d: its topic or card was deleted; posting the card again", job.case_id)
             await self._refresh_card(job.case_id)
             raise _Retry(CARD_WAIT_DELAY, "thread deleted") from None
 
-    async def _upload(self, chat_id: int, case_id: int, file_id: int, kind: str, caption: str,
-                      where: dict[str, Any]) -> None:
+    async def _upload(
+        self, chat_id: int, case_id: int, file_id: int, kind: str, caption: str, where: dict[str, Any]
+    ) -> None:
         """A file of the case uploaded anew under its original name, protected and (pictures,
         videos) blurred; each post is a custody event (handlers.evidence)."""
-        record = next((r for r in await self.store.attachments.records(case_id, with_names=True)
-                       if r.id == file_id), None)
+        record = next(
+            (r for r in await self.store.attachments.records(case_id, with_names=True) if r.id == file_id),
+            None,
+        )
         if record is None:
             return  # purged meanwhile
         data = await self.store.attachments.content(file_id)
         try:
-            await send_file(self.bot, chat_id, case_id, record, data, caption,
-                            is_place_gone=lambda exc: _says(exc, *_THREAD_GONE),
-                            request_timeout=REQUEST_TIMEOUT, **where)
+            await send_file(
+                self.bot,
+                chat_id,
+                case_id,
+                record,
+                data,
+                caption,
+                is_place_gone=lambda exc: _says(exc, *_THREAD_GONE),
+                request_timeout=REQUEST_TIMEOUT,
+                **where,
+            )
         except TelegramEntityTooLarge:
             # Larger than the Bot API accepts (the configured file limit is meant to prevent
             # this); the coordinators still see the file count on the card.
             log.error("case %d: a file the reporter added is too large to post", case_id)
             return
-        await self.store.custody.record(case_id, CustodyKind.FILE_SENT, actor_id=None, data={
-            "file": record.id, "number": record.number, "to": "group",
-            "sha256": hashlib.sha256(data).hexdigest()})
+        await self.store.custody.record(
+            case_id,
+            CustodyKind.FILE_SENT,
+            actor_id=None,
+            data={
+                "file": record.id,
+                "number": record.number,
+                "to": "group",
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
 
     # --- the reporter ---------------------------------------------------------------------------
     async def _to_reporter(self, job: OutboxJob, view: CaseView) -> None:
@@ -762,22 +916,25 @@ class Delivery:
         with self._locale(view.locale):
             markup = news_keyboard(view.id)
         try:
-            await self.bot.send_message(chat_id, text, reply_markup=markup,
-                                        disable_notification=view.silent,
-                                        request_timeout=REQUEST_TIMEOUT)
+            await self.bot.send_message(
+                chat_id,
+                text,
+                reply_markup=markup,
+                disable_notification=view.silent,
+                request_timeout=REQUEST_TIMEOUT,
+            )
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
             if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
                 raise
             if await self.store.casework.mark_unreachable(view.id):
-                log.info("case %d: the reporter cannot be reached (%s)", view.id,
-                         type(exc).__name__)
+                log.info("case %d: the reporter cannot be reached (%s)", view.id, type(exc).__name__)
 
     # --- DELETE ---------------------------------------------------------------------------------
     async def _delete(self, job: OutboxJob) -> None:
         try:
-            await self.bot.delete_message(int(job.payload["chat_id"]),
-                                          int(job.payload["message_id"]),
-                                          request_timeout=REQUEST_TIMEOUT)
+            await self.bot.delete_message(
+                int(job.payload["chat_id"]), int(job.payload["message_id"]), request_timeout=REQUEST_TIMEOUT
+            )
         except TelegramBadRequest as exc:
             if not _says(exc, _DELETE_GONE):
                 raise

@@ -10,6 +10,7 @@ its callback, if any, is answered so the button does not spin.
 A handler that raises changes nothing in the FSM: the update was not applied (the error
 handler apologises and the reporter repeats the step).
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -43,8 +44,11 @@ class ExactlyOnceMiddleware(BaseMiddleware):
         data: dict[str, Any],
     ) -> Any:
         state = data.get("state")
-        if not isinstance(event, Update) or not isinstance(state, FSMContext) \
-                or state.storage is not self.fsm:
+        if (
+            not isinstance(event, Update)
+            or not isinstance(state, FSMContext)
+            or state.storage is not self.fsm
+        ):
             return await handler(event, data)
         unit = await self.fsm.open_unit(state.key, event.update_id)
         if unit is None:
@@ -73,13 +77,19 @@ class RepeatedEditIsDone(BaseRequestMiddleware):
     commit is applied again and repeats its edits. Treated as done, so the update goes on
     (and its FSM changes are written) instead of failing over it."""
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Any:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
         try:
             return await make_request(bot, method)
         except TelegramBadRequest as exc:
-            if not method.__api_method__.startswith("edit") or \
-                    "message is not modified" not in (exc.message or "").lower():
+            if (
+                not method.__api_method__.startswith("edit")
+                or "message is not modified" not in (exc.message or "").lower()
+            ):
                 raise
             log.info("%s: not modified (already as asked)", method.__api_method__)
             return True

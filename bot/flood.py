@@ -18,6 +18,7 @@ requests, and counts whatever arrives inside that window against the bot. So:
 With ``redis.url`` set the windows are shared by every instance (keys hold a keyed hash of
 the chat id, never the id). Times are wall-clock seconds so that instances agree.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -49,8 +50,14 @@ _ALL = "all"
 class FloodGate:
     """Windows during which nothing may be sent: per chat, and for every chat."""
 
-    def __init__(self, *, chat_ref: Callable[[str], str], redis: Redis | None = None,
-                 prefix: str = "kua:flood", clock: Callable[[], float] = time.time) -> None:
+    def __init__(
+        self,
+        *,
+        chat_ref: Callable[[str], str],
+        redis: Redis | None = None,
+        prefix: str = "kua:flood",
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self._chat_ref = chat_ref  # chat id → keyed hash (Redis keys never hold an id)
         self._redis = redis
         self._prefix = prefix
@@ -96,8 +103,7 @@ class FloodGate:
         if self._redis is not None:
             try:
                 # PX expiry: the key disappears with its window.
-                await self._redis.set(self._redis_key(key), repr(until),
-                                       px=max(1, math.ceil(seconds * 1000)))
+                await self._redis.set(self._redis_key(key), repr(until), px=max(1, math.ceil(seconds * 1000)))
             except Exception as exc:  # noqa: BLE001 - other instances learn it from Telegram
                 log.warning("flood gate: Redis unavailable (%s)", type(exc).__name__)
         # Forget passed windows now and then so the dict stays small.
@@ -123,8 +129,12 @@ class FloodControlMiddleware(BaseRequestMiddleware):
     def __init__(self, gate: FloodGate) -> None:
         self.gate = gate
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Any:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Any:
         if isinstance(method, GetUpdates):  # receiving, not sending: never held back
             return await make_request(bot, method)
         chat = chat_of(method)
@@ -135,9 +145,12 @@ class FloodControlMiddleware(BaseRequestMiddleware):
                 return await make_request(bot, method)
             except TelegramRetryAfter as exc:
                 await self.gate.close_for(chat, exc.retry_after)
-                log.info("flood control: %s paused for %ss (%s)",
-                         "every chat" if chat is None else "a chat", exc.retry_after,
-                         method.__api_method__)
+                log.info(
+                    "flood control: %s paused for %ss (%s)",
+                    "every chat" if chat is None else "a chat",
+                    exc.retry_after,
+                    method.__api_method__,
+                )
                 flood_retries += 1
                 if flood_retries > RETRIES or exc.retry_after > MAX_WAIT:
                     raise
@@ -145,6 +158,5 @@ class FloodControlMiddleware(BaseRequestMiddleware):
                 if not (chat is None or is_private(chat)) or transient_retries >= TRANSIENT_RETRIES:
                     raise
                 transient_retries += 1
-                log.info("%s failed (%s); trying again", method.__api_method__,
-                         type(exc).__name__)
+                log.info("%s failed (%s); trying again", method.__api_method__, type(exc).__name__)
                 await asyncio.sleep(TRANSIENT_PAUSE * 2 ** (transient_retries - 1))

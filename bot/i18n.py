@@ -1,5 +1,6 @@
 """gettext catalogs and the per-user language, kept in the database (not in the FSM, which a
 cancelled draft clears)."""
+
 from __future__ import annotations
 
 from pathlib import Path

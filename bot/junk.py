@@ -3,6 +3,7 @@
 aiogram would warn with the whole update dumped into the message — the reporter's text
 included — and under warnings-as-errors even fail. Here: one line with the update id only.
 """
+
 from __future__ import annotations
 
 import logging
@@ -30,7 +31,6 @@ class KnownTypesMiddleware(BaseMiddleware):
             try:
                 event.event_type  # noqa: B018 - raises for a type aiogram does not know
             except UpdateTypeLookupError:
-                log.info("update %s skipped: a type this version does not handle",
-                         event.update_id)
+                log.info("update %s skipped: a type this version does not handle", event.update_id)
                 return UNHANDLED
         return await handler(event, data)

@@ -1,5 +1,6 @@
 """Logging that cannot leak a reporter: no message text is ever logged by our code, and a filter
 masks anything that looks like a Telegram id in records from any library."""
+
 from __future__ import annotations
 
 import logging

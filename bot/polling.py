@@ -11,6 +11,7 @@ and polling never moves again. Here:
 * updates are parsed one by one; one that cannot be parsed is skipped with a log line that
   carries its id only (never its content), and polling goes on.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,9 +47,11 @@ def parse_updates(bot: Bot, raw: list[Any]) -> tuple[list[Update], int | None]:
         try:
             updates.append(Update.model_validate(item, context={"bot": bot}))
         except Exception as exc:  # noqa: BLE001 - pydantic errors quote the content: type only
-            log.warning("update %s skipped: it could not be parsed (%s)",
-                        update_id if isinstance(update_id, int) else "without an id",
-                        type(exc).__name__)
+            log.warning(
+                "update %s skipped: it could not be parsed (%s)",
+                update_id if isinstance(update_id, int) else "without an id",
+                type(exc).__name__,
+            )
     return updates, None if highest is None else highest + 1
 
 
@@ -62,9 +65,14 @@ async def handle_update(dp: Dispatcher, bot: Bot, update: Update) -> None:
         log.error("update %s failed: %s", update.update_id, type(exc).__name__)
 
 
-async def poll_until_stopped(dp: Dispatcher, bot: Bot, stop: asyncio.Event, *,
-                             allowed_updates: list[str] | None = None,
-                             timeout: int = POLL_TIMEOUT) -> None:
+async def poll_until_stopped(
+    dp: Dispatcher,
+    bot: Bot,
+    stop: asyncio.Event,
+    *,
+    allowed_updates: list[str] | None = None,
+    timeout: int = POLL_TIMEOUT,
+) -> None:
     """Fetch, handle, confirm — until ``stop`` is set (a batch in progress is finished)."""
     backoff = Backoff(config=_BACKOFF)
     offset: int | None = None
@@ -74,9 +82,12 @@ async def poll_until_stopped(dp: Dispatcher, bot: Bot, stop: asyncio.Event, *,
     me = await bot.me()
     log.info("polling as @%s", me.username)
     while not stop.is_set():
-        fetch = asyncio.ensure_future(bot(GetRawUpdates(
-            offset=offset, timeout=timeout, allowed_updates=allowed_updates),
-            request_timeout=request_timeout))
+        fetch = asyncio.ensure_future(
+            bot(
+                GetRawUpdates(offset=offset, timeout=timeout, allowed_updates=allowed_updates),
+                request_timeout=request_timeout,
+            )
+        )
         stopping = asyncio.ensure_future(stop.wait())
         try:
             await asyncio.wait({fetch, stopping}, return_when=asyncio.FIRST_COMPLETED)
@@ -93,8 +104,7 @@ async def poll_until_stopped(dp: Dispatcher, bot: Bot, stop: asyncio.Event, *,
         try:
             raw = fetch.result()
         except Exception as exc:  # noqa: BLE001 - Telegram or the network: try again
-            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__,
-                        backoff.next_delay)
+            log.warning("getUpdates failed (%s); retrying in %.1fs", type(exc).__name__, backoff.next_delay)
             await backoff.asleep()
             continue
         backoff.reset()

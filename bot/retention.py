@@ -5,6 +5,7 @@
   statistics stay; open cases are never touched);
 * message-trace entries past Telegram's 48-hour deletion window.
 """
+
 from __future__ import annotations
 
 import logging
@@ -40,6 +41,5 @@ async def retention_round(store: Store, fsm: SQLAlchemyStorage, config: Config) 
     await store.limits.prune()
     purged = Purged(drafts=drafts, draft_files=files, cases=cases, trace=trace)
     if drafts or files or cases:
-        log.info("retention: purged %d expired drafts, %d draft files, %d closed cases",
-                 drafts, files, cases)
+        log.info("retention: purged %d expired drafts, %d draft files, %d closed cases", drafts, files, cases)
     return purged

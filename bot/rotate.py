@@ -4,6 +4,7 @@ readable (MultiFernet decrypts with any key, encrypts with the first).
 Run it with the bot stopped, then back the key file up and start the bot. The HMAC secret is
 not rotated: the keyed hashes that link an account to its cases would stop matching.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,17 +26,22 @@ async def _rotate(argv: Sequence[str]) -> int:
     config = load_config()
     if config.security.data_keys:
         new = Crypto.generate_key()
-        print("kua: security.data_keys is set in the configuration, so the key file is not "
-              "used: put this new key first in data_keys (keep the old ones after it), "
-              f"restart the bot, then run rotate-keys again to record it: {new}",
-              file=sys.stderr)
+        print(
+            "kua: security.data_keys is set in the configuration, so the key file is not "
+            "used: put this new key first in data_keys (keep the old ones after it), "
+            f"restart the bot, then run rotate-keys again to record it: {new}",
+            file=sys.stderr,
+        )
         return 2
     engine = make_engine(config.database.url)
     where = make_url(config.database.url).render_as_string(hide_password=True)
     try:
         if not await current_revision_is_head(engine):
-            print(f"kua: cannot rotate keys: the database at {where} is not at the latest "
-                  "schema; run scripts/migrate.sh first", file=sys.stderr)
+            print(
+                f"kua: cannot rotate keys: the database at {where} is not at the latest "
+                "schema; run scripts/migrate.sh first",
+                file=sys.stderr,
+            )
             return 2
         sessions = make_sessionmaker(engine)
         try:
@@ -49,8 +55,10 @@ async def _rotate(argv: Sequence[str]) -> int:
         await write_check(sessions, crypto)
     finally:
         await engine.dispose()
-    print(f"kua: a new data key is now first in {path} ({count} keys; the old ones still read "
-          "older records). Back this file up now, apart from the database.")
+    print(
+        f"kua: a new data key is now first in {path} ({count} keys; the old ones still read "
+        "older records). Back this file up now, apart from the database."
+    )
     return 0
 
 

@@ -5,6 +5,7 @@ that looks at what send*/copy*/forward* calls returned. Only private chats (repo
 coordinators talking to the bot), never groups; only message ids and times (storage.privacy).
 A failure to record is logged and never stops an update or a send.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -46,8 +47,12 @@ class IncomingTraceMiddleware(BaseMiddleware):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         if isinstance(event, Message) and event.chat.type == "private":
             await _record(self.store, event.chat.id, [event.message_id], event.date)
         return await handler(event, data)
@@ -59,8 +64,12 @@ class OutgoingTraceMiddleware(BaseRequestMiddleware):
     def __init__(self, store: Store) -> None:
         self.store = store
 
-    async def __call__(self, make_request: NextRequestMiddlewareType[TelegramType], bot: Bot,
-                       method: TelegramMethod[TelegramType]) -> Response[TelegramType]:
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
         response = await make_request(bot, method)
         if _untraced.get() or not method.__api_method__.startswith(_PREFIXES):
             return response
@@ -78,8 +87,7 @@ class OutgoingTraceMiddleware(BaseRequestMiddleware):
         return response
 
 
-async def _record(store: Store, chat_id: int, message_ids: list[int],
-                  sent_at: datetime | None) -> None:
+async def _record(store: Store, chat_id: int, message_ids: list[int], sent_at: datetime | None) -> None:
     try:
         await store.trace.record(chat_id, message_ids, sent_at)
     except Exception as exc:  # noqa: BLE001 - a lost trace entry must not lose the message

@@ -1,14 +1,15 @@
 """Webhook mode: an aiohttp server behind a reverse proxy (for several instances at scale)."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import signal
 import logging
+import signal
 from typing import TYPE_CHECKING
 
-from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiogram.types import Update
+from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
 if TYPE_CHECKING:
@@ -23,8 +24,7 @@ class SafeRequestHandler(SimpleRequestHandler):
 
     async def handle(self, request: web.Request) -> web.Response:
         bot = await self.resolve_bot(request)
-        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""),
-                                  bot):
+        if not self.verify_secret(request.headers.get("X-Telegram-Bot-Api-Secret-Token", ""), bot):
             return web.Response(body="Unauthorized", status=401)
         try:
             raw = await request.json(loads=bot.session.json_loads)  # aiohttp keeps the body
@@ -35,8 +35,7 @@ class SafeRequestHandler(SimpleRequestHandler):
             Update.model_validate(raw, context={"bot": bot})
         except Exception as exc:  # noqa: BLE001 - pydantic quotes the content: type only
             update_id = raw.get("update_id") if isinstance(raw, dict) else None
-            log.warning("update %s skipped: it could not be parsed (%s)", update_id,
-                        type(exc).__name__)
+            log.warning("update %s skipped: it could not be parsed (%s)", update_id, type(exc).__name__)
             return web.json_response({})
         return await super().handle(request)
 
@@ -48,11 +47,15 @@ async def run_webhook(app: App) -> None:
     web_app = web.Application()
     # handle_in_background=False: Telegram gets its answer only after the update was handled
     # (and committed), so an update lost to a crash is delivered again.
-    SafeRequestHandler(dispatcher=app.dispatcher, bot=app.bot, handle_in_background=False,
-                       secret_token=tg.webhook_secret).register(web_app, path=tg.webhook_path)
+    SafeRequestHandler(
+        dispatcher=app.dispatcher, bot=app.bot, handle_in_background=False, secret_token=tg.webhook_secret
+    ).register(web_app, path=tg.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
-    await app.bot.set_webhook(tg.webhook_url, secret_token=tg.webhook_secret,
-                              allowed_updates=app.dispatcher.resolve_used_update_types())
+    await app.bot.set_webhook(
+        tg.webhook_url,
+        secret_token=tg.webhook_secret,
+        allowed_updates=app.dispatcher.resolve_used_update_types(),
+    )
     runner = web.AppRunner(web_app)
     await runner.setup()
     site = web.TCPSite(runner, tg.listen_host, tg.listen_port)

@@ -1,5 +1,6 @@
 """Background housekeeping: retention (expired drafts and their files, long-closed cases' personal
 content, the message trace: bot.retention)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -22,8 +23,9 @@ async def purge_expired_drafts(store: Store, fsm: SQLAlchemyStorage, config: Con
     return drafts, files
 
 
-async def housekeeping(store: Store, fsm: SQLAlchemyStorage, config: Config,
-                       stop: asyncio.Event, interval: float = INTERVAL) -> None:
+async def housekeeping(
+    store: Store, fsm: SQLAlchemyStorage, config: Config, stop: asyncio.Event, interval: float = INTERVAL
+) -> None:
     """Runs every `interval` seconds until `stop` is set; a round in progress is finished first
     (cancelling mid-query would abandon a database connection)."""
     while not stop.is_set():

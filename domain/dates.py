@@ -4,6 +4,7 @@ Babel's "long" formats end Russian dates with "г." and start Kazakh ones with "
 doubles the full stop of a sentence ("2026 г..") and reads as an abbreviation in running text.
 These patterns spell the date out the way it is written in prose instead.
 """
+
 from __future__ import annotations
 
 from datetime import date
@@ -20,5 +21,6 @@ PATTERNS = {
 def long_date(day: date, locale: str) -> str:
     """`day` written out in `locale` (English for a language without a pattern)."""
     language = str(locale).split("_")[0]
-    return format_date(day, format=PATTERNS.get(language, PATTERNS["en"]),
-                       locale=language if language in PATTERNS else "en")
+    return format_date(
+        day, format=PATTERNS.get(language, PATTERNS["en"]), locale=language if language in PATTERNS else "en"
+    )

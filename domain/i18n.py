@@ -1,4 +1,5 @@
 """Markers for msgids declared as data (extracted by Babel, translated at render time)."""
+
 from __future__ import annotations
 
 

@@ -4,6 +4,7 @@ Used by the review screen and every stored or forwarded summary, so all of them 
 account the same way ("according to the detained person…") — the reporter's protection against a
 "false information" claim is that they said how they know.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence

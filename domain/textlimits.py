@@ -1,4 +1,5 @@
 """Telegram's message limits, and how Telegram counts them (after entity parsing, in UTF-16)."""
+
 from __future__ import annotations
 
 import html

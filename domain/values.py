@@ -3,6 +3,7 @@
 The questionnaire's option values live in `questionnaire.py`; only values other parts of the
 system branch on are enums here.
 """
+
 from __future__ import annotations
 
 from enum import StrEnum

@@ -2,6 +2,7 @@
 
 new → in progress (Take) → waiting for reporter ↔ in progress → referred → closed; reopen.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -52,15 +53,12 @@ STATUS_NAMES = {
     CaseStatus.CLOSED: N_("Closed"),
 }
 
-OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING,
-                           CaseStatus.REFERRED})
+OPEN_STATUSES = frozenset({CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING, CaseStatus.REFERRED})
 
 ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
     CaseStatus.NEW: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.CLOSED}),
-    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.WAITING, CaseStatus.REFERRED,
-                                       CaseStatus.CLOSED}),
-    CaseStatus.WAITING: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.REFERRED,
-                                   CaseStatus.CLOSED}),
+    CaseStatus.IN_PROGRESS: frozenset({CaseStatus.WAITING, CaseStatus.REFERRED, CaseStatus.CLOSED}),
+    CaseStatus.WAITING: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.REFERRED, CaseStatus.CLOSED}),
     CaseStatus.REFERRED: frozenset({CaseStatus.IN_PROGRESS, CaseStatus.CLOSED}),
     CaseStatus.CLOSED: frozenset({CaseStatus.IN_PROGRESS}),  # reopen
 }
@@ -68,12 +66,13 @@ ALLOWED: dict[CaseStatus, frozenset[CaseStatus]] = {
 # Changes the reporter is told about (if they agreed to be contacted), in their language.
 REPORTER_NOTICES = {
     CaseStatus.IN_PROGRESS: N_("A coordinator has taken up your report."),
-    CaseStatus.WAITING: N_("The coordinator needs more information from you. Open your report "
-                           "to see their question."),
-    CaseStatus.REFERRED: N_("Your report has been passed on for legal help. A coordinator will "
-                            "tell you more."),
-    CaseStatus.CLOSED: N_("Work on your report has finished. You can still open it with your "
-                          "code."),
+    CaseStatus.WAITING: N_(
+        "The coordinator needs more information from you. Open your report to see their question."
+    ),
+    CaseStatus.REFERRED: N_(
+        "Your report has been passed on for legal help. A coordinator will tell you more."
+    ),
+    CaseStatus.CLOSED: N_("Work on your report has finished. You can still open it with your code."),
 }
 
 

@@ -48,7 +48,9 @@ class FakeUser:
         if not self.is_private:
             return self._group().chat
         chat = {"id": self.id, "type": "private"}
-        chat.update({k: self.profile[k] for k in ("first_name", "last_name", "username") if k in self.profile})
+        chat.update(
+            {k: self.profile[k] for k in ("first_name", "last_name", "username") if k in self.profile}
+        )
         return chat
 
     def __repr__(self) -> str:
@@ -68,7 +70,9 @@ class FakeUser:
             entities=command_entities(text),
         )
 
-    async def send_command(self, cmd: str, args: str = "", *, message_thread_id: int | None = None) -> FakeMessage:
+    async def send_command(
+        self, cmd: str, args: str = "", *, message_thread_id: int | None = None
+    ) -> FakeMessage:
         """send_text("/cmd args"); the leading slash of ``cmd`` is optional."""
         text = f"/{cmd.lstrip('/')} {args}".strip()
         return await self.send_text(text, message_thread_id=message_thread_id)
@@ -79,7 +83,12 @@ class FakeUser:
         """A photo: a thumbnail (when ``data`` is a real image) plus the original as the largest size."""
         sizes, largest = self._world.photo_sizes(data)
         return self._send(
-            "photo", message_thread_id, caption=caption, content={"photo": sizes}, data=data, file_id=largest.file_id
+            "photo",
+            message_thread_id,
+            caption=caption,
+            content={"photo": sizes},
+            data=data,
+            file_id=largest.file_id,
         )
 
     async def send_document(
@@ -97,13 +106,20 @@ class FakeUser:
             "document", message_thread_id, caption=caption, content=content, data=data, file_id=stored.file_id
         )
 
-    async def send_voice(self, data: bytes, duration: int = 3, *, message_thread_id: int | None = None) -> FakeMessage:
+    async def send_voice(
+        self, data: bytes, duration: int = 3, *, message_thread_id: int | None = None
+    ) -> FakeMessage:
         stored = self._world.store_file("voice", data, mime_type="audio/ogg")
         content = {"voice": self._world.file_object(stored, duration=duration)}
         return self._send("voice", message_thread_id, content=content, data=data, file_id=stored.file_id)
 
     async def send_video(
-        self, data: bytes, duration: int = 3, caption: str | None = None, *, message_thread_id: int | None = None
+        self,
+        data: bytes,
+        duration: int = 3,
+        caption: str | None = None,
+        *,
+        message_thread_id: int | None = None,
     ) -> FakeMessage:
         stored = self._world.store_file("video", data, file_name="video.mp4", mime_type="video/mp4")
         content = {"video": self._world.file_object(stored, width=1280, height=720, duration=duration)}
@@ -128,11 +144,19 @@ class FakeUser:
             stored, type="regular", width=512, height=512, is_animated=False, is_video=False, emoji="👍"
         )
         return self._send(
-            "sticker", message_thread_id, content={"sticker": sticker}, data=stored.data, file_id=stored.file_id
+            "sticker",
+            message_thread_id,
+            content={"sticker": sticker},
+            data=stored.data,
+            file_id=stored.file_id,
         )
 
-    async def send_location(self, lat: float, lon: float, *, message_thread_id: int | None = None) -> FakeMessage:
-        return self._send("location", message_thread_id, content={"location": {"latitude": lat, "longitude": lon}})
+    async def send_location(
+        self, lat: float, lon: float, *, message_thread_id: int | None = None
+    ) -> FakeMessage:
+        return self._send(
+            "location", message_thread_id, content={"location": {"latitude": lat, "longitude": lon}}
+        )
 
     async def send_contact(
         self, phone: str, first_name: str, *, user_id: int | None = None, message_thread_id: int | None = None
@@ -227,7 +251,9 @@ class FakeUser:
                     if "callback_data" not in buttons[0]:
                         raise AssertionError(f"button {buttons[0]!r} of {candidate!r} sends no callback")
                     return self._callback(candidate, buttons[0]["callback_data"])
-        raise AssertionError(f"no inline button {button_text!r} {self._where(message)}; {self._available(candidates)}")
+        raise AssertionError(
+            f"no inline button {button_text!r} {self._where(message)}; {self._available(candidates)}"
+        )
 
     async def press_data(self, data: str, message: FakeMessage | None = None) -> str:
         """Send a callback query with arbitrary (possibly forged) data.
@@ -269,7 +295,9 @@ class FakeUser:
     @staticmethod
     def _available(messages: list[FakeMessage]) -> str:
         """The buttons of the (up to 5) newest of ``messages`` that have any."""
-        keyboards = [f"#{m.message_id}: {[text for text, _ in m.buttons()]}" for m in messages if m.buttons()][:5]
+        keyboards = [
+            f"#{m.message_id}: {[text for text, _ in m.buttons()]}" for m in messages if m.buttons()
+        ][:5]
         return "available buttons: " + ("; ".join(keyboards) if keyboards else "none")
 
     # --- what the user sees ---------------------------------------------------------------
@@ -301,7 +329,9 @@ class FakeUser:
         return [
             callback.answer
             for callback in self._world.callbacks.values()
-            if callback.user_id == self.id and callback.chat_id == self.chat_id and callback.answer is not None
+            if callback.user_id == self.id
+            and callback.chat_id == self.chat_id
+            and callback.answer is not None
         ]
 
 

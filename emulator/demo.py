@@ -84,11 +84,13 @@ contacts = "This is a demo: no real contacts."
 def bot_environment(workdir: Path, api_base: str) -> dict[str, str]:
     """The bot's environment: the caller's, less every KUA_* setting, plus the demo's own."""
     env = {key: value for key, value in os.environ.items() if not key.startswith("KUA_")}
-    env.update({
-        "KUA_CONFIG": str(workdir / "config.toml"),
-        "KUA_TELEGRAM__API_BASE": api_base,
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "KUA_CONFIG": str(workdir / "config.toml"),
+            "KUA_TELEGRAM__API_BASE": api_base,
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     return env
 
 
@@ -134,8 +136,12 @@ class Demo:
         for person in PEOPLE:
             # Coordinators have opened their chat with the bot before (it writes to them there);
             # reporters start from an empty chat, as a relative who has just found the bot.
-            self.fake.user(person.user_id, person.first_name, language_code=person.language_code,
-                           started=person.role == "coordinator")
+            self.fake.user(
+                person.user_id,
+                person.first_name,
+                language_code=person.language_code,
+                started=person.role == "coordinator",
+            )
         members = {p.user_id: "member" for p in PEOPLE if p.role != "reporter"}
         members[COORDINATORS[0]] = "creator"
         group = self.fake.group(GROUP_ID, GROUP_TITLE, is_forum=True, members=members)
@@ -143,30 +149,45 @@ class Demo:
         self.bot: subprocess.Popen[bytes] | None = None
 
     async def run(self, stop: asyncio.Event) -> int:
-        (self.workdir / "config.toml").write_text(demo_config(self.workdir / "data", self.locale),
-                                                   encoding="utf-8")
+        (self.workdir / "config.toml").write_text(
+            demo_config(self.workdir / "data", self.locale), encoding="utf-8"
+        )
         await self.fake.start()
         try:
             try:
                 await self.web.start(self.port)
             except OSError as exc:
-                print(f"kua demo: cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
-                      f"set {PORT_ENV} to a free port", file=sys.stderr)
+                print(
+                    f"kua demo: cannot listen on 127.0.0.1:{self.port} ({exc.strerror}); "
+                    f"set {PORT_ENV} to a free port",
+                    file=sys.stderr,
+                )
                 return 2
             env = bot_environment(self.workdir, self.fake.base_url)
             migrate = await asyncio.to_thread(
-                subprocess.run, [sys.executable, "-m", "storage.migrate", "upgrade"],
-                cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+                subprocess.run,
+                [sys.executable, "-m", "storage.migrate", "upgrade"],
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=False,
+            )
             if migrate.returncode != 0:
-                print(f"kua demo: preparing the demo database failed:\n{migrate.stderr}",
-                      file=sys.stderr)
+                print(f"kua demo: preparing the demo database failed:\n{migrate.stderr}", file=sys.stderr)
                 return 1
-            self.bot = subprocess.Popen([sys.executable, "-m", "bot"], cwd=ROOT, env=env,
-                                        start_new_session=True,  # Ctrl-C is the demo's
-                                        preexec_fn=_die_with_parent)
-            print(f"kua demo: open http://127.0.0.1:{self.web.port}/ — a demo: nothing leaves "
-                  f"this computer. Data: {self.workdir} (removed on exit). Ctrl-C stops.",
-                  flush=True)
+            self.bot = subprocess.Popen(
+                [sys.executable, "-m", "bot"],
+                cwd=ROOT,
+                env=env,
+                start_new_session=True,  # Ctrl-C is the demo's
+                preexec_fn=_die_with_parent,
+            )
+            print(
+                f"kua demo: open http://127.0.0.1:{self.web.port}/ — a demo: nothing leaves "
+                f"this computer. Data: {self.workdir} (removed on exit). Ctrl-C stops.",
+                flush=True,
+            )
             return await self._until_stopped(stop)
         finally:
             await self._stop_bot()
@@ -178,8 +199,7 @@ class Demo:
         while not stop.is_set():
             code = self.bot.poll()
             if code is not None:
-                print(f"kua demo: the bot stopped (exit code {code}); stopping the demo",
-                      file=sys.stderr)
+                print(f"kua demo: the bot stopped (exit code {code}); stopping the demo", file=sys.stderr)
                 return 1
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)

@@ -136,9 +136,7 @@ class _Parser:
                 continue
             i = self._end_tag(i) if self._at(i + 1) == "/" else self._start_tag(i)
         if self.stack:
-            raise HtmlParseError(
-                f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"'
-            )
+            raise HtmlParseError(f'Can\'t find end tag corresponding to start tag "{self.stack[-1].name}"')
         self.entities.sort(key=lambda item: (item[1]["offset"], -item[1]["length"], item[0]))
         return "".join(self.out), [entity for _, entity in self.entities]
 
@@ -192,9 +190,9 @@ class _Parser:
                 argument = value[len("language-") :]
             elif tag == "span" and attribute == "class" and value.startswith("tg-"):
                 argument = value[len("tg-") :]
-            elif tag == "tg-emoji" and attribute == "emoji-id":
-                argument = value
-            elif tag == "tg-time" and attribute == "unix":
+            elif (tag == "tg-emoji" and attribute == "emoji-id") or (
+                tag == "tg-time" and attribute == "unix"
+            ):
                 argument = value
             elif tag == "tg-time" and attribute == "format":
                 time_format = value
@@ -248,8 +246,7 @@ class _Parser:
         tag = self.stack[-1]
         if end_name and end_name != tag.name:
             raise HtmlParseError(
-                f'Unmatched end tag at byte offset {byte}, expected "</{tag.name}>", '
-                f'found "</{end_name}>"'
+                f'Unmatched end tag at byte offset {byte}, expected "</{tag.name}>", found "</{end_name}>"'
             )
         self.stack.pop()
         if self.utf16 > tag.utf16_start:

@@ -189,7 +189,9 @@ class BotApi:
     async def send_message(self, params: Params) -> dict[str, Any]:
         chat = self._chat(params)
         text, entities = message_text(params)
-        options = params.get_json("link_preview_options", error="can't parse link preview options JSON object")
+        options = params.get_json(
+            "link_preview_options", error="can't parse link preview options JSON object"
+        )
         if options is not None and not isinstance(options, dict):
             raise bad_request("can't parse link preview options JSON object")
         return self._bot_message(chat, params, "text", text=text, entities=entities).raw
@@ -207,7 +209,9 @@ class BotApi:
 
         return send
 
-    def _media(self, kind: str, value: Upload | str | None, params: Params) -> tuple[dict[str, Any], StoredFile]:
+    def _media(
+        self, kind: str, value: Upload | str | None, params: Params
+    ) -> tuple[dict[str, Any], StoredFile]:
         """The kind-specific Message fields for a sent file, and the file holding its bytes.
 
         ``value`` is an upload (stored now) or the file_id of a known file of the same kind.
@@ -223,7 +227,9 @@ class BotApi:
         else:
             name = source.filename
             mime = mimetypes.guess_type(name)[0] if kind in ("document", "audio") else None
-            stored = self.world.store_file(kind, source.data, file_name=name, mime_type=mime or _MIME_TYPES[kind])
+            stored = self.world.store_file(
+                kind, source.data, file_name=name, mime_type=mime or _MIME_TYPES[kind]
+            )
         obj = self.world.file_object
         duration = params.get_int("duration") or 0
         width = params.get_int("width") or DEFAULT_SIZE[0]
@@ -288,8 +294,15 @@ class BotApi:
             content["media_group_id"] = group_id
             messages.append(
                 self._bot_message(
-                    chat, params, kind, with_markup=False, caption=caption, entities=entities,
-                    content=content, data=stored.data, file_id=stored.file_id,
+                    chat,
+                    params,
+                    kind,
+                    with_markup=False,
+                    caption=caption,
+                    entities=entities,
+                    content=content,
+                    data=stored.data,
+                    file_id=stored.file_id,
                 )  # fmt: skip
             )
         return [message.raw for message in messages]

@@ -134,8 +134,9 @@ class FakeTelegram(World):
         """Close the connection of the next ``times`` calls of ``method`` without answering."""
         self._plan(method, _Fault(drop=True), times)
 
-    def storm(self, *, private: float, group: float, seed: int = 0,
-              retry_after: tuple[int, int] = (1, 2)) -> None:
+    def storm(
+        self, *, private: float, group: float, seed: int = 0, retry_after: tuple[int, int] = (1, 2)
+    ) -> None:
         """From now on, fail a share of the requests to private chats / groups (and channels)
         at random: a 429 with retry_after in the given range, a 5xx, or a dropped connection.
         ``storm(private=0, group=0)`` calms it."""
@@ -156,11 +157,17 @@ class FakeTelegram(World):
         if kind == "drop":
             return _Fault(drop=True)
         if kind == "5xx":
-            return _Fault(drop=False, error=ApiError(rng.choice((500, 502)), "Internal Server Error",
-                                                     rule_violation=False))
+            return _Fault(
+                drop=False,
+                error=ApiError(rng.choice((500, 502)), "Internal Server Error", rule_violation=False),
+            )
         wait = rng.randint(low, high)
-        return _Fault(drop=False, error=ApiError(429, f"Too Many Requests: retry after {wait}",
-                                                 rule_violation=False, retry_after=wait))
+        return _Fault(
+            drop=False,
+            error=ApiError(
+                429, f"Too Many Requests: retry after {wait}", rule_violation=False, retry_after=wait
+            ),
+        )
 
     def _flood_window(self, name: str, chat_id: Any) -> float:
         """Seconds left in the flood-control window this request falls into (0: none)."""
@@ -172,8 +179,7 @@ class FakeTelegram(World):
 
     def _flooded(self, chat_id: Any, retry_after: int) -> None:
         key = "*" if chat_id is None else str(chat_id)
-        self._flood_until[key] = max(self._flood_until.get(key, 0.0),
-                                     time.monotonic() + retry_after)
+        self._flood_until[key] = max(self._flood_until.get(key, 0.0), time.monotonic() + retry_after)
 
     def end_flood_windows(self) -> None:
         """As if every open retry_after had passed (for tests that call the API directly and
@@ -235,7 +241,9 @@ class FakeTelegram(World):
     # --- HTTP -------------------------------------------------------------------
 
     async def _serve_api(self, request: web.Request) -> web.StreamResponse:
-        name, handler = self._handlers.get(request.match_info["method"].lower(), (request.match_info["method"], None))
+        name, handler = self._handlers.get(
+            request.match_info["method"].lower(), (request.match_info["method"], None)
+        )
         record = RecordedRequest(method=name, params={}, files={}, chat_id=None, time=self.now())
         self.requests.append(record)
         counts = name != "getUpdates"  # long polling is not "the bot doing something"
@@ -255,8 +263,9 @@ class FakeTelegram(World):
                 left = self._flood_window(name, record.chat_id)
                 if left > 0:
                     self.flood_violations.append(record)
-                    raise ApiError(429, f"Too Many Requests: retry after {math.ceil(left)}",
-                                   retry_after=math.ceil(left))
+                    raise ApiError(
+                        429, f"Too Many Requests: retry after {math.ceil(left)}", retry_after=math.ceil(left)
+                    )
                 faults = self._faults.get(name.lower())
                 fault = faults.pop(0) if faults else None
                 if fault is None:
@@ -301,7 +310,9 @@ class FakeTelegram(World):
 
     async def _get_updates(self, params: Params) -> list[dict[str, Any]]:
         allowed = params.get_json("allowed_updates", error="can't parse allowed_updates JSON object")
-        if allowed is not None and not (isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)):
+        if allowed is not None and not (
+            isinstance(allowed, list) and all(isinstance(a, str) for a in allowed)
+        ):
             raise ApiError(400, "Bad Request: can't parse allowed_updates JSON object")
         limit = min(max(params.get_int("limit") or 100, 1), 100)
         timeout = max(params.get_int("timeout") or 0, 0)
@@ -323,7 +334,11 @@ class FakeTelegram(World):
         return True
 
     async def _get_webhook_info(self, params: Params) -> dict[str, Any]:
-        return {"url": "", "has_custom_certificate": False, "pending_update_count": len(self.updates.untaken())}
+        return {
+            "url": "",
+            "has_custom_certificate": False,
+            "pending_update_count": len(self.updates.untaken()),
+        }
 
     async def _ok(self, params: Params) -> bool:
         return True

@@ -408,7 +408,9 @@ def _reply_keyboard(markup: dict[str, Any]) -> None:
                 raise bad_request('can\'t parse keyboard button: field "text" must be a non-empty String')
             requests = [name for name in _REPLY_BUTTON_REQUESTS if name in button]
             if len(requests) > 1:
-                raise bad_request(f"can't parse keyboard button: at most one request field allowed, got {requests}")
+                raise bad_request(
+                    f"can't parse keyboard button: at most one request field allowed, got {requests}"
+                )
     _placeholder(markup)
 
 

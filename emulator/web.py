@@ -71,8 +71,14 @@ class ActionError(Exception):
 class DemoWeb:
     """The aiohttp application serving the page and its small JSON API."""
 
-    def __init__(self, fake: FakeTelegram, people: Iterable[Person], group: FakeGroup | None,
-                 *, bot_ready: Callable[[], bool] | None = None) -> None:
+    def __init__(
+        self,
+        fake: FakeTelegram,
+        people: Iterable[Person],
+        group: FakeGroup | None,
+        *,
+        bot_ready: Callable[[], bool] | None = None,
+    ) -> None:
         self.fake = fake
         self.people = {person.key: person for person in people}
         self.group = group
@@ -89,8 +95,7 @@ class DemoWeb:
     # --- lifecycle --------------------------------------------------------------------
 
     def app(self) -> web.Application:
-        app = web.Application(client_max_size=UPLOAD_LIMIT + 1024 * 1024,
-                              middlewares=[self._guard])
+        app = web.Application(client_max_size=UPLOAD_LIMIT + 1024 * 1024, middlewares=[self._guard])
         app.router.add_get("/", self._index)
         app.router.add_get("/favicon.ico", self._no_icon)
         app.router.add_static("/static/", STATIC_DIR, show_index=False)
@@ -127,9 +132,9 @@ class DemoWeb:
     # --- requests: who may ask --------------------------------------------------------
 
     @web.middleware
-    async def _guard(self, request: web.Request,
-                     handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                     ) -> web.StreamResponse:
+    async def _guard(
+        self, request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+    ) -> web.StreamResponse:
         allowed = {f"127.0.0.1:{self.port}", f"localhost:{self.port}"}
         if request.host not in allowed:  # DNS rebinding: another name pointing here
             return web.Response(status=421, text="This demo answers only on 127.0.0.1.")
@@ -157,20 +162,27 @@ class DemoWeb:
         chats: dict[str, Any] = {}
         for person in self.people.values():
             in_group = self.group is not None and person.user_id in self.group.members
-            people.append({
-                "key": person.key, "label": person.label, "role": person.role,
-                "user_id": person.user_id, "first_name": person.first_name,
-                "language_code": self.languages[person.key], "in_group": in_group,
-                "commands": self._commands(self.languages[person.key]),
-                "started": person.user_id in self.fake.started,
-            })
+            people.append(
+                {
+                    "key": person.key,
+                    "label": person.label,
+                    "role": person.role,
+                    "user_id": person.user_id,
+                    "first_name": person.first_name,
+                    "language_code": self.languages[person.key],
+                    "in_group": in_group,
+                    "commands": self._commands(self.languages[person.key]),
+                    "started": person.user_id in self.fake.started,
+                }
+            )
             chats[str(person.user_id)] = self._chat(person.user_id, f"{person.label} — Kua")
         if self.group is not None:
             group = self._chat(self.group.chat_id, self.group.title)
             group["forum"] = self.group.is_forum
             group["topics"] = [
                 {"id": t.message_thread_id, "name": t.name, "color": t.icon_color}
-                for t in self.group.topics if not t.deleted
+                for t in self.group.topics
+                if not t.deleted
             ]
             chats[str(self.group.chat_id)] = group
         return {
@@ -198,8 +210,17 @@ class DemoWeb:
     def _answers(self) -> list[dict[str, Any]]:
         """The bot's recent answers to button presses (shown as a toast or an alert)."""
         answered = [c for c in self.fake.callbacks.values() if c.answer is not None]
-        return [{"id": c.id, "user_id": c.user_id, "chat_id": c.chat_id, "text": c.answer.text,
-                 "show_alert": c.answer.show_alert} for c in answered[-20:] if c.answer is not None]
+        return [
+            {
+                "id": c.id,
+                "user_id": c.user_id,
+                "chat_id": c.chat_id,
+                "text": c.answer.text,
+                "show_alert": c.answer.show_alert,
+            }
+            for c in answered[-20:]
+            if c.answer is not None
+        ]
 
     def _chat(self, chat_id: int, title: str) -> dict[str, Any]:
         messages = [self._message(m) for m in self.fake.transcript(chat_id) if not m.deleted]
@@ -208,13 +229,23 @@ class DemoWeb:
     def _message(self, message: FakeMessage) -> dict[str, Any]:
         sender = "bot" if message.from_bot else self._label(message.from_id)
         keyboard = (message.inline_keyboard or {}).get("inline_keyboard", [])
-        buttons = [[{"text": b.get("text", ""), "callback": "callback_data" in b, "url": b.get("url")}
-                    for b in row] for row in keyboard]
+        buttons = [
+            [{"text": b.get("text", ""), "callback": "callback_data" in b, "url": b.get("url")} for b in row]
+            for row in keyboard
+        ]
         item: dict[str, Any] = {
-            "id": message.message_id, "from": sender, "from_bot": message.from_bot,
-            "from_id": message.from_id, "date": message.date, "kind": message.kind,
-            "thread": message.message_thread_id, "text": message.text, "caption": message.caption,
-            "entities": message.entities, "buttons": buttons, "edited": message.edit_date is not None,
+            "id": message.message_id,
+            "from": sender,
+            "from_bot": message.from_bot,
+            "from_id": message.from_id,
+            "date": message.date,
+            "kind": message.kind,
+            "thread": message.message_thread_id,
+            "text": message.text,
+            "caption": message.caption,
+            "entities": message.entities,
+            "buttons": buttons,
+            "edited": message.edit_date is not None,
         }
         if message.file_id is not None:
             item["file"] = self._file_info(message)
@@ -232,8 +263,12 @@ class DemoWeb:
     def _file_info(self, message: FakeMessage) -> dict[str, Any]:
         stored = self.fake.files.get(message.file_id or "")
         name = stored.file_name if stored is not None else None
-        return {"id": message.file_id, "name": name,
-                "image": message.kind == "photo", "size": len(message.data or b"")}
+        return {
+            "id": message.file_id,
+            "name": name,
+            "image": message.kind == "photo",
+            "size": len(message.data or b""),
+        }
 
     def _label(self, user_id: int) -> str:
         for person in self.people.values():
@@ -257,8 +292,13 @@ class DemoWeb:
 
     @staticmethod
     def _error(record: Any) -> dict[str, Any]:
-        return {"method": record.method, "status": record.status,
-                "description": record.description, "summary": str(record), "time": record.time}
+        return {
+            "method": record.method,
+            "status": record.status,
+            "description": record.description,
+            "summary": str(record),
+            "time": record.time,
+        }
 
     def _bot_ready(self) -> bool:
         """Whether the bot has started polling (it stays so: a restart is not shown)."""
@@ -284,8 +324,9 @@ class DemoWeb:
 
     async def _events(self, request: web.Request) -> web.StreamResponse:
         """Server-sent events: the whole state at once, then again after every change."""
-        response = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                               "Cache-Control": "no-store"})
+        response = web.StreamResponse(
+            headers={"Content-Type": "text/event-stream", "Cache-Control": "no-store"}
+        )
         await response.prepare(request)
         queue: asyncio.Queue[str | None] = asyncio.Queue()
         self._subscribers.add(queue)
@@ -340,16 +381,16 @@ class DemoWeb:
 
     # --- what a person does -------------------------------------------------------------
 
-    def _action(self, handler: Callable[[web.Request], Awaitable[dict[str, Any]]]
-                ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def _action(
+        self, handler: Callable[[web.Request], Awaitable[dict[str, Any]]]
+    ) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
         async def serve(request: web.Request) -> web.StreamResponse:
             try:
                 result = await handler(request)
             except ActionError as error:
                 self.action_errors.append({"time": self.fake.now(), "description": str(error)})
                 self._actions += 1
-                return web.json_response({"ok": False, "description": str(error)},
-                                         status=error.status)
+                return web.json_response({"ok": False, "description": str(error)}, status=error.status)
             self._actions += 1
             return web.json_response({"ok": True, **result})
 
@@ -477,8 +518,11 @@ class DemoWeb:
         if stored.kind == "photo" and _is_image(stored.data):
             return web.Response(body=stored.data, content_type=_image_type(stored.data))
         name = (stored.file_name or f"{stored.kind}.bin").replace('"', "")
-        return web.Response(body=stored.data, content_type="application/octet-stream",
-                            headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        return web.Response(
+            body=stored.data,
+            content_type="application/octet-stream",
+            headers={"Content-Disposition": f'attachment; filename="{name}"'},
+        )
 
 
 def _event(data: str) -> bytes:
@@ -505,5 +549,6 @@ def _is_image(data: bytes) -> bool:
 def _image_type(data: bytes) -> str:
     with Image.open(io.BytesIO(data)) as image:
         kind = (image.format or "jpeg").lower()
-    return {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif",
-            "webp": "image/webp"}.get(kind, "application/octet-stream")
+    return {"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}.get(
+        kind, "application/octet-stream"
+    )

@@ -143,7 +143,11 @@ class World:
                 raise ValueError(f"unsupported member status {status!r}")
             if user_id not in self._users:
                 self.user(user_id)
-        chat: dict[str, Any] = {"id": chat_id, "type": "supergroup" if supergroup else "group", "title": title}
+        chat: dict[str, Any] = {
+            "id": chat_id,
+            "type": "supergroup" if supergroup else "group",
+            "title": title,
+        }
         if is_forum:
             chat["is_forum"] = True
         group = FakeGroup(self, chat, members, bot_status)
@@ -184,7 +188,9 @@ class World:
                 return message
         return None
 
-    def add_message(self, chat: dict[str, Any], sender: dict[str, Any], kind: str, **fields: Any) -> FakeMessage:
+    def add_message(
+        self, chat: dict[str, Any], sender: dict[str, Any], kind: str, **fields: Any
+    ) -> FakeMessage:
         """Append a message to a chat's transcript, numbered like Telegram does (per chat)."""
         history = self._messages.setdefault(chat["id"], [])
         message = FakeMessage(

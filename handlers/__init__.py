@@ -1,4 +1,5 @@
 """One router per feature, collected in the order they must match."""
+
 from __future__ import annotations
 
 from aiogram import F, Router
@@ -26,13 +27,24 @@ def get_routers() -> list[Router]:
     private.callback_query.filter(F.message.chat.type == "private")
     # rights before report: /rights works mid-report and leaves the report as it is.
     # privacy before report too: /erase and /forget work mid-report.
-    private.include_routers(start.make_router(), rights.make_router(), privacy.make_router(),
-                            report.make_router(),
-                            # loose words before follow-up: its catch-all would take them first
-                            loose_words.make_router(), followup.make_router(),
-                            evidence.make_router(), fallback.make_router())
+    private.include_routers(
+        start.make_router(),
+        rights.make_router(),
+        privacy.make_router(),
+        report.make_router(),
+        # loose words before follow-up: its catch-all would take them first
+        loose_words.make_router(),
+        followup.make_router(),
+        evidence.make_router(),
+        fallback.make_router(),
+    )
     # Coordinators also use the bot in private: their router (role-checked on every update)
     # comes first, and whatever it does not handle falls through to the reporter's handlers.
     # Statistics, exports and case sheets: staff only, each router filters its own updates.
-    return [errors.make_router(), coordinator.make_router(), stats.make_router(),
-            advocacy.make_router(), private]
+    return [
+        errors.make_router(),
+        coordinator.make_router(),
+        stats.make_router(),
+        advocacy.make_router(),
+        private,
+    ]

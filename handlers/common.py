@@ -1,4 +1,5 @@
 """The main menu and the callback data shared by several routers."""
+
 from __future__ import annotations
 
 from enum import StrEnum
@@ -64,8 +65,9 @@ def language_keyboard(first: str | None) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-async def send_private(bot: Bot, user_id: int, text: str,
-                       markup: InlineKeyboardMarkup | None = None) -> Message | None:
+async def send_private(
+    bot: Bot, user_id: int, text: str, markup: InlineKeyboardMarkup | None = None
+) -> Message | None:
     """A message to a staff member's private chat; None if they never opened it (or blocked it)."""
     try:
         return await bot.send_message(user_id, text, reply_markup=markup)

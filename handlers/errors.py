@@ -5,6 +5,7 @@ as a message — never while Telegram's flood-control window for that chat is op
 only prolong it). Errors in groups are
 logged and nothing is said there: the coordinators' chat is not the place for it.
 """
+
 from __future__ import annotations
 
 import logging
@@ -21,8 +22,12 @@ log = logging.getLogger("kua.errors")
 async def on_error(event: ErrorEvent, bot: Bot, flood_gate: FloodGate | None = None) -> None:
     exc = event.exception
     # Only the type and the frames: exception messages may quote what the user sent.
-    log.error("update %s failed: %s", event.update.update_id, type(exc).__name__,
-              exc_info=(type(exc), exc, exc.__traceback__))
+    log.error(
+        "update %s failed: %s",
+        event.update.update_id,
+        type(exc).__name__,
+        exc_info=(type(exc), exc, exc.__traceback__),
+    )
     update = event.update
     chat = None
     if update.message is not None:
@@ -35,8 +40,10 @@ async def on_error(event: ErrorEvent, bot: Bot, flood_gate: FloodGate | None = N
     if flood_gate is not None and await flood_gate.remaining(str(chat_id)) > 0:
         return
     try:
-        await bot.send_message(chat_id, _("Something went wrong on our side. Your answers are "
-                                          "kept; please try again in a minute."))
+        await bot.send_message(
+            chat_id,
+            _("Something went wrong on our side. Your answers are kept; please try again in a minute."),
+        )
     except Exception:  # noqa: BLE001 - the apology itself failed (network): nothing more to do
         log.warning("could not send the error notice")
 

@@ -6,6 +6,7 @@ names, with ``protect_content`` (no forwarding or saving from the bot's chat) an
 and videos, ``has_spoiler`` (blurred until tapped: nobody is confronted with injuries unasked).
 Every file sent is a custody event with the SHA-256 of exactly the bytes sent.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,12 +39,16 @@ log = logging.getLogger(__name__)
 PHOTO_LIMIT = 10 * 1024 * 1024  # sendPhoto takes up to 10 MB; larger pictures go as documents
 _AS_PHOTO = frozenset({FileType.JPEG.value, FileType.PNG.value, FileType.WEBP.value})
 KIND_LABELS = {
-    "photo": N_("photo"), "document": N_("document"), "voice": N_("voice message"),
-    "video": N_("video"), "audio": N_("audio"),
+    "photo": N_("photo"),
+    "document": N_("document"),
+    "voice": N_("voice message"),
+    "video": N_("video"),
+    "audio": N_("audio"),
 }
 
 
 # --- the reporter's receipt ------------------------------------------------------------------
+
 
 class ReceiptAct(StrEnum):
     SHOW = "show"
@@ -57,8 +62,9 @@ class ReceiptCb(CallbackData, prefix="rc1"):
 
 def receipt_button(builder: InlineKeyboardBuilder, case_id: int) -> None:
     """The button on the reporter's case screen (only for cases with files)."""
-    builder.button(text="🧾 " + _("Evidence receipt"),
-                   callback_data=ReceiptCb(act=ReceiptAct.SHOW, case=case_id))
+    builder.button(
+        text="🧾 " + _("Evidence receipt"), callback_data=ReceiptCb(act=ReceiptAct.SHOW, case=case_id)
+    )
 
 
 def _utc(at: datetime | None, locale: str) -> str:
@@ -69,20 +75,31 @@ def _utc(at: datetime | None, locale: str) -> str:
 
 def receipt_text(view: CaseView, records: Sequence[FileRecord], locale: str) -> str:
     """Per file: the time of receipt and the SHA-256 of the bytes as Telegram served them."""
-    lines = ["<b>" + escape(_("Evidence receipt · case #{number}").format(number=view.id))
-             + "</b>",
-             escape(_("The files of this report as the bot received them from Telegram: the time "
-                      "of receipt (UTC) and each file's SHA-256 fingerprint. A lawyer can attach "
-                      "this to a complaint to show that a file was not changed after it reached "
-                      "the organisation. Telegram compresses photos sent as photos; send a file "
-                      "to keep the original. The copy kept has hidden data removed, so its own "
-                      "fingerprint is different; both are recorded."))]
+    lines = [
+        "<b>" + escape(_("Evidence receipt · case #{number}").format(number=view.id)) + "</b>",
+        escape(
+            _(
+                "The files of this report as the bot received them from Telegram: the time "
+                "of receipt (UTC) and each file's SHA-256 fingerprint. A lawyer can attach "
+                "this to a complaint to show that a file was not changed after it reached "
+                "the organisation. Telegram compresses photos sent as photos; send a file "
+                "to keep the original. The copy kept has hidden data removed, so its own "
+                "fingerprint is different; both are recorded."
+            )
+        ),
+    ]
     for r in records:
         lines.append(
-            "<b>" + escape(_("File {index}: {kind}").format(index=r.number,
-                                                           kind=_(KIND_LABELS.get(r.kind, r.kind))))
-            + "</b>\n" + escape(_("Received: {when}").format(when=_utc(r.received_at, locale)))
-            + "\nSHA-256: <code>" + escape(r.sha256_received or "—") + "</code>")
+            "<b>"
+            + escape(
+                _("File {index}: {kind}").format(index=r.number, kind=_(KIND_LABELS.get(r.kind, r.kind)))
+            )
+            + "</b>\n"
+            + escape(_("Received: {when}").format(when=_utc(r.received_at, locale)))
+            + "\nSHA-256: <code>"
+            + escape(r.sha256_received or "—")
+            + "</code>"
+        )
     if not records:
         lines.append(escape(_("This report has no files.")))
     return "\n\n".join(lines)
@@ -90,17 +107,18 @@ def receipt_text(view: CaseView, records: Sequence[FileRecord], locale: str) -> 
 
 def receipt_keyboard(case_id: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text="🗑 " + _("Remove this receipt"),
-              callback_data=ReceiptCb(act=ReceiptAct.REMOVE, case=case_id))
+    kb.button(
+        text="🗑 " + _("Remove this receipt"), callback_data=ReceiptCb(act=ReceiptAct.REMOVE, case=case_id)
+    )
     return kb.as_markup()
 
 
-async def on_receipt(query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, store: Store,
-                     state: FSMContext, i18n: I18n) -> None:
+async def on_receipt(
+    query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, store: Store, state: FSMContext, i18n: I18n
+) -> None:
     message = query.message
     key = store.cases.reporter_key(query.from_user.id)
-    view = next((v for v in await store.casework.cases_of(key) if v.id == callback_data.case),
-                None)
+    view = next((v for v in await store.casework.cases_of(key) if v.id == callback_data.case), None)
     if callback_data.act is ReceiptAct.REMOVE:
         await query.answer()
         if isinstance(message, Message):
@@ -119,8 +137,9 @@ async def on_receipt(query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, s
     await query.answer()
     records = await store.attachments.records(view.id)
     try:  # shown in the window it was asked from
-        await message.edit_text(receipt_text(view, records, i18n.current_locale),
-                                reply_markup=receipt_keyboard(view.id))
+        await message.edit_text(
+            receipt_text(view, records, i18n.current_locale), reply_markup=receipt_keyboard(view.id)
+        )
     except TelegramBadRequest as exc:  # not modified (a double tap)
         log.info("receipt not shown: %s", type(exc).__name__)
 
@@ -142,6 +161,7 @@ def make_router() -> Router:
 
 
 # --- the coordinators' record ----------------------------------------------------------------
+
 
 def _when(at: datetime) -> str:
     return at.strftime("%Y-%m-%d %H:%M:%S UTC")
@@ -171,23 +191,26 @@ def _type_label(r: FileRecord) -> str:
     return f"{received} → {stored}" if received and received != stored else stored
 
 
-def record_text(case_id: int, records: Sequence[FileRecord],
-                trail: Sequence[CustodyEvent]) -> str:
+def record_text(case_id: int, records: Sequence[FileRecord], trail: Sequence[CustodyEvent]) -> str:
     """Every file's integrity record and every access to the full content, for coordinators."""
-    parts = ["<b>" + escape(_("Evidence record of case #{number}").format(number=case_id))
-             + "</b>"]
+    parts = ["<b>" + escape(_("Evidence record of case #{number}").format(number=case_id)) + "</b>"]
     for r in records:
-        head = _("File {index}: {kind}").format(index=r.number,
-                                                kind=_(KIND_LABELS.get(r.kind, r.kind)))
+        head = _("File {index}: {kind}").format(index=r.number, kind=_(KIND_LABELS.get(r.kind, r.kind)))
         details = [escape(head) + (f" · {escape(r.name)}" if r.name else "")]
-        details.append(escape(_("Type: {type}, received {size}, stored {stored}").format(
-            type=_type_label(r), size=_size(r.size_received), stored=_size(r.size))))
+        details.append(
+            escape(
+                _("Type: {type}, received {size}, stored {stored}").format(
+                    type=_type_label(r), size=_size(r.size_received), stored=_size(r.size)
+                )
+            )
+        )
         if r.metadata_removed is False:
             details.append("⚠ <b>" + escape(_("Metadata not removed: stored as it came.")) + "</b>")
         elif r.metadata_removed:
             details.append(escape(_("Metadata removed before storing.")))
-        details.append(escape(_("Received: {when}").format(
-            when=_when(r.received_at) if r.received_at else "—")))
+        details.append(
+            escape(_("Received: {when}").format(when=_when(r.received_at) if r.received_at else "—"))
+        )
         details.append(escape(_("SHA-256 as received:")) + f" <code>{r.sha256_received or '—'}</code>")
         details.append(escape(_("SHA-256 as stored:")) + f" <code>{r.sha256_stored or '—'}</code>")
         parts.append("\n".join(details))
@@ -203,8 +226,10 @@ def record_text(case_id: int, records: Sequence[FileRecord],
             line = _("{when}: file {index} sent to {who}")
         else:
             line = _("{when}: exported by {who}")
-        access.append("• " + escape(line.format(when=_when(e.at), who=_who(e.actor_id),
-                                                index=e.data.get("number", "?"))))
+        access.append(
+            "• "
+            + escape(line.format(when=_when(e.at), who=_who(e.actor_id), index=e.data.get("number", "?")))
+        )
     parts.append("\n".join(access))
     return _fit("\n\n".join(parts))
 
@@ -222,31 +247,37 @@ def _fit(text: str, limit: int = 4000) -> str:
 
 # --- sending files to coordinators -------------------------------------------------------------
 
+
 def _place_gone(exc: Exception) -> bool:
     text = str(exc).lower()
     return any(word in text for word in ("thread", "topic", "replied"))
 
 
-async def send_file(bot: Bot, chat_id: int, case_id: int, record: FileRecord, data: bytes,
-                    caption: str, *, protect: bool = True,
-                    is_place_gone: Callable[[Exception], bool] = _place_gone,
-                    **extra: Any) -> Message:
+async def send_file(
+    bot: Bot,
+    chat_id: int,
+    case_id: int,
+    record: FileRecord,
+    data: bytes,
+    caption: str,
+    *,
+    protect: bool = True,
+    is_place_gone: Callable[[Exception], bool] = _place_gone,
+    **extra: Any,
+) -> Message:
     """One stored file, uploaded anew: pictures and MP4 videos blurred, the rest as documents.
 
     A refusal of the photo or video form falls back to a document; a refusal because the
     thread or topic is gone (``is_place_gone``) is raised for the caller to handle."""
-    name = delivery_name(record.name, record.file_type, record.kind,
-                         f"case{case_id}-{record.number}")
+    name = delivery_name(record.name, record.file_type, record.kind, f"case{case_id}-{record.number}")
     upload = BufferedInputFile(data, filename=name)  # a new upload, never a forward
     common: dict[str, Any] = {"caption": caption, "protect_content": protect, **extra}
-    picture = record.file_type in _AS_PHOTO or (record.file_type is None
-                                                and record.kind == "photo")
+    picture = record.file_type in _AS_PHOTO or (record.file_type is None and record.kind == "photo")
     try:
         if picture and record.size <= PHOTO_LIMIT:
             return await bot.send_photo(chat_id, upload, has_spoiler=True, **common)
         if record.file_type == FileType.MP4.value:
-            return await bot.send_video(chat_id, upload, has_spoiler=True,
-                                        supports_streaming=True, **common)
+            return await bot.send_video(chat_id, upload, has_spoiler=True, supports_streaming=True, **common)
     except TelegramBadRequest as exc:
         if is_place_gone(exc):
             raise  # the place is gone, not the format: the caller handles it
@@ -254,17 +285,32 @@ async def send_file(bot: Bot, chat_id: int, case_id: int, record: FileRecord, da
     return await bot.send_document(chat_id, upload, **common)
 
 
-async def send_case_files(bot: Bot, store: Store, chat_id: int, case_id: int, actor_id: int,
-                          sent: Callable[[Message], Awaitable[None]]) -> int:
+async def send_case_files(
+    bot: Bot,
+    store: Store,
+    chat_id: int,
+    case_id: int,
+    actor_id: int,
+    sent: Callable[[Message], Awaitable[None]],
+) -> int:
     """All of a case's files to a coordinator's private chat, each a custody event."""
     records = await store.attachments.records(case_id, with_names=True)
     for record in records:
         data = await store.attachments.content(record.id)
         caption = _("Case #{number}, file {index} of {count}").format(
-            number=case_id, index=record.number, count=len(records))
+            number=case_id, index=record.number, count=len(records)
+        )
         message = await send_file(bot, chat_id, case_id, record, data, caption)
-        await store.custody.record(case_id, CustodyKind.FILE_SENT, actor_id=actor_id, data={
-            "file": record.id, "number": record.number, "to": "private",
-            "sha256": hashlib.sha256(data).hexdigest()})
+        await store.custody.record(
+            case_id,
+            CustodyKind.FILE_SENT,
+            actor_id=actor_id,
+            data={
+                "file": record.id,
+                "number": record.number,
+                "to": "private",
+                "sha256": hashlib.sha256(data).hexdigest(),
+            },
+        )
         await sent(message)
     return len(records)

@@ -1,4 +1,5 @@
 """Last resort for private chats: stale buttons and messages outside any conversation."""
+
 from __future__ import annotations
 
 from aiogram import Router
@@ -6,7 +7,6 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from handlers.common import main_menu
-
 
 
 async def stale_button(query: CallbackQuery) -> None:

@@ -5,6 +5,7 @@ notice) is asked "Add this to report #N?" — or which report, if the account ha
 on yes, it is added exactly as "Add information" adds it. Until the answer, the text waits in
 the (encrypted) conversation data and files in encrypted storage; "No" discards both.
 """
+
 from __future__ import annotations
 
 import logging
@@ -46,8 +47,7 @@ def _keyboard(cases: list[CaseView]) -> InlineKeyboardMarkup:
         kb.button(text=_("Yes, add it"), callback_data=LooseCb(case=cases[0].id))
     else:
         for view in cases:
-            kb.button(text=_("Report #{number}").format(number=view.id),
-                      callback_data=LooseCb(case=view.id))
+            kb.button(text=_("Report #{number}").format(number=view.id), callback_data=LooseCb(case=view.id))
     kb.button(text=_("No, do not add it"), callback_data=LooseCb(case=0))
     kb.adjust(1)
     return kb.as_markup()
@@ -74,8 +74,7 @@ async def _cases(store: Store, user_id: int) -> list[CaseView]:
     return (open_cases or cases)[:CHOICES]
 
 
-async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config,
-                   store: Store) -> None:
+async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     assert message.from_user is not None
     cases = await _cases(store, message.from_user.id)
     if not cases:
@@ -96,25 +95,27 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
     so_far = str(pending.get("text") or "")
     joined = f"{so_far}\n\n{text}" if so_far and text else (so_far or text)
     if len(joined) > MAX_CHARS:
-        await message.answer(escape(_(
-            "Your text is {length} characters long; the limit here is {limit}. Please "
-            "shorten it and send it again, or send a voice message.").format(
-                length=len(joined), limit=MAX_CHARS)))
+        await message.answer(
+            escape(
+                _(
+                    "Your text is {length} characters long; the limit here is {limit}. Please "
+                    "shorten it and send it again, or send a voice message."
+                ).format(length=len(joined), limit=MAX_CHARS)
+            )
+        )
         return
     pending["text"] = joined
     replied = _replied_case(message)
     if replied is not None and any(c.id == replied for c in cases):
         cases = [c for c in cases if c.id == replied]
     if len(cases) == 1:
-        question = _("Add this to report #{number}? The coordinators will see it.").format(
-            number=cases[0].id)
+        question = _("Add this to report #{number}? The coordinators will see it.").format(number=cases[0].id)
     else:
         question = _("Which report should this be added to? The coordinators will see it.")
     old = pending.get("ask")
     if isinstance(old, int):  # one question at a time: the newest one counts
         try:
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=old,
-                                                reply_markup=None)
+            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=old, reply_markup=None)
         except TelegramBadRequest:
             pass
     ask = await message.answer(escape(question), reply_markup=_keyboard(cases))
@@ -126,8 +127,7 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
         pass
 
 
-async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMContext,
-                    store: Store) -> None:
+async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMContext, store: Store) -> None:
     data = await state.get_data()
     pending = data.get(KEY)
     message = query.message if isinstance(query.message, Message) else None
@@ -137,14 +137,12 @@ async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMCont
     files = [int(f) for f in pending.get("files", [])]
     text = str(pending.get("text") or "") or None
     if callback_data.case:
-        owned = {c.id for c in await store.casework.cases_of(
-            store.cases.reporter_key(query.from_user.id))}
+        owned = {c.id for c in await store.casework.cases_of(store.cases.reporter_key(query.from_user.id))}
         if callback_data.case not in owned:
             await query.answer(_("This button is out of date."))
             return
         await store.casework.message_from_reporter(callback_data.case, text, files)
-        done = _("Added to report #{number}. The coordinators will see it.").format(
-            number=callback_data.case)
+        done = _("Added to report #{number}. The coordinators will see it.").format(number=callback_data.case)
     else:
         if pending.get("ref"):
             await store.attachments.discard_draft(str(pending["ref"]))

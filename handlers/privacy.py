@@ -2,6 +2,7 @@
 
 Both work at any point, mid-report too (this router comes before the report's).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -62,19 +63,33 @@ def _lines(question: str, *lines: str) -> str:
 
 async def ask_erase(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool = False) -> None:
     # Three short lines before an irreversible step: what goes, what stays, what to do first.
-    await _in_window(bot, chat_id, state, _lines(
-        _("Erase this chat?"),
-        _("Deleted: the messages of this chat from the last 48 hours, yours and the bot's "
-          "(Telegram allows no more), and any unfinished report."),
-        _("Kept: the reports you have sent, with the coordinators. Older messages only you can "
-          "delete: delete the whole chat in Telegram."),
-        _("First write down your case codes: the messages showing them are deleted too. This "
-          "cannot be undone.")),
-        _confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")), fresh=fresh)
+    await _in_window(
+        bot,
+        chat_id,
+        state,
+        _lines(
+            _("Erase this chat?"),
+            _(
+                "Deleted: the messages of this chat from the last 48 hours, yours and the bot's "
+                "(Telegram allows no more), and any unfinished report."
+            ),
+            _(
+                "Kept: the reports you have sent, with the coordinators. Older messages only you can "
+                "delete: delete the whole chat in Telegram."
+            ),
+            _(
+                "First write down your case codes: the messages showing them are deleted too. This "
+                "cannot be undone."
+            ),
+        ),
+        _confirm_keyboard(PrivacyAct.ERASE, _("Yes, erase this chat")),
+        fresh=fresh,
+    )
 
 
-async def _in_window(bot: Bot, chat_id: int, state: FSMContext, text: str,
-                     markup: InlineKeyboardMarkup, *, fresh: bool) -> None:
+async def _in_window(
+    bot: Bot, chat_id: int, state: FSMContext, text: str, markup: InlineKeyboardMarkup, *, fresh: bool
+) -> None:
     """A confirmation in the chat's window (the draft, if any, keeps the window's id)."""
     draft = await load_draft(state)
     if draft is not None:
@@ -96,29 +111,44 @@ async def menu_erase(query: CallbackQuery, bot: Bot, state: FSMContext) -> None:
 
 async def cmd_forget(message: Message, bot: Bot, state: FSMContext) -> None:
     await window.remove(message)
-    await _in_window(bot, message.chat.id, state, _lines(
-        _("Forget this account?"),
-        _("Deleted: your language choice, any unfinished report and every link between this "
-          "Telegram account and your reports. Coordinators can no longer write to you."),
-        _("Kept: your reports, with no link to you; their case codes still open them. The "
-          "messages in this chat stay too."),
-        _("First keep your case codes safe, and use /erase if you want this chat deleted. This "
-          "cannot be undone.")),
-        _confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")), fresh=True)
+    await _in_window(
+        bot,
+        message.chat.id,
+        state,
+        _lines(
+            _("Forget this account?"),
+            _(
+                "Deleted: your language choice, any unfinished report and every link between this "
+                "Telegram account and your reports. Coordinators can no longer write to you."
+            ),
+            _(
+                "Kept: your reports, with no link to you; their case codes still open them. The "
+                "messages in this chat stay too."
+            ),
+            _(
+                "First keep your case codes safe, and use /erase if you want this chat deleted. This "
+                "cannot be undone."
+            ),
+        ),
+        _confirm_keyboard(PrivacyAct.FORGET, _("Yes, forget me")),
+        fresh=True,
+    )
 
 
-async def on_choice(query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, state: FSMContext,
-                    config: Config, store: Store) -> None:
+async def on_choice(
+    query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     chat_id = query.message.chat.id
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
         raw = await state.get_state()
-        if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
-                                                                        "Report:cancel"):
+        if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:cancel"):
             if await flow.redisplay(bot, chat_id, state, config, store):  # back to the question
                 return
-        await window.Window(bot, chat_id, state).show(main_menu_text(), main_menu(
-            flow.draft_step(t) if (t := await flow.current_screen(state)) else None))
+        await window.Window(bot, chat_id, state).show(
+            main_menu_text(),
+            main_menu(flow.draft_step(t) if (t := await flow.current_screen(state)) else None),
+        )
         return
     await query.answer()
     await _drop_draft(state, store)
@@ -156,7 +186,7 @@ async def erase_chat(bot: Bot, chat_id: int, store: Store) -> int:
     cutoff = store.clock() - DELETE_WINDOW + SAFETY_MARGIN
     ids = sorted({m.message_id for m in traced if m.sent_at > cutoff})
     for start in range(0, len(ids), BATCH):
-        await _delete_batch(bot, chat_id, ids[start:start + BATCH])
+        await _delete_batch(bot, chat_id, ids[start : start + BATCH])
     await store.trace.forget_rows([m.row_id for m in traced])
     return len(ids)
 

@@ -3,6 +3,7 @@
 Navigation edits the message in place. Links from the report (and from the case-code message)
 send the page as a new message and never touch the report's state, so its buttons keep working.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -15,9 +16,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Config
@@ -79,12 +79,19 @@ class Deployment:
     @classmethod
     def of(cls, config: Config) -> Deployment:
         ngo = config.ngo
-        return cls(ngo.name, ngo.contacts, config.retention.draft_days,
-                   config.retention.closed_case_days, ngo.lawyer, ngo.legal_reviewed_on,
-                   ngo.legal_reviewed_by)
+        return cls(
+            ngo.name,
+            ngo.contacts,
+            config.retention.draft_days,
+            config.retention.closed_case_days,
+            ngo.lawyer,
+            ngo.legal_reviewed_on,
+            ngo.legal_reviewed_by,
+        )
 
 
 # --- rendering (pure: the current locale's gettext) ------------------------------------------
+
 
 def _ngo(deployment: Deployment) -> str:
     return deployment.ngo_name or _("the human rights organisation that runs this bot")
@@ -94,26 +101,35 @@ def _slot(slot: Slot, deployment: Deployment) -> str | None:
     if slot is Slot.NGO_CONTACTS:
         if not deployment.ngo_contacts:
             return None
-        heading = (_("Contacts of {ngo}:").format(ngo=deployment.ngo_name) if deployment.ngo_name
-                   else _("Contacts of the organisation that runs this bot:"))
+        heading = (
+            _("Contacts of {ngo}:").format(ngo=deployment.ngo_name)
+            if deployment.ngo_name
+            else _("Contacts of the organisation that runs this bot:")
+        )
         return escape(heading) + "\n" + escape(deployment.ngo_contacts)
     if slot is Slot.DRAFT_RETENTION:
         days = deployment.draft_days
-        return escape(ngettext(
-            "An unfinished report is kept, encrypted, for {days} day from when you started it. "
-            "After that it can no longer be continued, and it is deleted with its files.",
-            "An unfinished report is kept, encrypted, for {days} days from when you started it. "
-            "After that it can no longer be continued, and it is deleted with its files.",
-            days).format(days=days))
+        return escape(
+            ngettext(
+                "An unfinished report is kept, encrypted, for {days} day from when you started it. "
+                "After that it can no longer be continued, and it is deleted with its files.",
+                "An unfinished report is kept, encrypted, for {days} days from when you started it. "
+                "After that it can no longer be continued, and it is deleted with its files.",
+                days,
+            ).format(days=days)
+        )
     days = deployment.closed_case_days
-    return escape(ngettext(
-        "The personal content of a closed case (what you wrote in your own words, names, files, "
-        "messages and the link to your account) is deleted {days} day after the case is "
-        "closed. Anonymous figures stay.",
-        "The personal content of a closed case (what you wrote in your own words, names, files, "
-        "messages and the link to your account) is deleted {days} days after the case is "
-        "closed. Anonymous figures stay.",
-        days).format(days=days))
+    return escape(
+        ngettext(
+            "The personal content of a closed case (what you wrote in your own words, names, files, "
+            "messages and the link to your account) is deleted {days} day after the case is "
+            "closed. Anonymous figures stay.",
+            "The personal content of a closed case (what you wrote in your own words, names, files, "
+            "messages and the link to your account) is deleted {days} days after the case is "
+            "closed. Anonymous figures stay.",
+            days,
+        ).format(days=days)
+    )
 
 
 def _paragraph(item: Item, deployment: Deployment) -> str | None:
@@ -130,7 +146,7 @@ def _paragraph(item: Item, deployment: Deployment) -> str | None:
 
 
 def attestation_line(deployment: Deployment) -> str:
-    """"Checked on <date>" or, after a lawyer's review of this text, "Reviewed by … on …";
+    """ "Checked on <date>" or, after a lawyer's review of this text, "Reviewed by … on …";
     each followed by "This is not legal advice"."""
     line = attestation(deployment.legal_reviewed_on, deployment.legal_reviewed_by)
     when = long_date(line.day, get_i18n().current_locale)
@@ -142,8 +158,7 @@ def render_screen(page: Page, index: int, deployment: Deployment) -> str:
     total = len(page.screens)
     title = _(page.title)
     if total > 1:
-        title = _("{title} ({screen} of {screens})").format(title=title, screen=index + 1,
-                                                            screens=total)
+        title = _("{title} ({screen} of {screens})").format(title=title, screen=index + 1, screens=total)
     parts = ["<b>" + escape(title) + "</b>"]
     if screen.heading:
         parts.append("<b>" + escape(_(screen.heading)) + "</b>")
@@ -163,17 +178,18 @@ def render_page_screen(page_id: str, index: int, deployment: Deployment) -> str:
 
 
 def render_index(deployment: Deployment) -> str:
-    return ("<b>" + escape(_(LIBRARY_TITLE)) + "</b>\n\n"
-            + (_paragraph(LIBRARY_INTRO, deployment) or ""))
+    return "<b>" + escape(_(LIBRARY_TITLE)) + "</b>\n\n" + (_paragraph(LIBRARY_INTRO, deployment) or "")
 
 
 # --- keyboards --------------------------------------------------------------------------------
 
+
 def index_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for number, page in enumerate(PAGES, start=1):
-        kb.button(text=f"{number}. {_(page.title)}",
-                  callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=0))
+        kb.button(
+            text=f"{number}. {_(page.title)}", callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=0)
+        )
     kb.adjust(1)
     return kb.as_markup()
 
@@ -182,12 +198,10 @@ def page_keyboard(page: Page, index: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     row = []
     if index > 0:
-        kb.button(text="« " + _("Back"), callback_data=Guide(act=GuideAct.SHOW, page=page.id,
-                                                           n=index - 1))
+        kb.button(text="« " + _("Back"), callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index - 1))
         row.append(1)
     if index < len(page.screens) - 1:
-        kb.button(text=_("Next") + " »", callback_data=Guide(act=GuideAct.SHOW, page=page.id,
-                                                           n=index + 1))
+        kb.button(text=_("Next") + " »", callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index + 1))
         row.append(1)
     kb.button(text="☰ " + _("All topics"), callback_data=Guide(act=GuideAct.INDEX))
     kb.adjust(*([len(row)] if row else []), 1)
@@ -196,18 +210,22 @@ def page_keyboard(page: Page, index: int) -> InlineKeyboardMarkup:
 
 def link_button(page_id: str) -> InlineKeyboardButton:
     """A button that opens a page as a new message (used inside the report)."""
-    return InlineKeyboardButton(text=LINK_ICONS[page_id] + " " + _(LINKS[page_id]),
-                                callback_data=Guide(act=GuideAct.OPEN, page=page_id).pack())
+    return InlineKeyboardButton(
+        text=LINK_ICONS[page_id] + " " + _(LINKS[page_id]),
+        callback_data=Guide(act=GuideAct.OPEN, page=page_id).pack(),
+    )
 
 
 def next_screen_button(page_id: str, index: int) -> InlineKeyboardButton:
-    """"Next »" to a page's screen `index`, as a new message: for a screen outside the library
+    """ "Next »" to a page's screen `index`, as a new message: for a screen outside the library
     that shows the screen before it (the consent's "read more")."""
-    return InlineKeyboardButton(text=_("Next") + " »", callback_data=Guide(
-        act=GuideAct.OPEN, page=page_id, n=index).pack())
+    return InlineKeyboardButton(
+        text=_("Next") + " »", callback_data=Guide(act=GuideAct.OPEN, page=page_id, n=index).pack()
+    )
 
 
 # --- handlers ---------------------------------------------------------------------------------
+
 
 async def cmd_rights(message: Message, config: Config) -> None:
     await message.answer(render_index(Deployment.of(config)), reply_markup=index_keyboard())
@@ -215,8 +233,9 @@ async def cmd_rights(message: Message, config: Config) -> None:
 
 async def menu_rights(query: CallbackQuery, bot: Bot, config: Config) -> None:
     await query.answer()
-    await bot.send_message(query.message.chat.id, render_index(Deployment.of(config)),
-                           reply_markup=index_keyboard())
+    await bot.send_message(
+        query.message.chat.id, render_index(Deployment.of(config)), reply_markup=index_keyboard()
+    )
 
 
 async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config: Config) -> None:
@@ -235,8 +254,9 @@ async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config:
         await bot.send_message(chat_id, text, reply_markup=markup)
         return
     try:
-        await bot.edit_message_text(text, chat_id=chat_id, message_id=query.message.message_id,
-                                    reply_markup=markup)
+        await bot.edit_message_text(
+            text, chat_id=chat_id, message_id=query.message.message_id, reply_markup=markup
+        )
     except TelegramBadRequest as exc:
         if "not modified" in str(exc):
             return  # a double tap: the screen is already shown

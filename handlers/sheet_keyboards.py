@@ -1,5 +1,6 @@
 """The case sheet's button on the case view, and its callback data (kept apart from the
 coordinator's keyboards so they can show it without importing the advocacy handlers)."""
+
 from __future__ import annotations
 
 from aiogram.filters.callback_data import CallbackData
@@ -22,5 +23,4 @@ class SheetAskCb(CallbackData, prefix="sq1"):
 
 
 def sheet_button(case_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("Case sheet"),
-                                callback_data=SheetCb(case=case_id).pack())
+    return InlineKeyboardButton(text=_("Case sheet"), callback_data=SheetCb(case=case_id).pack())

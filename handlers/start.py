@@ -1,4 +1,5 @@
 """/start, the main menu, help and the language choice (any time, mid-report too)."""
+
 from __future__ import annotations
 
 from html import escape
@@ -20,50 +21,65 @@ from handlers.report.draft import load_draft, save_draft
 from storage.repositories import Store
 
 
-
-async def _show_menu(bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
-                     *, fresh: bool = False, prefix: str | None = None) -> None:
+async def _show_menu(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    config: Config,
+    store: Store,
+    *,
+    fresh: bool = False,
+    prefix: str | None = None,
+) -> None:
     """The main menu in the window; an open report is paused first so typing can't answer it
     by accident, and a code not yet saved is shown again instead."""
     raw = await state.get_state()
-    if raw == "Report:submitted" and await flow.redisplay(bot, chat_id, state, config, store,
-                                                         fresh=fresh):
+    if raw == "Report:submitted" and await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
         return
-    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
-                                                                    "Report:submitted"):
+    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:submitted"):
         await flow.pause(bot, chat_id, state, config, fresh=fresh)  # the menu with "Continue"
         return
     draft_target = await flow.current_screen(state)
-    step = flow.draft_step(draft_target) if draft_target and draft_target != "submitted" \
-        else None
+    step = flow.draft_step(draft_target) if draft_target and draft_target != "submitted" else None
     text = main_menu_text() if prefix is None else prefix + "\n\n" + main_menu_text()
     await window.Window(bot, chat_id, state).show(text, main_menu(step), fresh=fresh)
 
 
-async def cmd_start(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store,
-                    has_locale: bool = False) -> None:
+async def cmd_start(
+    message: Message, bot: Bot, state: FSMContext, config: Config, store: Store, has_locale: bool = False
+) -> None:
     await window.remove(message)
     if not has_locale:
         await window.Window(bot, message.chat.id, state).show(
-            _("Choose your language"), language_keyboard(telegram_locale(message.from_user)),
-            fresh=True)
+            _("Choose your language"), language_keyboard(telegram_locale(message.from_user)), fresh=True
+        )
         return
     await _show_menu(bot, message.chat.id, state, config, store, fresh=True)
 
 
-async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config,
-                   store: Store) -> None:
+async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     await window.remove(message)
-    await _show_menu(bot, message.chat.id, state, config, store, fresh=True, prefix=escape(_(
-        "Use the menu buttons, or these commands:\n"
-        "/report — report ill-treatment or continue your report\n"
-        "/myreports — your reports and news about them\n"
-        "/rights — know your rights\n"
-        "/erase — erase this chat\n"
-        "/forget — remove every link between this account and stored data\n"
-        "/language — change the language\n"
-        "/cancel — delete an unfinished report\n"
-        "/start — the main menu")))
+    await _show_menu(
+        bot,
+        message.chat.id,
+        state,
+        config,
+        store,
+        fresh=True,
+        prefix=escape(
+            _(
+                "Use the menu buttons, or these commands:\n"
+                "/report — report ill-treatment or continue your report\n"
+                "/myreports — your reports and news about them\n"
+                "/rights — know your rights\n"
+                "/erase — erase this chat\n"
+                "/forget — remove every link between this account and stored data\n"
+                "/language — change the language\n"
+                "/cancel — delete an unfinished report\n"
+                "/start — the main menu"
+            )
+        ),
+    )
 
 
 async def cmd_language(message: Message, bot: Bot, state: FSMContext, i18n: I18n) -> None:
@@ -76,8 +92,9 @@ async def menu_language(query: CallbackQuery, bot: Bot, state: FSMContext, i18n:
     await _pick_language(bot, query.message.chat.id, state, i18n)
 
 
-async def _pick_language(bot: Bot, chat_id: int, state: FSMContext, i18n: I18n, *,
-                         fresh: bool = False) -> None:
+async def _pick_language(
+    bot: Bot, chat_id: int, state: FSMContext, i18n: I18n, *, fresh: bool = False
+) -> None:
     draft = await load_draft(state)
     text, markup = _("Choose your language"), language_keyboard(i18n.current_locale)
     if draft is not None:  # the draft holds the window: keep it in step
@@ -87,8 +104,15 @@ async def _pick_language(bot: Bot, chat_id: int, state: FSMContext, i18n: I18n, 
         await window.Window(bot, chat_id, state).show(text, markup, fresh=fresh)
 
 
-async def on_language(query: CallbackQuery, callback_data: Lang, bot: Bot, state: FSMContext,
-                      config: Config, store: Store, i18n: I18n) -> None:
+async def on_language(
+    query: CallbackQuery,
+    callback_data: Lang,
+    bot: Bot,
+    state: FSMContext,
+    config: Config,
+    store: Store,
+    i18n: I18n,
+) -> None:
     code = callback_data.code
     if code not in LOCALES:
         await query.answer(_("This button is out of date."))

@@ -4,6 +4,7 @@ The figures come from services.stats (only cases whose reporter agreed; small nu
 protected); this module only words them, in the coordinator's language, and draws the charts.
 The operator's `python -m bot stats` renders the same texts and charts (bot/cli_advocacy.py).
 """
+
 from __future__ import annotations
 
 from html import escape
@@ -54,8 +55,7 @@ NOT_STATED = N_("Not stated")
 NOT_CLOSED = N_("Not closed")
 URGENT = N_("Urgent")
 NOT_URGENT = N_("Not urgent")
-BAD_PERIOD = N_("Send /stats, or /stats 2026-01 2026-06 for the months from January to June "
-                "2026.")
+BAD_PERIOD = N_("Send /stats, or /stats 2026-01 2026-06 for the months from January to June 2026.")
 
 
 class StatsCb(CallbackData, prefix="st1"):
@@ -63,6 +63,7 @@ class StatsCb(CallbackData, prefix="st1"):
 
 
 # --- words ---------------------------------------------------------------------------------------
+
 
 def category_label(dimension: str, code: str) -> str:
     if code == stats_service.NOT_STATED:
@@ -85,8 +86,7 @@ def figure_text(f: Figure, min_cell: int) -> str:
 
 
 def period_line(report: stats_service.Report) -> str:
-    return _("Period: {first} – {last}").format(first=_month(report.first),
-                                                 last=_month(report.last))
+    return _("Period: {first} – {last}").format(first=_month(report.first), last=_month(report.last))
 
 
 def _month(month: str) -> str:
@@ -97,46 +97,58 @@ def _month(month: str) -> str:
 def report_text(report: stats_service.Report) -> str:
     """The report as HTML: categories with no cases are left out, to fit a phone."""
     k = report.min_cell
-    lines = ["<b>" + escape(_("Statistics")) + "</b>", escape(period_line(report)),
-             escape(_("Cases: {total}").format(total=figure_text(report.total, k)))]
+    lines = [
+        "<b>" + escape(_("Statistics")) + "</b>",
+        escape(period_line(report)),
+        escape(_("Cases: {total}").format(total=figure_text(report.total, k))),
+    ]
     for dimension, rows in report.tables.items():
         shown = [(code, f) for code, f in rows if not (f.shown and f.value == 0)]
         if not shown:
             continue
         lines.append("")
         lines.append(f"<b>{escape(_(TITLES[dimension]))}</b>")
-        lines += [f"{escape(category_label(dimension, code))}: {escape(figure_text(f, k))}"
-                  for code, f in shown]
+        lines += [
+            f"{escape(category_label(dimension, code))}: {escape(figure_text(f, k))}" for code, f in shown
+        ]
     lines.append("")
     lines.append("<i>" + escape(legend(k)) + "</i>")
     return "\n".join(lines)
 
 
 def legend(k: int) -> str:
-    return _("Only reports whose senders agreed to anonymised figures are counted, by the month "
-             "they were sent. “<{k}”: fewer than {k} cases. “x”: hidden so that a small number "
-             "cannot be worked out from the other figures.").format(k=k)
+    return _(
+        "Only reports whose senders agreed to anonymised figures are counted, by the month "
+        "they were sent. “<{k}”: fewer than {k} cases. “x”: hidden so that a small number "
+        "cannot be worked out from the other figures."
+    ).format(k=k)
 
 
 def _bars(dimension: str, rows: list[tuple[str, Figure]], k: int) -> list[Bar]:
-    return [Bar(category_label(dimension, code), stats_service.shown_value(f),
-                "" if f.shown else figure_text(f, k))
-            for code, f in rows if not (f.shown and f.value == 0)]
+    return [
+        Bar(
+            category_label(dimension, code),
+            stats_service.shown_value(f),
+            "" if f.shown else figure_text(f, k),
+        )
+        for code, f in rows
+        if not (f.shown and f.value == 0)
+    ]
 
 
 def report_charts(report: stats_service.Report) -> list[tuple[str, bytes]]:
     """(file name, PNG): cases per month, by region, by what was done."""
     k = report.min_cell
     note = period_line(report)
-    months = [Bar(_month(m), stats_service.shown_value(f), "" if f.shown else figure_text(f, k))
-              for m, f in report.months]
-    charts = [("cases-per-month.png", bar_chart(_("Cases per month"), months, horizontal=False,
-                                                note=note))]
+    months = [
+        Bar(_month(m), stats_service.shown_value(f), "" if f.shown else figure_text(f, k))
+        for m, f in report.months
+    ]
+    charts = [("cases-per-month.png", bar_chart(_("Cases per month"), months, horizontal=False, note=note))]
     for dimension, name in (("region", "by-region.png"), ("methods", "by-method.png")):
         bars = _bars(dimension, report.tables[dimension], k)
         if bars:
-            charts.append((name, bar_chart(_(TITLES[dimension]), bars, horizontal=True,
-                                           note=note)))
+            charts.append((name, bar_chart(_(TITLES[dimension]), bars, horizontal=True, note=note)))
     return charts
 
 
@@ -149,7 +161,7 @@ def period_keyboard() -> InlineKeyboardMarkup:
 
 
 def parse_period(args: str | None) -> stats_service.Period | None:
-    """"" → all time; "2026-03" → that month; "2026-01 2026-06" → those months. None: invalid."""
+    """ "" → all time; "2026-03" → that month; "2026-01 2026-06" → those months. None: invalid."""
     parts = (args or "").split()
     if not parts:
         return stats_service.Period(None, None)
@@ -166,29 +178,38 @@ def parse_period(args: str | None) -> stats_service.Period | None:
 
 # --- handlers ------------------------------------------------------------------------------------
 
-async def _send(bot: Bot, chat_id: int, thread: int | None, store: Store, config: Config,
-                period: stats_service.Period) -> None:
-    report = await stats_service.build(store.stats, period, min_cell=config.stats.min_cell,
-                                       now=store.clock())
-    await bot.send_message(chat_id, report_text(report), reply_markup=period_keyboard(),
-                           message_thread_id=thread)
-    media = [InputMediaPhoto(media=BufferedInputFile(png, filename=name))
-             for name, png in report_charts(report)]
+
+async def _send(
+    bot: Bot, chat_id: int, thread: int | None, store: Store, config: Config, period: stats_service.Period
+) -> None:
+    report = await stats_service.build(store.stats, period, min_cell=config.stats.min_cell, now=store.clock())
+    await bot.send_message(
+        chat_id, report_text(report), reply_markup=period_keyboard(), message_thread_id=thread
+    )
+    media = [
+        InputMediaPhoto(media=BufferedInputFile(png, filename=name)) for name, png in report_charts(report)
+    ]
     await bot.send_media_group(chat_id, media, message_thread_id=thread)
 
 
-async def cmd_stats(message: Message, command: CommandObject, bot: Bot, store: Store,
-                    config: Config) -> None:
+async def cmd_stats(message: Message, command: CommandObject, bot: Bot, store: Store, config: Config) -> None:
     period = parse_period(command.args)
     if period is None:
         await message.answer(_(BAD_PERIOD))
         return
-    await _send(bot, message.chat.id, message.message_thread_id if message.is_topic_message
-                else None, store, config, period)
+    await _send(
+        bot,
+        message.chat.id,
+        message.message_thread_id if message.is_topic_message else None,
+        store,
+        config,
+        period,
+    )
 
 
-async def on_period(query: CallbackQuery, callback_data: StatsCb, bot: Bot, store: Store,
-                    config: Config) -> None:
+async def on_period(
+    query: CallbackQuery, callback_data: StatsCb, bot: Bot, store: Store, config: Config
+) -> None:
     try:
         period = stats_service.preset(callback_data.period, store.clock())
     except ValueError:
@@ -198,8 +219,14 @@ async def on_period(query: CallbackQuery, callback_data: StatsCb, bot: Bot, stor
     message = query.message
     if not isinstance(message, Message):
         return
-    await _send(bot, message.chat.id, message.message_thread_id if message.is_topic_message
-                else None, store, config, period)
+    await _send(
+        bot,
+        message.chat.id,
+        message.message_thread_id if message.is_topic_message else None,
+        store,
+        config,
+        period,
+    )
 
 
 def make_router() -> Router:

@@ -9,6 +9,7 @@ is deleted once stored (`remove`).
 The window's message id lives in the FSM data under `UI_KEY` (the draft keeps it there too),
 so it survives restarts and every router finds the same window.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -72,8 +73,15 @@ class _Drawn:
 _drawn = _Drawn()
 
 
-async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
-               markup: InlineKeyboardMarkup | None = None, *, fresh: bool = False) -> int:
+async def draw(
+    bot: Bot,
+    chat_id: int,
+    current: int | None,
+    text: str,
+    markup: InlineKeyboardMarkup | None = None,
+    *,
+    fresh: bool = False,
+) -> int:
     """Show `text` in the window; returns the window's message id (new if it had to move).
 
     `fresh`: move the window to the bottom of the chat (after a typed command, or when a
@@ -84,8 +92,7 @@ async def draw(bot: Bot, chat_id: int, current: int | None, text: str,
         if _drawn.same(chat_id, current, digest):
             return current
         try:
-            await bot.edit_message_text(text, chat_id=chat_id, message_id=current,
-                                        reply_markup=markup)
+            await bot.edit_message_text(text, chat_id=chat_id, message_id=current, reply_markup=markup)
             _drawn.remember(chat_id, current, digest)
             return current
         except TelegramBadRequest as exc:
@@ -108,8 +115,7 @@ async def send(bot: Bot, chat_id: int, text: str) -> int:
     return sent.message_id
 
 
-async def drop(bot: Bot, chat_id: int, message_id: int | None, *,
-               now: datetime | None = None) -> None:
+async def drop(bot: Bot, chat_id: int, message_id: int | None, *, now: datetime | None = None) -> None:
     """Delete a bot message; past Telegram's 48 hours, blank it to a neutral line instead.
 
     `now`: Telegram's current time, when known (the date of a message it just sent).
@@ -123,8 +129,7 @@ async def drop(bot: Bot, chat_id: int, message_id: int | None, *,
         except TelegramBadRequest:
             pass
     with contextlib.suppress(TelegramBadRequest):
-        await bot.edit_message_text(neutral_line(), chat_id=chat_id, message_id=message_id,
-                                    reply_markup=None)
+        await bot.edit_message_text(neutral_line(), chat_id=chat_id, message_id=message_id, reply_markup=None)
 
 
 async def remove(message: Message) -> None:
@@ -154,8 +159,9 @@ class Window:
         value = (await self.state.get_data()).get(UI_KEY)
         return value if isinstance(value, int) else None
 
-    async def show(self, text: str, markup: InlineKeyboardMarkup | None = None, *,
-                   fresh: bool = False) -> int:
+    async def show(
+        self, text: str, markup: InlineKeyboardMarkup | None = None, *, fresh: bool = False
+    ) -> int:
         current = await self.current()
         message_id = await draw(self.bot, self.chat_id, current, text, markup, fresh=fresh)
         if message_id != current:

@@ -17,6 +17,7 @@ these figures into assertions in tests.
   the number of Bot API requests the bot made and the time the dispatcher spent handling the
   reporter's updates.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -33,7 +34,7 @@ from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -69,6 +70,7 @@ CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 
 
 # --- figures ---------------------------------------------------------------------------------
+
 
 @dataclass
 class Sample:
@@ -113,6 +115,7 @@ async def timed(sample: Sample, call: Callable[[], Awaitable[Any]]) -> None:
 
 # --- databases -----------------------------------------------------------------------------------
 
+
 @dataclass
 class Database:
     name: str
@@ -150,7 +153,7 @@ def draft_data() -> dict[str, Any]:
 
     draft = Draft(
         draft_ref=uuid.uuid4().hex,
-        started=datetime.now(timezone.utc),
+        started=datetime.now(UTC),
         answers={**FULL_ANSWERS, **PRIVATE_TEXT},
         ui=4242,
     )
@@ -158,6 +161,7 @@ def draft_data() -> dict[str, Any]:
 
 
 # --- FSM storage -------------------------------------------------------------------------------
+
 
 def key(n: int) -> StorageKey:
     return StorageKey(bot_id=BOT_ID, chat_id=USER_ID + n, user_id=USER_ID + n)
@@ -191,28 +195,31 @@ async def bench_fsm(db: Database, ops: int) -> list[list[Any]]:
         sample = Sample()
         per_key = max(1, ops // CONCURRENT_KEYS)
 
-        async def worker(k: StorageKey, op=op, sample=sample) -> None:  # noqa: ANN001
+        async def worker(k: StorageKey, op=op, sample=sample) -> None:
             for _ in range(per_key):
                 await timed(sample, lambda: op(k))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in keys))
         sample.wall = time.perf_counter() - started
-        rows.append([db.name, f"{CONCURRENT_KEYS} keys at once", name, sample.rate,
-                     sample.pct(50), sample.pct(95)])
+        rows.append(
+            [db.name, f"{CONCURRENT_KEYS} keys at once", name, sample.rate, sample.pct(50), sample.pct(95)]
+        )
     await storage.close()
     return rows
 
 
 # --- report submission -------------------------------------------------------------------------
 
+
 async def bench_submit(db: Database, reports: int) -> list[Any]:
     store = Store(make_sessionmaker(db.engine), make_crypto())
     answers = {**FULL_ANSWERS, **PRIVATE_TEXT}
 
     def submission() -> Submission:
-        return Submission(answers=answers, consent=Consent(),
-                          draft_ref=store.attachments.new_draft_ref(), locale="ru")
+        return Submission(
+            answers=answers, consent=Consent(), draft_ref=store.attachments.new_draft_ref(), locale="ru"
+        )
 
     for _ in range(5):  # warm-up
         await store.cases.submit(USER_ID, USER_ID, submission())
@@ -226,6 +233,7 @@ async def bench_submit(db: Database, reports: int) -> list[Any]:
 
 # --- end to end --------------------------------------------------------------------------------
 
+
 @dataclass
 class EndToEnd:
     wall: float
@@ -238,8 +246,8 @@ class EndToEnd:
 
 
 async def bench_e2e(tmp: Path) -> EndToEnd:
-    from handlers.report.keyboards import ReviewAct
     from emulator import FakeTelegram
+    from handlers.report.keyboards import ReviewAct
     from tests.harness import BotProcess, Reporter, fill_report, make_config
 
     async with FakeTelegram() as fake:
@@ -282,14 +290,17 @@ async def bench_e2e(tmp: Path) -> EndToEnd:
             await reporter.choose_language("en")
             await reporter.press("m1:report")
             await reporter.consent()
-            await fill_report(reporter, narrative=STORY, photo=photo,
-                              names=PRIVATE_TEXT["perpetrator_names"]["text"],
-                              person=PRIVATE_TEXT["person_name"]["text"])
+            await fill_report(
+                reporter,
+                narrative=STORY,
+                photo=photo,
+                names=PRIVATE_TEXT["perpetrator_names"]["text"],
+                person=PRIVATE_TEXT["person_name"]["text"],
+            )
             await reporter.review(ReviewAct.SEND)
             wall = time.perf_counter() - started
             if not CODE.search(reporter.last_text()):
-                raise RuntimeError("the end-to-end report was not submitted: "
-                                   + reporter.last_text()[:200])
+                raise RuntimeError("the end-to-end report was not submitted: " + reporter.last_text()[:200])
             fake.assert_no_errors()
         finally:
             await bot.stop()
@@ -304,12 +315,19 @@ async def bench_e2e(tmp: Path) -> EndToEnd:
             api_view.latencies.append(max(last) - at)
     handling.wall = sum(handling.latencies)
     api_view.wall = sum(api_view.latencies)
-    return EndToEnd(wall=wall, updates=len(handling.latencies), requests=made,
-                    polls=sum(1 for r in requests if r.method == "getUpdates"),
-                    handling=handling, api_view=api_view, size=len(photo))
+    return EndToEnd(
+        wall=wall,
+        updates=len(handling.latencies),
+        requests=made,
+        polls=sum(1 for r in requests if r.method == "getUpdates"),
+        handling=handling,
+        api_view=api_view,
+        size=len(photo),
+    )
 
 
 # --- main ------------------------------------------------------------------------------------
+
 
 async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
@@ -330,14 +348,17 @@ async def main(args: argparse.Namespace) -> None:
         print(f"Machine: {os.cpu_count()} CPUs, load average {load} (figures vary with load)")
         print()
         size = len(make_crypto().encrypt_json(draft_data()))
-        print(f"FSM storage: SQLAlchemyStorage, encrypted draft of {size:,} bytes; "
-              f"{args.ops} operations per row")
+        print(
+            f"FSM storage: SQLAlchemyStorage, encrypted draft of {size:,} bytes; "
+            f"{args.ops} operations per row"
+        )
         print(table(["database", "mode", "operation", "ops/s", "p50 ms", "p95 ms"], fsm_rows))
-        print(f"({CONCURRENT_KEYS} keys at once: ops/s is the total, p50/p95 the latency of each "
-              "operation while all keys are busy)")
+        print(
+            f"({CONCURRENT_KEYS} keys at once: ops/s is the total, p50/p95 the latency of each "
+            "operation while all keys are busy)"
+        )
         print()
-        print("Report submission: store.cases.submit() of a complete draft "
-              "(FULL_ANSWERS + private text)")
+        print("Report submission: store.cases.submit() of a complete draft (FULL_ANSWERS + private text)")
         print(table(["database", "reports", "reports/s", "p50 ms", "p95 ms"], submit_rows))
         print()
 
@@ -345,33 +366,44 @@ async def main(args: argparse.Namespace) -> None:
             return
         e2e = await bench_e2e(tmp)
         h, v = e2e.handling, e2e.api_view
-        print("End to end: one complete report (/start, language, consent, every question, "
-              f"a {e2e.size:,}-byte photo, review, send) through the fake Bot API, SQLite")
+        print(
+            "End to end: one complete report (/start, language, consent, every question, "
+            f"a {e2e.size:,}-byte photo, review, send) through the fake Bot API, SQLite"
+        )
         methods = ", ".join(f"{m} {n}" for m, n in e2e.requests.most_common())
-        print(table(["measure", "value"], [
-            ["wall time, incl. the harness's quiet-period waits (s)", round(e2e.wall, 2)],
-            ["updates sent by the reporter", e2e.updates],
-            ["Bot API requests made by the bot (without getUpdates)", sum(e2e.requests.values())],
-            ["getUpdates calls", e2e.polls],
-            ["bot handling, all updates (ms)", h.wall * 1000],
-            ["bot handling per update, p50 (ms)", h.pct(50)],
-            ["bot handling per update, p95 (ms)", h.pct(95)],
-            ["bot handling per update, max (ms)", h.pct(100)],
-            ["fake's view: update taken -> bot's last request, p50 (ms)", v.pct(50)],
-            ["fake's view: update taken -> bot's last request, p95 (ms)", v.pct(95)],
-        ]))
+        print(
+            table(
+                ["measure", "value"],
+                [
+                    ["wall time, incl. the harness's quiet-period waits (s)", round(e2e.wall, 2)],
+                    ["updates sent by the reporter", e2e.updates],
+                    ["Bot API requests made by the bot (without getUpdates)", sum(e2e.requests.values())],
+                    ["getUpdates calls", e2e.polls],
+                    ["bot handling, all updates (ms)", h.wall * 1000],
+                    ["bot handling per update, p50 (ms)", h.pct(50)],
+                    ["bot handling per update, p95 (ms)", h.pct(95)],
+                    ["bot handling per update, max (ms)", h.pct(100)],
+                    ["fake's view: update taken -> bot's last request, p50 (ms)", v.pct(50)],
+                    ["fake's view: update taken -> bot's last request, p95 (ms)", v.pct(95)],
+                ],
+            )
+        )
         print(f"requests by method: {methods}")
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", metavar="URL",
-                        help="also benchmark PostgreSQL (postgresql+asyncpg://...), in a "
-                             "throwaway schema")
-    parser.add_argument("--reports", type=int, default=100, metavar="N",
-                        help="submissions to time per database (default 100)")
-    parser.add_argument("--ops", type=int, default=400, metavar="N",
-                        help="FSM operations per row of the table (default 400)")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        help="also benchmark PostgreSQL (postgresql+asyncpg://...), in a throwaway schema",
+    )
+    parser.add_argument(
+        "--reports", type=int, default=100, metavar="N", help="submissions to time per database (default 100)"
+    )
+    parser.add_argument(
+        "--ops", type=int, default=400, metavar="N", help="FSM operations per row of the table (default 400)"
+    )
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end report")
     args = parser.parse_args(argv)
     if args.reports < 1 or args.ops < 1:

@@ -8,6 +8,7 @@ Each figure is the median of --repeat runs of ``storage.media.clean`` — what t
 the event loop for every incoming file. Timings depend on the machine and on what else it is
 doing: compare runs on the same machine, and never turn these figures into assertions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -71,30 +72,54 @@ def _image(fmt: str, bytes_per_pixel: float) -> Callable[[int], bytes]:
         image = _photo_like(pixels) if fmt == "HEIF" else _noise_image(pixels)
         image.save(buf, fmt, **params)
         return buf.getvalue()
+
     return make
 
 
 def _ffmpeg(workdir: Path, args: list[str], suffix: str) -> bytes:
     target = workdir / f"bench{suffix}"
-    subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *args,
-                    "-metadata", "location=+43.2567+076.9286/", "-metadata", "comment=bench",
-                    "-y", str(target)], check=True, timeout=600)
+    subprocess.run(
+        [
+            ffmpeg_exe(),
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            *args,
+            "-metadata",
+            "location=+43.2567+076.9286/",
+            "-metadata",
+            "comment=bench",
+            "-y",
+            str(target),
+        ],
+        check=True,
+        timeout=600,
+    )
     data = target.read_bytes()
     target.unlink()
     return data
 
 
-def _av(workdir: Path, suffix: str, codec: list[str], bitrate: int,
-        video: bool) -> Callable[[int], bytes]:
+def _av(workdir: Path, suffix: str, codec: list[str], bitrate: int, video: bool) -> Callable[[int], bytes]:
     def make(target: int) -> bytes:
         seconds = max(1.0, target * 8 / bitrate)
         if video:
-            source = ["-f", "lavfi", "-i",
-                      f"testsrc2=size=640x360:rate=25:duration={seconds:.1f},noise=alls=60:allf=t",
-                      "-f", "lavfi", "-i", f"sine=duration={seconds:.1f}", "-shortest"]
+            source = [
+                "-f",
+                "lavfi",
+                "-i",
+                f"testsrc2=size=640x360:rate=25:duration={seconds:.1f},noise=alls=60:allf=t",
+                "-f",
+                "lavfi",
+                "-i",
+                f"sine=duration={seconds:.1f}",
+                "-shortest",
+            ]
         else:
             source = ["-f", "lavfi", "-i", f"anoisesrc=duration={seconds:.1f}:amplitude=0.5"]
         return _ffmpeg(workdir, [*source, *codec], suffix)
+
     return make
 
 
@@ -102,7 +127,8 @@ def _pdf(target: int) -> bytes:
     pdf = pikepdf.new()
     pdf.add_blank_page(page_size=(595, 842))
     pdf.pages[0].obj["/Resources"] = pikepdf.Dictionary(
-        XObject=pikepdf.Dictionary(Im0=pdf.make_stream(os.urandom(target))))
+        XObject=pikepdf.Dictionary(Im0=pdf.make_stream(os.urandom(target)))
+    )
     pdf.docinfo["/Author"] = "Bench Author"
     buf = io.BytesIO()
     pdf.save(buf, compress_streams=False)
@@ -113,8 +139,11 @@ def _docx(target: int) -> bytes:
     buf = io.BytesIO()
     picture = _image("JPEG", 1.1)(target)
     with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
-        zf.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.'
-                    'openxmlformats.org/package/2006/content-types"/>')
+        zf.writestr(
+            "[Content_Types].xml",
+            '<?xml version="1.0"?><Types xmlns="http://schemas.'
+            'openxmlformats.org/package/2006/content-types"/>',
+        )
         zf.writestr("word/document.xml", "<w:document/>")
         zf.writestr("docProps/core.xml", "<cp:coreProperties>Bench Author</cp:coreProperties>")
         zf.writestr("word/media/image1.jpg", picture)
@@ -128,10 +157,8 @@ def makers(workdir: Path) -> dict[str, Callable[[int], bytes]]:
         "webp": _image("WEBP", 1.2),
         "heic": _image("HEIF", 0.55),
         "pdf": _pdf,
-        "mp4": _av(workdir, ".mp4", ["-c:v", "mpeg4", "-b:v", "4M", "-c:a", "aac"], 10_500_000,
-                   True),
-        "mov": _av(workdir, ".mov", ["-c:v", "mpeg4", "-b:v", "4M", "-c:a", "aac"], 10_500_000,
-                   True),
+        "mp4": _av(workdir, ".mp4", ["-c:v", "mpeg4", "-b:v", "4M", "-c:a", "aac"], 10_500_000, True),
+        "mov": _av(workdir, ".mov", ["-c:v", "mpeg4", "-b:v", "4M", "-c:a", "aac"], 10_500_000, True),
         "m4a": _av(workdir, ".m4a", ["-c:a", "aac", "-b:a", "256k"], 256_000, False),
         "ogg": _av(workdir, ".ogg", ["-c:a", "libopus", "-b:a", "256k"], 256_000, False),
         "mp3": _av(workdir, ".mp3", ["-c:a", "libmp3lame", "-b:a", "320k"], 320_000, False),
@@ -162,9 +189,12 @@ def main(argv: list[str] | None = None) -> int:
                 except MediaError as exc:
                     print(f"{name:6} {len(data) / MB:8.1f}M  refused: {exc}", flush=True)
                     continue
-                print(f"{name:6} {len(data) / MB:8.1f}M {statistics.median(times):14.3f}s "
-                      f"{min(times):7.3f}s {max(times):7.3f}s  "
-                      f"{cleaned.type} → {cleaned.output_type} {len(cleaned.data) / MB:.1f}M", flush=True)
+                print(
+                    f"{name:6} {len(data) / MB:8.1f}M {statistics.median(times):14.3f}s "
+                    f"{min(times):7.3f}s {max(times):7.3f}s  "
+                    f"{cleaned.type} → {cleaned.output_type} {len(cleaned.data) / MB:.1f}M",
+                    flush=True,
+                )
     return 0
 
 

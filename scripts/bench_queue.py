@@ -10,6 +10,7 @@ a page deep in the queue (keyset: after a case far down). Figures are the median
 runs in milliseconds; they depend on the machine and its load — compare runs on one machine,
 never turn them into assertions.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -19,7 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,20 +57,31 @@ def rows(count: int, seed: int = 1) -> list[dict[str, object]]:
     rnd = random.Random(seed)
     regions = [o.value for o in QUESTIONS["region"].options]
     kinds = [o.value for o in QUESTIONS["facility_kind"].options]
-    start = datetime(2025, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 1, tzinfo=UTC)
     out = []
     for n in range(count):
-        status = rnd.choices(["new", "in_progress", "waiting", "referred", "closed"],
-                             [30, 30, 15, 10, 15])[0]
+        status = rnd.choices(["new", "in_progress", "waiting", "referred", "closed"], [30, 30, 15, 10, 15])[0]
         at = start + timedelta(minutes=n * 5)
-        out.append({
-            "code_hash": f"{n:064x}", "status": status, "urgent": rnd.random() < 0.10,
-            "facility_kind": rnd.choice(kinds), "region": rnd.choice(regions),
-            "answers": {}, "locale": "ru", "consent_version": "1", "consent_contact": True,
-            "consent_share": True, "consent_stats": True, "silent": False,
-            "unreachable": False, "created_at": at, "updated_at": at,
-            "assignee_id": None if status == "new" else rnd.choice(COORDINATORS),
-        })
+        out.append(
+            {
+                "code_hash": f"{n:064x}",
+                "status": status,
+                "urgent": rnd.random() < 0.10,
+                "facility_kind": rnd.choice(kinds),
+                "region": rnd.choice(regions),
+                "answers": {},
+                "locale": "ru",
+                "consent_version": "1",
+                "consent_contact": True,
+                "consent_share": True,
+                "consent_stats": True,
+                "silent": False,
+                "unreachable": False,
+                "created_at": at,
+                "updated_at": at,
+                "assignee_id": None if status == "new" else rnd.choice(COORDINATORS),
+            }
+        )
     return out
 
 
@@ -77,7 +89,7 @@ async def fill(engine: AsyncEngine, count: int) -> None:
     data = rows(count)
     async with engine.begin() as conn:
         for i in range(0, len(data), CHUNK):
-            await conn.execute(insert(Case), data[i:i + CHUNK])
+            await conn.execute(insert(Case), data[i : i + CHUNK])
 
 
 async def timed(call) -> float:  # type: ignore[no-untyped-def]
@@ -94,9 +106,9 @@ async def bench(engine: AsyncEngine, label: str, count: int) -> None:
     began = time.perf_counter()
     await fill(engine, count)
     filled = time.perf_counter() - began
-    repo = CaseworkRepository(make_sessionmaker(engine),
-                              Crypto([Crypto.generate_key()], "b" * 40),
-                              lambda: datetime.now(timezone.utc))
+    repo = CaseworkRepository(
+        make_sessionmaker(engine), Crypto([Crypto.generate_key()], "b" * 40), lambda: datetime.now(UTC)
+    )
     print(f"\n{label}, {count:,} cases (filled in {filled:.1f} s)")
     print(f"  {'filter':<22} {'open':>8} {'first page':>12} {'deep page':>12}")
     for name, code in FILTERS.items():
@@ -106,8 +118,7 @@ async def bench(engine: AsyncEngine, label: str, count: int) -> None:
         deep_views, _t, _m = await repo.queue(f, coordinator_id=ME, limit=max(1, total // 2))
         deep = deep_views[-1].id if deep_views else None
         first = await timed(lambda f=f: repo.queue(f, coordinator_id=ME, limit=10))
-        later = await timed(lambda f=f, deep=deep: repo.queue(f, coordinator_id=ME, after=deep,
-                                                             limit=10))
+        later = await timed(lambda f=f, deep=deep: repo.queue(f, coordinator_id=ME, after=deep, limit=10))
         print(f"  {name:<22} {total:>8,} {first:>9.1f} ms {later:>9.1f} ms")
 
 

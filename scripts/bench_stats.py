@@ -9,6 +9,7 @@ statistics (all time, and the last 12 months: the SQL aggregation plus the prote
 rendering the three charts, and for a JSON and a CSV export without text and a JSON export with
 text (free text decrypted case by case). Never turn these into assertions in tests.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,13 +50,21 @@ def seeds(n: int, rng: random.Random) -> list[Seed]:
         year = rng.choice((2024, 2025, 2026))
         month = rng.randint(1, 11 if year == 2026 else 12)
         closed = rng.random() < 0.3
-        out.append(Seed(
-            f"{year}-{month:02d}", region=rng.choice(REGIONS), facility_kind=rng.choice(KINDS),
-            methods=rng.sample(METHODS, rng.randint(1, 3)),
-            perpetrators=[rng.choice(("police", "prison", "special_unit"))],
-            urgent=rng.random() < 0.2, status="closed" if closed else "new",
-            close_reason="resolved" if closed else None, consent_stats=rng.random() < 0.9,
-            private={"narrative": {"text": "x" * 400}}, day=rng.randint(1, 28)))
+        out.append(
+            Seed(
+                f"{year}-{month:02d}",
+                region=rng.choice(REGIONS),
+                facility_kind=rng.choice(KINDS),
+                methods=rng.sample(METHODS, rng.randint(1, 3)),
+                perpetrators=[rng.choice(("police", "prison", "special_unit"))],
+                urgent=rng.random() < 0.2,
+                status="closed" if closed else "new",
+                close_reason="resolved" if closed else None,
+                consent_stats=rng.random() < 0.9,
+                private={"narrative": {"text": "x" * 400}},
+                day=rng.randint(1, 28),
+            )
+        )
     return out
 
 
@@ -82,10 +91,14 @@ async def run(engine, n: int) -> None:  # type: ignore[no-untyped-def]
     store = Store(make_sessionmaker(engine), make_crypto(), FakeClock(NOW))
     rng = random.Random(n)
     await timed(f"seed {n} cases (bulk insert)", seed(store, seeds(n, rng)))
-    report = await timed("stats, all time", stats_service.build(
-        store.stats, stats_service.Period(None, None), min_cell=5, now=NOW))
-    await timed("stats, last 12 months", stats_service.build(
-        store.stats, stats_service.preset("last_12", NOW), min_cell=5, now=NOW))
+    report = await timed(
+        "stats, all time",
+        stats_service.build(store.stats, stats_service.Period(None, None), min_cell=5, now=NOW),
+    )
+    await timed(
+        "stats, last 12 months",
+        stats_service.build(store.stats, stats_service.preset("last_12", NOW), min_cell=5, now=NOW),
+    )
     i18n = I18n(path=LOCALES_DIR, default_locale="ru", domain="messages")
 
     async def charts() -> None:
@@ -99,10 +112,13 @@ async def run(engine, n: int) -> None:  # type: ignore[no-untyped-def]
 
     for fmt, with_text in (("json", False), ("csv", False), ("json", True)):
         out = io.StringIO()
-        request = export_service.ExportRequest(fmt=fmt, since=None, until=None,
-                                               with_text=with_text, actor_kind="operator")
-        count = await timed(f"export {fmt}{' with text' if with_text else ''}",
-                            export_service.write(store.stats, request, out, translate, now=NOW))
+        request = export_service.ExportRequest(
+            fmt=fmt, since=None, until=None, with_text=with_text, actor_kind="operator"
+        )
+        count = await timed(
+            f"export {fmt}{' with text' if with_text else ''}",
+            export_service.write(store.stats, request, out, translate, now=NOW),
+        )
         print(f"  {'':<44} {count} cases, {len(out.getvalue()) / 1e6:.1f} MB")
 
 
@@ -119,8 +135,11 @@ async def main(args: argparse.Namespace) -> None:
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--postgres", default=os.environ.get("KUA_TEST_DATABASE_URL"),
-                        help="PostgreSQL URL (default: $KUA_TEST_DATABASE_URL)")
+    parser.add_argument(
+        "--postgres",
+        default=os.environ.get("KUA_TEST_DATABASE_URL"),
+        help="PostgreSQL URL (default: $KUA_TEST_DATABASE_URL)",
+    )
     parser.add_argument("--cases", type=int, nargs="+", default=[10_000, 100_000])
     return parser.parse_args(argv)
 

@@ -1,4 +1,5 @@
 """Fill empty entries of the source-language catalog with their msgids (see extract-messages.sh)."""
+
 from __future__ import annotations
 
 import sys

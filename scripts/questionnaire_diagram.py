@@ -13,6 +13,7 @@ The output is deterministic and does not depend on the date (the year options ch
 year, so a condition on them is written as the answers that do *not* qualify when that is
 shorter). tests/test_docs.py fails when docs/questionnaire.mmd or the README's copy is stale.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -45,6 +46,7 @@ Combo = tuple[tuple[str, Any], ...]  # the answers given so far, as sorted (ques
 
 # --- what can be answered ----------------------------------------------------------------------
 
+
 def _answers_of(question: Question) -> list[tuple[Any, str]]:
     """The values a choice question can take, with their English labels, in button order."""
     values = [(o.value, o.label) for o in question.choices()]
@@ -72,6 +74,7 @@ def _varied(step: Step) -> list[Question]:
 
 
 # --- walking a step ---------------------------------------------------------------------------
+
 
 def _step_edges(step: Step, entry: str, exit_: str) -> list[Edge]:
     """The step's edges from `entry` through its questions to `exit_`, labelled where needed."""
@@ -151,8 +154,7 @@ def _describe(taken: set[Combo], everything: set[Combo]) -> str:
                 continue
             # A conjunction of per-question conditions, if the qualifying answers allow one.
             accepted = [{key[i] for key, ok in outcome.items() if ok} for i in range(size)]
-            if all(ok == all(key[i] in accepted[i] for i in range(size))
-                   for key, ok in outcome.items()):
+            if all(ok == all(key[i] in accepted[i] for i in range(size)) for key, ok in outcome.items()):
                 seen = [{key[i] for key in outcome} for i in range(size)]
                 return " and ".join(
                     _clause(QUESTIONS[qid], accepted[i], seen[i]) for i, qid in enumerate(chosen)
@@ -171,6 +173,7 @@ def _clause(question: Question, accepted: set[Any], seen: set[Any]) -> str:
 
 
 # --- the whole conversation ----------------------------------------------------------------------
+
 
 def edges() -> list[Edge]:
     """Every edge from consent to submission; step boundaries are spliced out."""

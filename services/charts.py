@@ -4,6 +4,7 @@ Charts draw only what the text shows: a hidden or small figure is an empty bar l
 its marker ("<5", "x"), never its value. Labels arrive translated; DejaVu Sans, shipped with
 matplotlib, covers Cyrillic including the Kazakh letters, so nothing is downloaded at run time.
 """
+
 from __future__ import annotations
 
 import io
@@ -14,8 +15,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
 
-from matplotlib.figure import Figure as MplFigure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+from matplotlib.figure import Figure as MplFigure
+from matplotlib.ticker import MaxNLocator
 
 WIDTH_PX = 1080  # a phone screen's width at Telegram's photo resolution
 DPI = 150
@@ -49,8 +50,9 @@ def bar_chart(title: str, bars: Sequence[Bar], *, horizontal: bool, note: str = 
     else:
         ax.bar(positions, values, color="#3b6ea5")
         step = -(-len(bars) // 12)  # at most 12 readable labels on a phone
-        ax.set_xticks(positions[::step], labels[::step], fontsize=12, fontfamily=FONT,
-                      rotation=45, ha="right")
+        ax.set_xticks(
+            positions[::step], labels[::step], fontsize=12, fontfamily=FONT, rotation=45, ha="right"
+        )
     top = max(values, default=0) or 1
     for pos, bar in zip(positions, bars, strict=True):
         text = bar.marker or (str(bar.value) if bar.value else "")
@@ -59,8 +61,7 @@ def bar_chart(title: str, bars: Sequence[Bar], *, horizontal: bool, note: str = 
         if horizontal:
             ax.text(bar.value + top * 0.01, pos, text, va="center", fontsize=13, fontfamily=FONT)
         else:
-            ax.text(pos, bar.value + top * 0.01, text, ha="center", va="bottom", fontsize=11,
-                    fontfamily=FONT)
+            ax.text(pos, bar.value + top * 0.01, text, ha="center", va="bottom", fontsize=11, fontfamily=FONT)
     if horizontal:
         ax.set_xlim(0, top * 1.15)
     else:

@@ -17,6 +17,7 @@ of the series "cases in any of the hidden categories" — or until the whole tab
 
 Pure functions over aggregated counts; no database, no Telegram.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
@@ -137,8 +138,9 @@ def figure(series: Series, span: Span, k: int, first: int, last: int) -> Figure:
     return Figure(Mark.SHOWN, n)
 
 
-def protect_table(cells: Mapping[str, Series], total_known: int | None, span: Span, k: int,
-                  first: int, last: int) -> dict[str, Figure]:
+def protect_table(
+    cells: Mapping[str, Series], total_known: int | None, span: Span, k: int, first: int, last: int
+) -> dict[str, Figure]:
     """Figures of a table whose categories add up to the total (see the module's docstring).
 
     ``total_known`` is the period's total if it can be known (shown, or the sum of a fully

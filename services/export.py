@@ -11,6 +11,7 @@ size, for every case, each with its consent flags. Contact data and file content
 
 Every export is written to the exports audit table, however it was made.
 """
+
 from __future__ import annotations
 
 import csv
@@ -33,15 +34,39 @@ LABEL_LOCALES = ("en", "ru")
 Translate = Callable[[str, str], str]  # (msgid, locale) → text
 
 # Coded answers exported, by where they go in the event (question ids of the questionnaire).
-CODED_FIELDS = ("relation", "danger", "facility_kind", "region", "last_incident",
-                "incident_year", "incident_month", "ongoing", "methods", "knowledge",
-                "perpetrators", "injuries", "medical", "age_group", "sex", "lawyer_access",
-                "complaints", "reprisals")
-PRIVATE_FIELDS = ("narrative", "facility_name", "perpetrator_names", "person_name",
-                  "reprisal_details")
+CODED_FIELDS = (
+    "relation",
+    "danger",
+    "facility_kind",
+    "region",
+    "last_incident",
+    "incident_year",
+    "incident_month",
+    "ongoing",
+    "methods",
+    "knowledge",
+    "perpetrators",
+    "injuries",
+    "medical",
+    "age_group",
+    "sex",
+    "lawyer_access",
+    "complaints",
+    "reprisals",
+)
+PRIVATE_FIELDS = ("narrative", "facility_name", "perpetrator_names", "person_name", "reprisal_details")
 CSV_COLUMNS = (
-    "event_id", "reported_on", "updated_on", "urgent", "status", "referral", "close_reason",
-    "closed_on", *CODED_FIELDS, "consent_stats", "consent_share",
+    "event_id",
+    "reported_on",
+    "updated_on",
+    "urgent",
+    "status",
+    "referral",
+    "close_reason",
+    "closed_on",
+    *CODED_FIELDS,
+    "consent_stats",
+    "consent_share",
 )
 CSV_TEXT_COLUMNS = (*PRIVATE_FIELDS, "files")
 
@@ -120,19 +145,25 @@ def event(record: CaseRecord, translate: Translate) -> dict[str, Any]:
         },
         "place": {"kind": _code(record.facility_kind), "region": _code(record.region)},
         "acts": [{"method": m} for m in _codes(a.get("methods"))],
-        "victim": {"age_group": _code(a.get("age_group")), "sex": _code(a.get("sex")),
-                   "lawyer_access": _code(a.get("lawyer_access"))},
+        "victim": {
+            "age_group": _code(a.get("age_group")),
+            "sex": _code(a.get("sex")),
+            "lawyer_access": _code(a.get("lawyer_access")),
+        },
         "perpetrators": [{"kind": p} for p in _codes(a.get("perpetrators"))],
         "injuries": {"visible": _code(a.get("injuries")), "medical": _code(a.get("medical"))},
-        "complaints": {"made": _codes(a.get("complaints")),
-                       "reprisals": _code(a.get("reprisals"))},
+        "complaints": {"made": _codes(a.get("complaints")), "reprisals": _code(a.get("reprisals"))},
         "source": {
             "relation": _code(a.get("relation")),
             "attribution": source_code,
             "attribution_text": {loc: translate(attribution, loc) for loc in LABEL_LOCALES},
         },
-        "status": {"current": record.status, "referral": record.referral,
-                   "close_reason": record.close_reason, "closed_on": _date(record.closed_at)},
+        "status": {
+            "current": record.status,
+            "referral": record.referral,
+            "close_reason": record.close_reason,
+            "closed_on": _date(record.closed_at),
+        },
         "status_history": [_history(at, kind, data) for at, kind, data in record.history],
         "consent": dict(record.consent),
     }
@@ -148,8 +179,7 @@ def event(record: CaseRecord, translate: Translate) -> dict[str, Any]:
 
 
 def _history(at: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
-    item: dict[str, Any] = {"at": at.isoformat(timespec="seconds"), "kind": kind,
-                            "from": data.get("from")}
+    item: dict[str, Any] = {"at": at.isoformat(timespec="seconds"), "kind": kind, "from": data.get("from")}
     item["to"] = CaseStatus.IN_PROGRESS.value if kind == "take" else data.get("to")
     for key in ("referral", "reason"):
         if key in data:
@@ -160,10 +190,14 @@ def _history(at: datetime, kind: str, data: dict[str, Any]) -> dict[str, Any]:
 def csv_row(record: CaseRecord) -> list[str]:
     a = record.answers
     values: dict[str, str] = {
-        "event_id": f"kua-{record.id}", "reported_on": _date(record.created_at) or "",
-        "updated_on": _date(record.updated_at) or "", "urgent": "yes" if record.urgent else "no",
-        "status": record.status, "referral": record.referral or "",
-        "close_reason": record.close_reason or "", "closed_on": _date(record.closed_at) or "",
+        "event_id": f"kua-{record.id}",
+        "reported_on": _date(record.created_at) or "",
+        "updated_on": _date(record.updated_at) or "",
+        "urgent": "yes" if record.urgent else "no",
+        "status": record.status,
+        "referral": record.referral or "",
+        "close_reason": record.close_reason or "",
+        "closed_on": _date(record.closed_at) or "",
         "consent_stats": "yes" if record.consent["stats"] else "no",
         "consent_share": "yes" if record.consent["share"] else "no",
     }
@@ -184,18 +218,19 @@ def csv_row(record: CaseRecord) -> list[str]:
     return row
 
 
-async def write(repo: StatsRepository, request: ExportRequest, out: TextIO,
-                translate: Translate, *, now: datetime) -> int:
+async def write(
+    repo: StatsRepository, request: ExportRequest, out: TextIO, translate: Translate, *, now: datetime
+) -> int:
     """Write the export to ``out`` (streamed, case by case); record it; return the case count."""
-    cases = repo.export_cases(since=request.since, until=request.until,
-                              with_text=request.with_text)
+    cases = repo.export_cases(since=request.since, until=request.until, with_text=request.with_text)
     if request.fmt not in ("json", "csv"):
         raise ValueError(request.fmt)
     count = 0
     try:
         if request.fmt == "json":
             head = {
-                "format": FORMAT, "version": VERSION,
+                "format": FORMAT,
+                "version": VERSION,
                 "generated_at": now.isoformat(timespec="seconds"),
                 "period": {"since": request.since, "until": request.until},
                 "with_text": request.with_text,
@@ -204,10 +239,11 @@ async def write(repo: StatsRepository, request: ExportRequest, out: TextIO,
             text = json.dumps(head, ensure_ascii=False, indent=1)
             out.write(text[:-2] + ',\n "events": [')
             async for record in cases:
-                out.write(("," if count else "") + "\n  "
-                          + json.dumps(event(record, translate), ensure_ascii=False))
+                out.write(
+                    ("," if count else "") + "\n  " + json.dumps(event(record, translate), ensure_ascii=False)
+                )
                 count += 1
-            out.write("\n ],\n \"count\": " + str(count) + "\n}\n")
+            out.write('\n ],\n "count": ' + str(count) + "\n}\n")
         elif request.fmt == "csv":
             writer = csv.writer(out)
             writer.writerow([*CSV_COLUMNS, *(CSV_TEXT_COLUMNS if request.with_text else ())])
@@ -216,8 +252,13 @@ async def write(repo: StatsRepository, request: ExportRequest, out: TextIO,
                 count += 1
     finally:
         # Recorded even when cut short: whatever was written has left the system.
-        await repo.record_export(actor_kind=request.actor_kind, actor_id=request.actor_id,
-                                 fmt=request.fmt, with_text=request.with_text,
-                                 since=request.since, until=request.until, case_count=count)
+        await repo.record_export(
+            actor_kind=request.actor_kind,
+            actor_id=request.actor_id,
+            fmt=request.fmt,
+            with_text=request.with_text,
+            since=request.since,
+            until=request.until,
+            case_count=count,
+        )
     return count
-

@@ -5,6 +5,7 @@ turns those month-by-category counts into the figures one may publish (services.
 Only cases whose reporter agreed to anonymised figures are counted. Cases are counted by the
 month they were reported (UTC).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -49,18 +50,18 @@ def _options(qid: str) -> tuple[str, ...]:
 
 DIMENSIONS: tuple[Dimension, ...] = (
     Dimension("region", Source(COLUMN, "region"), True, _options("region") + (NOT_STATED,)),
-    Dimension("facility_kind", Source(COLUMN, "facility_kind"), True,
-              _options("facility_kind") + (NOT_STATED,)),
+    Dimension(
+        "facility_kind", Source(COLUMN, "facility_kind"), True, _options("facility_kind") + (NOT_STATED,)
+    ),
     Dimension("methods", Source(ANSWERS, "methods"), False, _options("methods")),
     Dimension("perpetrators", Source(ANSWERS, "perpetrators"), False, _options("perpetrators")),
     Dimension("urgency", Source(COLUMN, "urgent"), True, ("yes", "no")),
     Dimension("status", Source(COLUMN, "status"), True, tuple(s.value for s in CaseStatus)),
-    Dimension("close_reason", Source(COLUMN, "close_reason"), True,
-              tuple(r.value for r in CloseReason) + (OPEN,)),
-    Dimension("knowledge", Source(ANSWER, "knowledge"), True,
-              _options("knowledge") + (NOT_STATED,)),
-    Dimension("person_agrees", Source(ANSWER, PERSON_AGREES), True,
-              _options(PERSON_AGREES) + (NOT_STATED,)),
+    Dimension(
+        "close_reason", Source(COLUMN, "close_reason"), True, tuple(r.value for r in CloseReason) + (OPEN,)
+    ),
+    Dimension("knowledge", Source(ANSWER, "knowledge"), True, _options("knowledge") + (NOT_STATED,)),
+    Dimension("person_agrees", Source(ANSWER, PERSON_AGREES), True, _options(PERSON_AGREES) + (NOT_STATED,)),
 )
 BY_ID = {d.id: d for d in DIMENSIONS}
 
@@ -103,8 +104,7 @@ class Report:
 def _series(rows: list[tuple[str, str | None, int]], dimension: Dimension) -> dict[str, Series]:
     cells: dict[str, dict[int, int]] = {code: {} for code in dimension.codes}
     for month, value, n in rows:
-        code = value if value in cells else (
-            OPEN if dimension.id == "close_reason" else NOT_STATED)
+        code = value if value in cells else (OPEN if dimension.id == "close_reason" else NOT_STATED)
         if code not in cells:  # a multi-select value no longer offered: not counted
             continue
         m = month_index(month)
@@ -112,8 +112,7 @@ def _series(rows: list[tuple[str, str | None, int]], dimension: Dimension) -> di
     return cells
 
 
-async def build(repo: StatsRepository, period: Period, *, min_cell: int,
-                now: datetime) -> Report:
+async def build(repo: StatsRepository, period: Period, *, min_cell: int, now: datetime) -> Report:
     k = min_cell
     rows_of = {d.id: await repo.monthly(d.source) for d in DIMENSIONS}
     total_rows = rows_of["urgency"]  # every case has an urgency: its rows count every case
@@ -132,17 +131,25 @@ async def build(repo: StatsRepository, period: Period, *, min_cell: int,
         raise ValueError("the period ends before it starts")
     total_figure = figure(total, span, k, first, last)
     months = [(month_name(m), figure(total, span, k, m, m)) for m in range(first, last + 1)]
-    report = Report(period=period, first=month_name(first), last=month_name(last), min_cell=k,
-                    total=total_figure, months=months)
+    report = Report(
+        period=period,
+        first=month_name(first),
+        last=month_name(last),
+        min_cell=k,
+        total=total_figure,
+        months=months,
+    )
 
     cells_of: dict[str, dict[str, Series]] = {}
     for dimension in DIMENSIONS:
         cells_of[dimension.id] = _series(rows_of[dimension.id], dimension)
     # The total can be known if shown, or as the sum of an additive table shown in full.
-    singles = {d.id: {c: figure(s, span, k, first, last) for c, s in cells_of[d.id].items()}
-               for d in DIMENSIONS}
+    singles = {
+        d.id: {c: figure(s, span, k, first, last) for c, s in cells_of[d.id].items()} for d in DIMENSIONS
+    }
     known = total_figure.shown or any(
-        d.additive and all(f.shown for f in singles[d.id].values()) for d in DIMENSIONS)
+        d.additive and all(f.shown for f in singles[d.id].values()) for d in DIMENSIONS
+    )
     period_total = sum(n for m, n in total.items() if first <= m <= last)
     for dimension in DIMENSIONS:
         cells = cells_of[dimension.id]
@@ -171,8 +178,10 @@ def as_dict(report: Report, labels: Mapping[str, Mapping[str, str]] | None = Non
         "period": {"since": report.first, "until": report.last},
         "counted": "cases whose reporter agreed to anonymised figures, by month reported (UTC)",
         "min_cell": report.min_cell,
-        "legend": {f"<{report.min_cell}": f"fewer than {report.min_cell} cases",
-                   "x": "hidden so that a small figure cannot be worked out"},
+        "legend": {
+            f"<{report.min_cell}": f"fewer than {report.min_cell} cases",
+            "x": "hidden so that a small figure cannot be worked out",
+        },
         "total": cell(report.total),
         "by_month": {m: cell(f) for m, f in report.months},
         **{dim: {code: cell(f) for code, f in rows} for dim, rows in report.tables.items()},

@@ -3,6 +3,7 @@
 Every change writes its audit event and the outbox items it causes (card refresh, reporter
 notices) in one transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -68,13 +69,24 @@ class CaseView:
     @classmethod
     def of(cls, c: Case) -> CaseView:
         return cls(
-            id=c.id, status=CaseStatus(c.status), urgent=c.urgent, facility_kind=c.facility_kind,
-            region=c.region, answers=dict(c.answers or {}), locale=c.locale,
-            created_at=c.created_at, assignee_id=c.assignee_id, referral=c.referral,
-            close_reason=c.close_reason, unreachable=c.unreachable,
-            contactable=c.contact_enc is not None, silent=c.silent,
-            group_chat_id=c.group_chat_id, topic_id=c.topic_id,
-            card_message_id=c.card_message_id, duplicate_of=c.duplicate_of,
+            id=c.id,
+            status=CaseStatus(c.status),
+            urgent=c.urgent,
+            facility_kind=c.facility_kind,
+            region=c.region,
+            answers=dict(c.answers or {}),
+            locale=c.locale,
+            created_at=c.created_at,
+            assignee_id=c.assignee_id,
+            referral=c.referral,
+            close_reason=c.close_reason,
+            unreachable=c.unreachable,
+            contactable=c.contact_enc is not None,
+            silent=c.silent,
+            group_chat_id=c.group_chat_id,
+            topic_id=c.topic_id,
+            card_message_id=c.card_message_id,
+            duplicate_of=c.duplicate_of,
         )
 
 
@@ -130,8 +142,9 @@ def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
 
 def _after(cursor: QueueCursor) -> Any:
     """Rows after `cursor` in the order: urgent first, then oldest (created_at, id)."""
-    later = or_(Case.created_at > cursor.created_at,
-                and_(Case.created_at == cursor.created_at, Case.id > cursor.id))
+    later = or_(
+        Case.created_at > cursor.created_at, and_(Case.created_at == cursor.created_at, Case.id > cursor.id)
+    )
     if cursor.urgent:
         return or_(and_(Case.urgent.is_(True), later), Case.urgent.is_(False))
     return and_(Case.urgent.is_(False), later)
@@ -160,9 +173,14 @@ class CaseworkRepository:
             token = await session.scalar(select(Case.contact_enc).where(Case.id == case_id))
         return int(self._crypto.decrypt_text(token)) if token else None
 
-    async def queue(self, f: QueueFilter | None = None, *, coordinator_id: int | None = None,
-                    after: int | None = None, limit: int = 10,
-                    ) -> tuple[list[CaseView], int, bool]:
+    async def queue(
+        self,
+        f: QueueFilter | None = None,
+        *,
+        coordinator_id: int | None = None,
+        after: int | None = None,
+        limit: int = 10,
+    ) -> tuple[list[CaseView], int, bool]:
         """Open cases (or those of `f`), urgent first, then oldest: one page after case
         `after`, the total, and whether more follow."""
         where = _queue_where(f or QueueFilter(), coordinator_id)
@@ -170,22 +188,27 @@ class CaseworkRepository:
             total = int(await session.scalar(select(func.count(Case.id)).where(*where)) or 0)
             query = select(Case).where(*where)
             if after is not None:
-                row = (await session.execute(select(Case.urgent, Case.created_at)
-                                             .where(Case.id == after))).first()
+                row = (
+                    await session.execute(select(Case.urgent, Case.created_at).where(Case.id == after))
+                ).first()
                 if row is not None:
-                    query = query.where(_after(QueueCursor(bool(row.urgent), row.created_at,
-                                                           after)))
-            rows = list(await session.scalars(
-                query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit + 1)))
+                    query = query.where(_after(QueueCursor(bool(row.urgent), row.created_at, after)))
+            rows = list(
+                await session.scalars(
+                    query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit + 1)
+                )
+            )
             return [CaseView.of(c) for c in rows[:limit]], total, len(rows) > limit
 
     async def counts(self, case_id: int) -> tuple[int, int]:
         """(files, messages of the channel) of a case, for its card."""
         async with self._sessions() as session:
-            files = await session.scalar(select(func.count(Attachment.id))
-                                         .where(Attachment.case_id == case_id))
-            messages = await session.scalar(select(func.count(CaseMessage.id))
-                                            .where(CaseMessage.case_id == case_id))
+            files = await session.scalar(
+                select(func.count(Attachment.id)).where(Attachment.case_id == case_id)
+            )
+            messages = await session.scalar(
+                select(func.count(CaseMessage.id)).where(CaseMessage.case_id == case_id)
+            )
             return int(files or 0), int(messages or 0)
 
     async def history(self, case_id: int, *, with_texts: bool = False) -> list[HistoryEntry]:
@@ -196,65 +219,106 @@ class CaseworkRepository:
             created = await session.scalar(select(Case.created_at).where(Case.id == case_id))
             if created is None:
                 raise CaseNotFound(case_id)
-            events = list(await session.scalars(
-                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)))
+            events = list(
+                await session.scalars(
+                    select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+                )
+            )
             texts: dict[int, bytes | None] = {}
             if with_texts:
-                ids = [int(e.data["message"]) for e in events
-                       if e.kind in ("message_in", "message_out") and (e.data or {}).get("message")]
+                ids = [
+                    int(e.data["message"])
+                    for e in events
+                    if e.kind in ("message_in", "message_out") and (e.data or {}).get("message")
+                ]
                 if ids:
-                    rows = await session.execute(select(CaseMessage.id, CaseMessage.text_enc)
-                                                 .where(CaseMessage.id.in_(ids)))
+                    rows = await session.execute(
+                        select(CaseMessage.id, CaseMessage.text_enc).where(CaseMessage.id.in_(ids))
+                    )
                     texts = {message_id: token for message_id, token in rows}
-        entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter",
-                                actor_id=None, data={})]
+        entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter", actor_id=None, data={})]
         for e in events:
             data = dict(e.data or {})
             token: bytes | None = None
             if with_texts:
                 token = e.text_enc if e.kind == "note" else texts.get(int(data.get("message", 0)))
-            entries.append(HistoryEntry(
-                at=e.at, kind=e.kind, actor_kind=e.actor_kind, actor_id=e.actor_id, data=data,
-                text=self._crypto.decrypt_text(token) if token else None))
+            entries.append(
+                HistoryEntry(
+                    at=e.at,
+                    kind=e.kind,
+                    actor_kind=e.actor_kind,
+                    actor_id=e.actor_id,
+                    data=data,
+                    text=self._crypto.decrypt_text(token) if token else None,
+                )
+            )
         return entries
 
-    async def record_event(self, case_id: int, kind: str, *, actor_kind: str = "coordinator",
-                           actor_id: int | None = None,
-                           data: dict[str, Any] | None = None) -> None:
+    async def record_event(
+        self,
+        case_id: int,
+        kind: str,
+        *,
+        actor_kind: str = "coordinator",
+        actor_id: int | None = None,
+        data: dict[str, Any] | None = None,
+    ) -> None:
         """An audit event that changes nothing else (e.g. "opened_full")."""
         async with self._sessions() as session:
-            session.add(CaseEvent(case_id=case_id, at=self._clock(), actor_kind=actor_kind,
-                                  actor_id=actor_id, kind=kind, data=data or {}))
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    at=self._clock(),
+                    actor_kind=actor_kind,
+                    actor_id=actor_id,
+                    kind=kind,
+                    data=data or {},
+                )
+            )
             await session.commit()
 
-    async def events(self, case_id: int) -> list[tuple[datetime, str, int | None, str,
-                                                       dict[str, Any]]]:
+    async def events(self, case_id: int) -> list[tuple[datetime, str, int | None, str, dict[str, Any]]]:
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id))
+                select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+            )
             return [(e.at, e.actor_kind, e.actor_id, e.kind, dict(e.data or {})) for e in rows]
 
     async def note_texts(self, case_id: int) -> list[tuple[datetime, int | None, str]]:
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(CaseEvent).where(CaseEvent.case_id == case_id, CaseEvent.kind == "note")
-                .order_by(CaseEvent.id))
-            return [(e.at, e.actor_id, self._crypto.decrypt_text(e.text_enc))
-                    for e in rows if e.text_enc]
+                select(CaseEvent)
+                .where(CaseEvent.case_id == case_id, CaseEvent.kind == "note")
+                .order_by(CaseEvent.id)
+            )
+            return [(e.at, e.actor_id, self._crypto.decrypt_text(e.text_enc)) for e in rows if e.text_enc]
 
     # --- the card's place in the coordinators' chat ------------------------------------------
-    async def record_card(self, case_id: int, *, chat_id: int, topic_id: int | None,
-                          message_id: int, then: OutboxKind | None = None) -> None:
+    async def record_card(
+        self,
+        case_id: int,
+        *,
+        chat_id: int,
+        topic_id: int | None,
+        message_id: int,
+        then: OutboxKind | None = None,
+    ) -> None:
         """Where the card now is; `then` is enqueued in the same transaction (e.g. DETAILS)."""
         async with self._sessions() as session:
             first = await session.scalar(select(Case.card_message_id).where(Case.id == case_id))
-            await session.execute(update(Case).where(Case.id == case_id).values(
-                group_chat_id=chat_id, topic_id=topic_id, card_message_id=message_id))
+            await session.execute(
+                update(Case)
+                .where(Case.id == case_id)
+                .values(group_chat_id=chat_id, topic_id=topic_id, card_message_id=message_id)
+            )
             if first is None and not await session.scalar(
-                    select(func.count(CaseEvent.id)).where(CaseEvent.case_id == case_id,
-                                                           CaseEvent.kind == "delivered")):
-                session.add(CaseEvent(case_id=case_id, at=self._clock(), actor_kind="system",
-                                      kind="delivered"))
+                select(func.count(CaseEvent.id)).where(
+                    CaseEvent.case_id == case_id, CaseEvent.kind == "delivered"
+                )
+            ):
+                session.add(
+                    CaseEvent(case_id=case_id, at=self._clock(), actor_kind="system", kind="delivered")
+                )
             if then is not None:
                 enqueue(session, self._crypto, then, case_id=case_id, now=self._clock())
             await session.commit()
@@ -263,37 +327,56 @@ class CaseworkRepository:
         """A forum topic was created for the case; its card is not posted yet. Recorded at
         once, so a card repeated after a crash reuses the topic instead of opening another."""
         async with self._sessions() as session:
-            await session.execute(update(Case).where(Case.id == case_id).values(
-                group_chat_id=chat_id, topic_id=topic_id, card_message_id=None))
+            await session.execute(
+                update(Case)
+                .where(Case.id == case_id)
+                .values(group_chat_id=chat_id, topic_id=topic_id, card_message_id=None)
+            )
             await session.commit()
 
     async def forget_card(self, case_id: int) -> None:
         """The topic or card was deleted by someone: the next delivery creates it again."""
         async with self._sessions() as session:
-            await session.execute(update(Case).where(Case.id == case_id).values(
-                topic_id=None, card_message_id=None))
+            await session.execute(
+                update(Case).where(Case.id == case_id).values(topic_id=None, card_message_id=None)
+            )
             await session.commit()
 
     # --- the workflow --------------------------------------------------------------------------
-    async def _change(self, session: AsyncSession, c: Case, actor_id: int, kind: str,
-                      data: dict[str, Any], *, notify_status: CaseStatus | None = None) -> None:
+    async def _change(
+        self,
+        session: AsyncSession,
+        c: Case,
+        actor_id: int,
+        kind: str,
+        data: dict[str, Any],
+        *,
+        notify_status: CaseStatus | None = None,
+    ) -> None:
         now = self._clock()
         c.updated_at = now
-        session.add(CaseEvent(case_id=c.id, at=now, actor_kind="coordinator", actor_id=actor_id,
-                              kind=kind, data=data))
-        enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
-                payload={"refresh": True}, now=now)
+        session.add(
+            CaseEvent(case_id=c.id, at=now, actor_kind="coordinator", actor_id=actor_id, kind=kind, data=data)
+        )
+        enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id, payload={"refresh": True}, now=now)
         if notify_status is not None and c.contact_enc is not None and not c.unreachable:
-            enqueue(session, self._crypto, OutboxKind.STATUS_NOTICE, case_id=c.id,
-                    payload={"status": notify_status.value}, now=now)
+            enqueue(
+                session,
+                self._crypto,
+                OutboxKind.STATUS_NOTICE,
+                case_id=c.id,
+                payload={"status": notify_status.value},
+                now=now,
+            )
 
     async def take(self, case_id: int, coordinator_id: int) -> CaseView:
         """Take an unassigned open case, or reopen a closed one; of two coordinators pressing
         at the same moment exactly one wins (one conditional UPDATE, on any database and
         across instances), the other gets AlreadyTaken with the winner's id."""
         async with self._sessions() as session:
-            before = (await session.execute(select(Case.status, Case.assignee_id)
-                                            .where(Case.id == case_id))).first()
+            before = (
+                await session.execute(select(Case.status, Case.assignee_id).where(Case.id == case_id))
+            ).first()
             if before is None:
                 raise CaseNotFound(case_id)
             current = CaseStatus(before.status)
@@ -301,16 +384,20 @@ class CaseworkRepository:
                 condition = Case.status == CaseStatus.CLOSED.value
             else:
                 condition = and_(Case.status == current.value, Case.assignee_id.is_(None))
-            target = CaseStatus.IN_PROGRESS if current in (CaseStatus.NEW, CaseStatus.CLOSED) \
-                else current
-            values: dict[str, Any] = {"status": target.value, "assignee_id": coordinator_id,
-                                      "updated_at": self._clock()}
+            target = CaseStatus.IN_PROGRESS if current in (CaseStatus.NEW, CaseStatus.CLOSED) else current
+            values: dict[str, Any] = {
+                "status": target.value,
+                "assignee_id": coordinator_id,
+                "updated_at": self._clock(),
+            }
             if current is CaseStatus.CLOSED:  # reopened: the old outcome no longer applies
-                values.update(closed_at=None, close_reason=None, referral=None,
-                              duplicate_of=None)
+                values.update(closed_at=None, close_reason=None, referral=None, duplicate_of=None)
             result = await session.execute(
-                update(Case).where(Case.id == case_id, condition).values(**values)
-                .execution_options(synchronize_session=False))
+                update(Case)
+                .where(Case.id == case_id, condition)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             if not result.rowcount:
                 await session.rollback()
                 owner = await session.scalar(select(Case.assignee_id).where(Case.id == case_id))
@@ -320,9 +407,14 @@ class CaseworkRepository:
             if current is CaseStatus.CLOSED:
                 await session.execute(delete(SpamBlock).where(SpamBlock.case_id == case_id))
             notify = target if target is not current else None
-            await self._change(session, c, coordinator_id, "take" if current is not
-                               CaseStatus.CLOSED else "reopen", {"from": current.value},
-                               notify_status=notify)
+            await self._change(
+                session,
+                c,
+                coordinator_id,
+                "take" if current is not CaseStatus.CLOSED else "reopen",
+                {"from": current.value},
+                notify_status=notify,
+            )
             await session.commit()
             return CaseView.of(c)
 
@@ -330,10 +422,13 @@ class CaseworkRepository:
         """The owner hands the case to a colleague (only while it is still theirs)."""
         async with self._sessions() as session:
             result = await session.execute(
-                update(Case).where(Case.id == case_id, Case.assignee_id == from_id,
-                                   Case.status != CaseStatus.CLOSED.value)
+                update(Case)
+                .where(
+                    Case.id == case_id, Case.assignee_id == from_id, Case.status != CaseStatus.CLOSED.value
+                )
                 .values(assignee_id=to_id, updated_at=self._clock())
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
             if not result.rowcount:
                 await session.rollback()
                 if await session.get(Case, case_id) is None:
@@ -359,11 +454,17 @@ class CaseworkRepository:
             await session.commit()
             return CaseView.of(c)
 
-    async def set_status(self, case_id: int, target: CaseStatus, actor_id: int, *,
-                         referral: Referral | None = None,
-                         close_reason: CloseReason | None = None,
-                         duplicate_of: int | None = None, spam_block: timedelta | None = None,
-                         ) -> CaseView:
+    async def set_status(
+        self,
+        case_id: int,
+        target: CaseStatus,
+        actor_id: int,
+        *,
+        referral: Referral | None = None,
+        close_reason: CloseReason | None = None,
+        duplicate_of: int | None = None,
+        spam_block: timedelta | None = None,
+    ) -> CaseView:
         """Move the case; closing as a duplicate links both cases, closing as spam blocks the
         reporter link for `spam_block` (keyed hash), in the same transaction."""
         async with self._sessions() as session:
@@ -381,8 +482,9 @@ class CaseworkRepository:
             if target is CaseStatus.CLOSED and close_reason is None:
                 raise InvalidTransition("closing needs a reason")
             c.status = target.value
-            c.referral = referral.value if referral else (
-                c.referral if target is not CaseStatus.IN_PROGRESS else None)
+            c.referral = (
+                referral.value if referral else (c.referral if target is not CaseStatus.IN_PROGRESS else None)
+            )
             c.close_reason = close_reason.value if close_reason else None
             c.closed_at = self._clock() if target is CaseStatus.CLOSED else None
             c.duplicate_of = duplicate_of if close_reason is CloseReason.DUPLICATE else None
@@ -393,12 +495,24 @@ class CaseworkRepository:
                 data["reason"] = close_reason.value
             if c.duplicate_of is not None:
                 data["duplicate_of"] = c.duplicate_of
-                session.add(CaseEvent(case_id=c.duplicate_of, at=self._clock(),
-                                      actor_kind="coordinator", actor_id=actor_id,
-                                      kind="duplicate_linked", data={"case": c.id}))
+                session.add(
+                    CaseEvent(
+                        case_id=c.duplicate_of,
+                        at=self._clock(),
+                        actor_kind="coordinator",
+                        actor_id=actor_id,
+                        kind="duplicate_linked",
+                        data={"case": c.id},
+                    )
+                )
             if close_reason is CloseReason.SPAM and spam_block and c.reporter_hash:
-                session.add(SpamBlock(block_key=self.spam_key(c.reporter_hash), case_id=c.id,
-                                      until=self._clock() + spam_block))
+                session.add(
+                    SpamBlock(
+                        block_key=self.spam_key(c.reporter_hash),
+                        case_id=c.id,
+                        until=self._clock() + spam_block,
+                    )
+                )
             # Spam is closed without telling anyone: the sender should learn nothing from it.
             notify = None if close_reason is CloseReason.SPAM else target
             await self._change(session, c, actor_id, "status", data, notify_status=notify)
@@ -409,9 +523,16 @@ class CaseworkRepository:
         """An internal note: stays with the coordinators, never relayed."""
         async with self._sessions() as session:
             c = await self._locked(session, case_id)
-            session.add(CaseEvent(case_id=c.id, at=self._clock(), actor_kind="coordinator",
-                                  actor_id=actor_id, kind="note",
-                                  text_enc=self._crypto.encrypt_text(text)))
+            session.add(
+                CaseEvent(
+                    case_id=c.id,
+                    at=self._clock(),
+                    actor_kind="coordinator",
+                    actor_id=actor_id,
+                    kind="note",
+                    text_enc=self._crypto.encrypt_text(text),
+                )
+            )
             await session.commit()
 
     async def mark_unreachable(self, case_id: int) -> bool:
@@ -424,8 +545,7 @@ class CaseworkRepository:
             now = self._clock()
             session.add(CaseEvent(case_id=c.id, at=now, actor_kind="system", kind="unreachable"))
             enqueue(session, self._crypto, OutboxKind.UNREACHABLE, case_id=c.id, now=now)
-            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
-                    payload={"refresh": True}, now=now)
+            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id, payload={"refresh": True}, now=now)
             await session.commit()
             return True
 
@@ -433,19 +553,29 @@ class CaseworkRepository:
         """Cases still new after `older_than`, not reminded since; marked reminded now."""
         now = self._clock()
         async with self._sessions() as session:
-            ids = list(await session.scalars(
-                select(Case.id).where(
-                    Case.status == CaseStatus.NEW.value, Case.created_at < now - older_than,
-                    (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than))
-                .order_by(Case.id)))
+            ids = list(
+                await session.scalars(
+                    select(Case.id)
+                    .where(
+                        Case.status == CaseStatus.NEW.value,
+                        Case.created_at < now - older_than,
+                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
+                    )
+                    .order_by(Case.id)
+                )
+            )
             reminded = []
             for case_id in ids:
                 # Only if still due: another instance checking at the same time finds it done.
                 result = await session.execute(
-                    update(Case).where(
-                        Case.id == case_id, Case.status == CaseStatus.NEW.value,
-                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than))
-                    .values(reminded_at=now))
+                    update(Case)
+                    .where(
+                        Case.id == case_id,
+                        Case.status == CaseStatus.NEW.value,
+                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
+                    )
+                    .values(reminded_at=now)
+                )
                 if result.rowcount:
                     enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
                     reminded.append(case_id)
@@ -456,23 +586,39 @@ class CaseworkRepository:
         """Urgent cases still not taken `ack` after submission, not re-alerted for `every`:
         each gets a new on-call alert and a reminder in the group; marked re-alerted now."""
         now = self._clock()
-        due = and_(Case.status == CaseStatus.NEW.value, Case.urgent.is_(True),
-                   Case.assignee_id.is_(None), Case.created_at < now - ack,
-                   or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every))
+        due = and_(
+            Case.status == CaseStatus.NEW.value,
+            Case.urgent.is_(True),
+            Case.assignee_id.is_(None),
+            Case.created_at < now - ack,
+            or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every),
+        )
         async with self._sessions() as session:
             ids = list(await session.scalars(select(Case.id).where(due).order_by(Case.id)))
             alerted = []
             for case_id in ids:
                 # Only if still due: another instance checking at the same time finds it done.
-                result = await session.execute(update(Case).where(Case.id == case_id, due)
-                                               .values(realerted_at=now))
+                result = await session.execute(
+                    update(Case).where(Case.id == case_id, due).values(realerted_at=now)
+                )
                 if result.rowcount:
-                    enqueue(session, self._crypto, OutboxKind.URGENT, case_id=case_id,
-                            payload={"realert": True}, now=now)
-                    enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id,
-                            payload={"urgent": True}, now=now)
-                    session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system",
-                                          kind="realerted"))
+                    enqueue(
+                        session,
+                        self._crypto,
+                        OutboxKind.URGENT,
+                        case_id=case_id,
+                        payload={"realert": True},
+                        now=now,
+                    )
+                    enqueue(
+                        session,
+                        self._crypto,
+                        OutboxKind.REMINDER,
+                        case_id=case_id,
+                        payload={"urgent": True},
+                        now=now,
+                    )
+                    session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="realerted"))
                     alerted.append(case_id)
             await session.commit()
             return alerted
@@ -485,8 +631,10 @@ class CaseworkRepository:
         """A case of this reporter link was closed as spam, and the block still runs."""
         async with self._sessions() as session:
             found = await session.scalar(
-                select(SpamBlock.id).where(SpamBlock.block_key == self.spam_key(reporter_key),
-                                           SpamBlock.until > self._clock()).limit(1))
+                select(SpamBlock.id)
+                .where(SpamBlock.block_key == self.spam_key(reporter_key), SpamBlock.until > self._clock())
+                .limit(1)
+            )
             return found is not None
 
     # --- the anonymous channel ----------------------------------------------------------------
@@ -494,61 +642,98 @@ class CaseworkRepository:
         async with self._sessions() as session:
             c = await self._locked(session, case_id)
             now = self._clock()
-            m = CaseMessage(case_id=c.id, direction="to_reporter", author_id=coordinator_id,
-                            text_enc=self._crypto.encrypt_text(text), created_at=now)
+            m = CaseMessage(
+                case_id=c.id,
+                direction="to_reporter",
+                author_id=coordinator_id,
+                text_enc=self._crypto.encrypt_text(text),
+                created_at=now,
+            )
             session.add(m)
             await session.flush()
-            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="coordinator",
-                                  actor_id=coordinator_id, kind="message_out",
-                                  data={"message": m.id}))
+            session.add(
+                CaseEvent(
+                    case_id=c.id,
+                    at=now,
+                    actor_kind="coordinator",
+                    actor_id=coordinator_id,
+                    kind="message_out",
+                    data={"message": m.id},
+                )
+            )
             if c.contact_enc is not None and not c.unreachable:
-                enqueue(session, self._crypto, OutboxKind.TO_REPORTER, case_id=c.id,
-                        payload={"message": m.id}, now=now)
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.TO_REPORTER,
+                    case_id=c.id,
+                    payload={"message": m.id},
+                    now=now,
+                )
             await session.commit()
             return m.id
 
-    async def message_from_reporter(self, case_id: int, text: str | None,
-                                    file_ids: Sequence[int] = ()) -> int:
+    async def message_from_reporter(
+        self, case_id: int, text: str | None, file_ids: Sequence[int] = ()
+    ) -> int:
         """What the reporter added; files must already be stored (attachments repository)."""
         async with self._sessions() as session:
             c = await self._locked(session, case_id)
             now = self._clock()
-            m = CaseMessage(case_id=c.id, direction="from_reporter",
-                            text_enc=self._crypto.encrypt_text(text) if text else None,
-                            created_at=now, read_at=now)
+            m = CaseMessage(
+                case_id=c.id,
+                direction="from_reporter",
+                text_enc=self._crypto.encrypt_text(text) if text else None,
+                created_at=now,
+                read_at=now,
+            )
             session.add(m)
             await session.flush()
             if file_ids:
-                await session.execute(update(Attachment).where(Attachment.id.in_(file_ids))
-                                      .values(case_id=c.id, draft_ref=None, message_id=m.id))
-            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter",
-                                  kind="message_in",
-                                  data={"message": m.id, "files": len(file_ids)}))
-            enqueue(session, self._crypto, OutboxKind.TO_GROUP, case_id=c.id,
-                    payload={"message": m.id}, now=now)
+                await session.execute(
+                    update(Attachment)
+                    .where(Attachment.id.in_(file_ids))
+                    .values(case_id=c.id, draft_ref=None, message_id=m.id)
+                )
+            session.add(
+                CaseEvent(
+                    case_id=c.id,
+                    at=now,
+                    actor_kind="reporter",
+                    kind="message_in",
+                    data={"message": m.id, "files": len(file_ids)},
+                )
+            )
+            enqueue(
+                session, self._crypto, OutboxKind.TO_GROUP, case_id=c.id, payload={"message": m.id}, now=now
+            )
             # The card's counts of files and messages stay current.
-            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
-                    payload={"refresh": True}, now=now)
+            enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id, payload={"refresh": True}, now=now)
             await session.commit()
             return m.id
 
     async def channel(self, case_id: int) -> list[ChannelMessage]:
         async with self._sessions() as session:
-            messages = list(await session.scalars(
-                select(CaseMessage).where(CaseMessage.case_id == case_id)
-                .order_by(CaseMessage.id)))
+            messages = list(
+                await session.scalars(
+                    select(CaseMessage).where(CaseMessage.case_id == case_id).order_by(CaseMessage.id)
+                )
+            )
             files = await session.execute(
                 select(Attachment.message_id, Attachment.id)
                 .where(Attachment.case_id == case_id, Attachment.message_id.is_not(None))
-                .order_by(Attachment.id))
+                .order_by(Attachment.id)
+            )
             by_message: dict[int, list[int]] = {}
             for message_id, file_id in files:
                 by_message.setdefault(message_id, []).append(file_id)
         return [
             ChannelMessage(
-                id=m.id, direction=m.direction,
+                id=m.id,
+                direction=m.direction,
                 text=self._crypto.decrypt_text(m.text_enc) if m.text_enc else None,
-                created_at=m.created_at, read=m.read_at is not None,
+                created_at=m.created_at,
+                read=m.read_at is not None,
                 file_ids=tuple(by_message.get(m.id, ())),
             )
             for m in messages
@@ -559,14 +744,16 @@ class CaseworkRepository:
             await session.execute(
                 update(CaseMessage)
                 .where(CaseMessage.case_id == case_id, CaseMessage.read_at.is_(None))
-                .values(read_at=self._clock()))
+                .values(read_at=self._clock())
+            )
             await session.commit()
 
     # --- the reporter's view -----------------------------------------------------------------
     async def cases_of(self, reporter_key: str) -> list[CaseView]:
         async with self._sessions() as session:
             rows = await session.scalars(
-                select(Case).where(Case.reporter_hash == reporter_key).order_by(Case.id.desc()))
+                select(Case).where(Case.reporter_hash == reporter_key).order_by(Case.id.desc())
+            )
             return [CaseView.of(c) for c in rows]
 
     async def unread_counts(self, case_ids: Sequence[int]) -> dict[int, int]:
@@ -576,7 +763,8 @@ class CaseworkRepository:
             rows = await session.execute(
                 select(CaseMessage.case_id, func.count(CaseMessage.id))
                 .where(CaseMessage.case_id.in_(case_ids), CaseMessage.read_at.is_(None))
-                .group_by(CaseMessage.case_id))
+                .group_by(CaseMessage.case_id)
+            )
             return {case_id: count for case_id, count in rows}
 
     async def find_by_code_key(self, code_key: str) -> CaseView | None:
@@ -595,16 +783,19 @@ class CaseworkRepository:
             if c.contact_enc is not None and chat_id is not None:
                 c.contact_enc = self._crypto.encrypt_text(str(chat_id))
                 c.unreachable = False
-            session.add(CaseEvent(case_id=c.id, at=self._clock(), actor_kind="reporter",
-                                  kind="reattached"))
+            session.add(CaseEvent(case_id=c.id, at=self._clock(), actor_kind="reporter", kind="reattached"))
             await session.commit()
 
     async def code_attempts(self, account_key: str, within: timedelta) -> int:
         async with self._sessions() as session:
-            return int(await session.scalar(
-                select(func.count(CodeAttempt.id)).where(
-                    CodeAttempt.account_hash == account_key,
-                    CodeAttempt.at >= self._clock() - within)) or 0)
+            return int(
+                await session.scalar(
+                    select(func.count(CodeAttempt.id)).where(
+                        CodeAttempt.account_hash == account_key, CodeAttempt.at >= self._clock() - within
+                    )
+                )
+                or 0
+            )
 
     async def record_wrong_code(self, account_key: str) -> None:
         async with self._sessions() as session:

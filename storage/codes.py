@@ -4,6 +4,7 @@ A code is the only thing that lets someone reopen a case from another account, s
 from ``secrets`` and stored only as a keyed hash. Input is forgiving: people copy codes by hand,
 from paper, or type them on a Russian keyboard.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -23,9 +24,20 @@ _SEPARATORS = frozenset(
 # Upper-case look-alikes → canonical symbol. Crockford's own rules (O→0, I/L→1) plus Cyrillic
 # letters that look like Latin ones, for codes typed on a Russian/Kazakh layout.
 _ALIASES = {
-    "O": "0", "I": "1", "L": "1",
-    "А": "A", "В": "B", "Е": "E", "К": "K", "М": "M", "Н": "H",
-    "О": "0", "Р": "P", "С": "C", "Т": "T", "Х": "X",
+    "O": "0",
+    "I": "1",
+    "L": "1",
+    "А": "A",
+    "В": "B",
+    "Е": "E",
+    "К": "K",
+    "М": "M",
+    "Н": "H",
+    "О": "0",
+    "Р": "P",
+    "С": "C",
+    "Т": "T",
+    "Х": "X",
 }
 
 # Long enough for any sensible spacing of a 12-symbol code; anything longer is not a code.
@@ -61,4 +73,4 @@ def format_code(canonical: str) -> str:
     """``"K7MQ4XTP9RWD"`` → ``"K7MQ-4XTP-9RWD"``. Raises ValueError for a non-canonical code."""
     if len(canonical) != CODE_LENGTH or any(ch not in ALPHABET for ch in canonical):
         raise ValueError("not a canonical case code")
-    return "-".join(canonical[i:i + GROUP] for i in range(0, CODE_LENGTH, GROUP))
+    return "-".join(canonical[i : i + GROUP] for i in range(0, CODE_LENGTH, GROUP))

@@ -3,6 +3,7 @@
 Nothing that identifies a reporter is stored in the clear: free text, names and files are
 Fernet tokens, and Telegram ids only ever appear as HMACs under a secret kept outside the DB.
 """
+
 from __future__ import annotations
 
 import hashlib

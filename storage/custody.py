@@ -6,6 +6,7 @@ actor: the details were posted in the coordinators' group, group_shows = "full")
 SHA-256 of the bytes sent) and ``exported`` (an export that included the case). Coordinators are
 staff named in the config, so their ids are stored; a reporter's never is.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -46,14 +47,22 @@ class CustodyRepository:
         self._crypto = crypto
         self._clock = clock
 
-    async def record(self, case_id: int, kind: CustodyKind, *, actor_id: int | None,
-                     data: dict[str, Any] | None = None) -> datetime:
+    async def record(
+        self, case_id: int, kind: CustodyKind, *, actor_id: int | None, data: dict[str, Any] | None = None
+    ) -> datetime:
         """One access, committed at once: it stays recorded even if what follows fails."""
         at = self._clock()
         async with self._sessions() as session:
-            session.add(CaseEvent(case_id=case_id, at=at,
-                                  actor_kind="coordinator" if actor_id is not None else "system",
-                                  actor_id=actor_id, kind=kind.value, data=dict(data or {})))
+            session.add(
+                CaseEvent(
+                    case_id=case_id,
+                    at=at,
+                    actor_kind="coordinator" if actor_id is not None else "system",
+                    actor_id=actor_id,
+                    kind=kind.value,
+                    data=dict(data or {}),
+                )
+            )
             await session.commit()
         return at
 
@@ -62,6 +71,9 @@ class CustodyRepository:
             rows = await session.scalars(
                 select(CaseEvent)
                 .where(CaseEvent.case_id == case_id, CaseEvent.kind.in_(CUSTODY_KINDS))
-                .order_by(CaseEvent.id))
-            return [CustodyEvent(at=e.at, kind=CustodyKind(e.kind), actor_id=e.actor_id,
-                                 data=dict(e.data or {})) for e in rows]
+                .order_by(CaseEvent.id)
+            )
+            return [
+                CustodyEvent(at=e.at, kind=CustodyKind(e.kind), actor_id=e.actor_id, data=dict(e.data or {}))
+                for e in rows
+            ]

@@ -1,4 +1,5 @@
 """Engine/session factories and Alembic helpers shared by the bot, the workers and tests."""
+
 from __future__ import annotations
 
 import importlib
@@ -18,8 +19,8 @@ __all__ = [
     "REPO_ROOT",
     "alembic_config",
     "check_database",
-    "current_revisions",
     "current_revision_is_head",
+    "current_revisions",
     "downgrade",
     "head_revisions",
     "load_models",

@@ -5,6 +5,7 @@ is linked to is an audit event ("opened_elsewhere") the coordinators see, the pr
 (if it can still be written to) gets a neutral notice, and the chat to write back to moves only
 after the new account confirms (`move_contact`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -41,24 +42,30 @@ class FollowupRepository:
     async def open_by_code(self, code_key: str, reporter_key: str) -> Opened | None:
         """Link the case with this code to this account; None if no case has the code."""
         async with self._sessions() as session:
-            c = await session.scalar(select(Case).where(Case.code_hash == code_key)
-                                     .with_for_update())
+            c = await session.scalar(select(Case).where(Case.code_hash == code_key).with_for_update())
             if c is None:
                 return None
             elsewhere = c.reporter_hash != reporter_key
-            previous = (int(self._crypto.decrypt_text(c.contact_enc))
-                        if elsewhere and c.contact_enc is not None else None)
-            opened = Opened(case_id=c.id, elsewhere=elsewhere, previous_chat=previous,
-                            contactable=c.contact_enc is not None)
+            previous = (
+                int(self._crypto.decrypt_text(c.contact_enc))
+                if elsewhere and c.contact_enc is not None
+                else None
+            )
+            opened = Opened(
+                case_id=c.id,
+                elsewhere=elsewhere,
+                previous_chat=previous,
+                contactable=c.contact_enc is not None,
+            )
             if elsewhere:
                 now = self._clock()
                 c.reporter_hash = reporter_key
                 c.updated_at = now
-                session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter",
-                                      kind=OPENED_ELSEWHERE))
+                session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter", kind=OPENED_ELSEWHERE))
                 # The card says so ("opened from another account on ...").
-                enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id,
-                        payload={"refresh": True}, now=now)
+                enqueue(
+                    session, self._crypto, OutboxKind.CARD, case_id=c.id, payload={"refresh": True}, now=now
+                )
             await session.commit()
             return opened
 
@@ -72,15 +79,17 @@ class FollowupRepository:
             c.contact_enc = self._crypto.encrypt_text(str(chat_id))
             c.unreachable = False
             c.updated_at = now
-            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter",
-                                  kind=CONTACT_MOVED))
+            session.add(CaseEvent(case_id=c.id, at=now, actor_kind="reporter", kind=CONTACT_MOVED))
             await session.commit()
             return True
 
     async def opened_elsewhere_at(self, case_id: int) -> list[datetime]:
         """When the case was opened from another account (for the card and the case view)."""
         async with self._sessions() as session:
-            return list(await session.scalars(
-                select(CaseEvent.at).where(CaseEvent.case_id == case_id,
-                                           CaseEvent.kind == OPENED_ELSEWHERE)
-                .order_by(CaseEvent.id)))
+            return list(
+                await session.scalars(
+                    select(CaseEvent.at)
+                    .where(CaseEvent.case_id == case_id, CaseEvent.kind == OPENED_ELSEWHERE)
+                    .order_by(CaseEvent.id)
+                )
+            )

@@ -40,6 +40,7 @@ the read is needed anyway (``update_data`` merges, ``set_state`` keeps the data,
 must drop stale data), the row is locked at that point, so there is nothing left for an
 ``ON CONFLICT`` clause to do except the first-write race, which the retry covers.
 """
+
 from __future__ import annotations
 
 import json
@@ -225,8 +226,7 @@ class SQLAlchemyStorage(BaseStorage):
         """
         row_key = self._row_key(key)
         async with self._sessionmaker() as session:
-            raw = await session.scalar(
-                select(AppliedUpdates.recent).where(AppliedUpdates.key == row_key))
+            raw = await session.scalar(select(AppliedUpdates.recent).where(AppliedUpdates.key == row_key))
         recent = [int(part) for part in raw.split(",") if part] if raw else []
         if update_id is not None and update_id in recent:
             return None
@@ -259,16 +259,18 @@ class SQLAlchemyStorage(BaseStorage):
             if unit.dirty and unit.record is not None and unit.record.empty:
                 # The update cleared the key (a finished report, "Forget me"): the trace of its
                 # updates goes with it, so no row about the account outlives its draft.
-                await session.execute(
-                    delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
+                await session.execute(delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
                 return
             if unit.update_id is None:
                 return
             recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
             values = {"recent": recent, "updated_at": self._clock()}
             changed = await session.execute(
-                update(AppliedUpdates).where(AppliedUpdates.key == unit.row_key)
-                .values(**values).execution_options(synchronize_session=False))
+                update(AppliedUpdates)
+                .where(AppliedUpdates.key == unit.row_key)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
             if not changed.rowcount:  # type: ignore[attr-defined]
                 await session.execute(insert(AppliedUpdates).values(key=unit.row_key, **values))
 
@@ -337,9 +339,7 @@ class SQLAlchemyStorage(BaseStorage):
                 # Drop the stale draft now rather than waiting for purge_expired(). The
                 # updated_at condition keeps a concurrent fresh write from being deleted.
                 await session.execute(
-                    delete(FsmRecord).where(
-                        FsmRecord.key == row_key, FsmRecord.updated_at == row.updated_at
-                    )
+                    delete(FsmRecord).where(FsmRecord.key == row_key, FsmRecord.updated_at == row.updated_at)
                 )
                 await session.commit()
                 return _Record()
@@ -363,8 +363,9 @@ class SQLAlchemyStorage(BaseStorage):
         async with self._sessionmaker() as session, session.begin():
             return await self._write(session, row_key, change)
 
-    async def _write(self, session: AsyncSession, row_key: str,
-                     change: Callable[[_Record], _Record]) -> _Record:
+    async def _write(
+        self, session: AsyncSession, row_key: str, change: Callable[[_Record], _Record]
+    ) -> _Record:
         """Lock the key's row, apply ``change`` to what it holds, write the result."""
         if session.get_bind().dialect.name == "sqlite":
             # Take SQLite's write lock before reading (see module docstring). The

@@ -7,6 +7,7 @@ keyed hash. Start-up verifies it; a database that holds encrypted data but no ch
 yet (written before this table existed) is checked against a stored token instead, and the
 check value is written once the keys have proven right.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -67,9 +68,14 @@ async def write_check(sessions: async_sessionmaker[AsyncSession], crypto: Crypto
     """(Re)write the check value under the current first key (after a rotation too)."""
     async with sessions() as session, session.begin():
         await session.execute(delete(KeyCheck))
-        session.add(KeyCheck(id=1, token=crypto.encrypt(_CHECK),
-                             digest=crypto.keyed_hash("key-check", _CHECK.decode()),
-                             updated_at=utcnow()))
+        session.add(
+            KeyCheck(
+                id=1,
+                token=crypto.encrypt(_CHECK),
+                digest=crypto.keyed_hash("key-check", _CHECK.decode()),
+                updated_at=utcnow(),
+            )
+        )
 
 
 async def _some_token(session: AsyncSession) -> bytes | None:

@@ -4,6 +4,7 @@ The key file (JSON ``{"data_keys": [...], "hmac_secret": "..."}``) is generated 
 that a fresh install is encrypted from the first report. It must live apart from the database:
 whoever holds both can read every report, and whoever loses it can read none.
 """
+
 from __future__ import annotations
 
 import binascii
@@ -19,8 +20,7 @@ from cryptography.fernet import Fernet
 from bot.config import ConfigError
 from storage.crypto import Crypto
 
-__all__ = ["KEY_FILE_NAME", "generate_key_material", "key_file_path", "load_crypto",
-           "rotate_key_file"]
+__all__ = ["KEY_FILE_NAME", "generate_key_material", "key_file_path", "load_crypto", "rotate_key_file"]
 
 KEY_FILE_NAME = "keys.json"
 _KEY = "security.key_file"
@@ -46,8 +46,7 @@ def key_file_path(security: _SecurityLike, data_dir: Path) -> Path:
     return Path(security.key_file) if security.key_file else Path(data_dir) / KEY_FILE_NAME
 
 
-def load_crypto(security: _SecurityLike, data_dir: Path, *,
-                create: bool = True) -> tuple[Crypto, list[str]]:
+def load_crypto(security: _SecurityLike, data_dir: Path, *, create: bool = True) -> tuple[Crypto, list[str]]:
     """Build the :class:`Crypto` for this process; returns it with warnings for the log.
 
     Configured ``data_keys`` and ``hmac_secret`` win; whatever is not configured comes from the key
@@ -130,8 +129,10 @@ def _permission_warnings(path: Path) -> list[str]:
         return []
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        return [f"Key file {path} is accessible to other users (mode {mode:04o}); "
-                f"restrict it with: chmod 600 {path}"]
+        return [
+            f"Key file {path} is accessible to other users (mode {mode:04o}); "
+            f"restrict it with: chmod 600 {path}"
+        ]
     return []
 
 

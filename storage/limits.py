@@ -4,6 +4,7 @@ Each counted action is one row keyed by HMAC("limit:<kind>", user id). That hash
 nothing else, so it links to no stored case or account, and Forget me has nothing to remove:
 the marks simply expire (`prune`, from the retention round).
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -38,10 +39,14 @@ class LimitRepository:
 
     async def count(self, kind: str, subject: int, within: timedelta) -> int:
         async with self._sessions() as session:
-            return int(await session.scalar(
-                select(func.count(LimitMark.id)).where(
-                    LimitMark.key_hash == self.key(kind, subject),
-                    LimitMark.at >= self._clock() - within)) or 0)
+            return int(
+                await session.scalar(
+                    select(func.count(LimitMark.id)).where(
+                        LimitMark.key_hash == self.key(kind, subject), LimitMark.at >= self._clock() - within
+                    )
+                )
+                or 0
+            )
 
     async def mark(self, kind: str, subject: int) -> None:
         async with self._sessions() as session:
@@ -51,6 +56,7 @@ class LimitRepository:
     async def prune(self) -> int:
         async with self._sessions() as session:
             result = await session.execute(
-                delete(LimitMark).where(LimitMark.at < self._clock() - LONGEST_WINDOW))
+                delete(LimitMark).where(LimitMark.at < self._clock() - LONGEST_WINDOW)
+            )
             await session.commit()
             return result.rowcount or 0

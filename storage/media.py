@@ -24,6 +24,7 @@ metadata would survive; show the user a "could not read this image, please resen
 Everything else (videos, voice, PDFs, ...) is returned unchanged by :func:`strip_metadata`;
 :func:`clean` sends those to their own cleaners.
 """
+
 from __future__ import annotations
 
 import functools
@@ -54,10 +55,10 @@ except ImportError:  # pragma: no cover - depends on the Pillow build
 
 __all__ = [
     "ACCEPTED",
-    "Cleaned",
-    "FileType",
     "MAX_FRAMES",
     "MAX_PIXELS",
+    "Cleaned",
+    "FileType",
     "MediaError",
     "MediaKind",
     "UnsupportedType",
@@ -100,13 +101,41 @@ _SAVE_PARAMS: dict[str, dict[str, Any]] = {
 MAX_PIXELS = 110_000_000
 MAX_FRAMES = 300
 
-_IMAGE_MIME = frozenset({"image/jpeg", "image/pjpeg", "image/png", "image/webp", "image/tiff",
-                         "image/gif", "image/avif", "image/apng", "image/heic", "image/heif",
-                         "image/heic-sequence", "image/heif-sequence"})
-_IMAGE_EXT = frozenset({".jpg", ".jpeg", ".jpe", ".jfif", ".png", ".webp", ".tif", ".tiff",
-                        ".gif", ".avif", ".apng", ".heic", ".heif", ".hif"})
-_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1",
-                          b"msf1"})
+_IMAGE_MIME = frozenset(
+    {
+        "image/jpeg",
+        "image/pjpeg",
+        "image/png",
+        "image/webp",
+        "image/tiff",
+        "image/gif",
+        "image/avif",
+        "image/apng",
+        "image/heic",
+        "image/heif",
+        "image/heic-sequence",
+        "image/heif-sequence",
+    }
+)
+_IMAGE_EXT = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".jpe",
+        ".jfif",
+        ".png",
+        ".webp",
+        ".tif",
+        ".tiff",
+        ".gif",
+        ".avif",
+        ".apng",
+        ".heic",
+        ".heif",
+        ".hif",
+    }
+)
+_HEIF_BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})
 
 MediaKind = Literal["image", "video", "audio", "document"]
 
@@ -162,28 +191,59 @@ class FileType(StrEnum):
 
 
 _MIME = {
-    FileType.JPEG: "image/jpeg", FileType.PNG: "image/png", FileType.WEBP: "image/webp",
-    FileType.GIF: "image/gif", FileType.TIFF: "image/tiff", FileType.HEIF: "image/heic",
-    FileType.PDF: "application/pdf", FileType.MP4: "video/mp4", FileType.MOV: "video/quicktime",
-    FileType.M4A: "audio/mp4", FileType.OGG: "audio/ogg", FileType.MP3: "audio/mpeg",
+    FileType.JPEG: "image/jpeg",
+    FileType.PNG: "image/png",
+    FileType.WEBP: "image/webp",
+    FileType.GIF: "image/gif",
+    FileType.TIFF: "image/tiff",
+    FileType.HEIF: "image/heic",
+    FileType.PDF: "application/pdf",
+    FileType.MP4: "video/mp4",
+    FileType.MOV: "video/quicktime",
+    FileType.M4A: "audio/mp4",
+    FileType.OGG: "audio/ogg",
+    FileType.MP3: "audio/mpeg",
     FileType.DOCX: "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     FileType.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
 ACCEPTED: tuple[FileType, ...] = tuple(FileType)
 # What a file claims by extension or MIME type: such a file must be cleanable, or it is refused
 # as unreadable (never stored as it came, even when other types are allowed).
-_CLAIMS_EXT = {".jpg": FileType.JPEG, ".jpeg": FileType.JPEG, ".jpe": FileType.JPEG,
-               ".jfif": FileType.JPEG, ".png": FileType.PNG, ".webp": FileType.WEBP,
-               ".gif": FileType.GIF, ".tif": FileType.TIFF, ".tiff": FileType.TIFF,
-               ".heic": FileType.HEIF, ".heif": FileType.HEIF, ".hif": FileType.HEIF,
-               ".pdf": FileType.PDF, ".mp4": FileType.MP4, ".m4v": FileType.MP4,
-               ".mov": FileType.MOV, ".qt": FileType.MOV, ".m4a": FileType.M4A,
-               ".ogg": FileType.OGG, ".oga": FileType.OGG, ".opus": FileType.OGG,
-               ".mp3": FileType.MP3, ".docx": FileType.DOCX, ".xlsx": FileType.XLSX}
+_CLAIMS_EXT = {
+    ".jpg": FileType.JPEG,
+    ".jpeg": FileType.JPEG,
+    ".jpe": FileType.JPEG,
+    ".jfif": FileType.JPEG,
+    ".png": FileType.PNG,
+    ".webp": FileType.WEBP,
+    ".gif": FileType.GIF,
+    ".tif": FileType.TIFF,
+    ".tiff": FileType.TIFF,
+    ".heic": FileType.HEIF,
+    ".heif": FileType.HEIF,
+    ".hif": FileType.HEIF,
+    ".pdf": FileType.PDF,
+    ".mp4": FileType.MP4,
+    ".m4v": FileType.MP4,
+    ".mov": FileType.MOV,
+    ".qt": FileType.MOV,
+    ".m4a": FileType.M4A,
+    ".ogg": FileType.OGG,
+    ".oga": FileType.OGG,
+    ".opus": FileType.OGG,
+    ".mp3": FileType.MP3,
+    ".docx": FileType.DOCX,
+    ".xlsx": FileType.XLSX,
+}
 _CLAIMS_MIME = {mime: ftype for ftype, mime in _MIME.items()} | {
-    "image/pjpeg": FileType.JPEG, "image/heif": FileType.HEIF, "audio/x-m4a": FileType.M4A,
-    "audio/m4a": FileType.M4A, "audio/opus": FileType.OGG, "audio/mp3": FileType.MP3,
-    "application/x-pdf": FileType.PDF}
+    "image/pjpeg": FileType.JPEG,
+    "image/heif": FileType.HEIF,
+    "audio/x-m4a": FileType.M4A,
+    "audio/m4a": FileType.M4A,
+    "audio/opus": FileType.OGG,
+    "audio/mp3": FileType.MP3,
+    "application/x-pdf": FileType.PDF,
+}
 
 
 @dataclass(frozen=True)
@@ -270,8 +330,9 @@ def detect_type(data: bytes) -> FileType | None:
         return FileType.MOV
     if head.startswith(b"OggS"):
         return FileType.OGG
-    if head.startswith(b"ID3") or (len(head) > 1 and head[0] == 0xFF
-                                   and head[1] & 0xE6 == 0xE2):  # MPEG audio layer III sync
+    if head.startswith(b"ID3") or (
+        len(head) > 1 and head[0] == 0xFF and head[1] & 0xE6 == 0xE2
+    ):  # MPEG audio layer III sync
         return FileType.MP3
     if b"%PDF-" in data[:1024]:
         return FileType.PDF
@@ -288,12 +349,11 @@ def claimed_type(mime_type: str | None, file_name: str | None) -> FileType | Non
         if found:
             return found
     if file_name and "." in file_name:
-        return _CLAIMS_EXT.get(file_name[file_name.rfind("."):].lower())
+        return _CLAIMS_EXT.get(file_name[file_name.rfind(".") :].lower())
     return None
 
 
-def clean(data: bytes, *, mime_type: str | None, file_name: str | None,
-          allow_other: bool = False) -> Cleaned:
+def clean(data: bytes, *, mime_type: str | None, file_name: str | None, allow_other: bool = False) -> Cleaned:
     """The file without its metadata, ready to store.
 
     Raises :class:`MediaError` when the file is (or claims to be) of an accepted type but
@@ -365,16 +425,29 @@ def sniff_kind(data: bytes, mime_type: str | None = None, file_name: str | None 
         return "image"
     if head[4:8] == b"ftyp":
         brand = head[8:12]
-        if brand in (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
-                     b"avif", b"avis"):
+        if brand in (
+            b"heic",
+            b"heix",
+            b"heim",
+            b"heis",
+            b"hevc",
+            b"hevx",
+            b"mif1",
+            b"msf1",
+            b"avif",
+            b"avis",
+        ):
             return "image"
         if brand in (b"M4A ", b"M4B ", b"M4P "):
             return "audio"
         return "video"  # isom, mp41, mp42, qt, 3gp*, ...
     if head.startswith(b"\x1a\x45\xdf\xa3"):  # Matroska / WebM
         return "video"
-    if head.startswith((b"OggS", b"ID3", b"fLaC", b"#!AMR")) or head[:2] in (b"\xff\xfb", b"\xff\xf3",
-                                                                            b"\xff\xf2"):
+    if head.startswith((b"OggS", b"ID3", b"fLaC", b"#!AMR")) or head[:2] in (
+        b"\xff\xfb",
+        b"\xff\xf3",
+        b"\xff\xf2",
+    ):
         return "audio"
     if head.startswith(b"RIFF") and head[8:12] == b"WAVE":
         return "audio"
@@ -401,8 +474,7 @@ def _plugin_formats() -> tuple[list[str], frozenset[str]]:
 
 def _image_magic(head: bytes) -> bool:
     return (
-        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a",
-                         b"II*\x00", b"MM\x00*"))
+        head.startswith((b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*"))
         or (head.startswith(b"RIFF") and head[8:12] == b"WEBP")
         or (head[4:8] == b"ftyp" and head[8:12] in (b"avif", b"avis"))
         or (head[4:8] == b"ftyp" and head[8:12] in _HEIF_BRANDS)

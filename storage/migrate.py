@@ -1,9 +1,10 @@
 """Database migrations from the command line, using the app config's database URL.
 
-    python -m storage.migrate upgrade [REV]     # default: head
-    python -m storage.migrate downgrade REV     # e.g. -1, 0001, base
-    python -m storage.migrate current           # prints the revision and whether it is head
+python -m storage.migrate upgrade [REV]     # default: head
+python -m storage.migrate downgrade REV     # e.g. -1, 0001, base
+python -m storage.migrate current           # prints the revision and whether it is head
 """
+
 from __future__ import annotations
 
 import argparse

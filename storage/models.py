@@ -1,11 +1,12 @@
 """Domain tables. Nothing here identifies a reporter: ids appear only as keyed hashes, and
 free text, names, file names, files and chat ids are Fernet tokens."""
+
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, false, Boolean, ForeignKey, Index, Integer, LargeBinary, String
+from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from storage.base import Base, UTCDateTime, utcnow
@@ -90,9 +91,7 @@ class Attachment(Base):
     __tablename__ = "attachments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     # Random token held in the (encrypted) draft; links files to a draft without any user id.
     draft_ref: Mapped[str | None] = mapped_column(String(32), index=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -102,9 +101,7 @@ class Attachment(Base):
     content_enc: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     # Set for files the reporter added after submitting (they belong to that message).
-    message_id: Mapped[int | None] = mapped_column(
-        ForeignKey("case_messages.id", ondelete="SET NULL")
-    )
+    message_id: Mapped[int | None] = mapped_column(ForeignKey("case_messages.id", ondelete="SET NULL"))
     # storage.media.FileType values of the stored bytes and as received (HEIC is stored as
     # JPEG); None for another type kept as it came (config allowing).
     file_type: Mapped[str | None] = mapped_column(String(16))
@@ -131,9 +128,7 @@ class OutboxItem(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     kind: Mapped[str] = mapped_column(String(24))
-    case_id: Mapped[int | None] = mapped_column(
-        ForeignKey("cases.id", ondelete="CASCADE"), index=True
-    )
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     payload_enc: Mapped[bytes | None] = mapped_column(LargeBinary)
     status: Mapped[str] = mapped_column(String(12), default="pending")

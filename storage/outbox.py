@@ -5,6 +5,7 @@ so a crash can never keep the change and lose the message. Workers claim items w
 one UPDATE that only succeeds on unclaimed (or expired) rows, the same on SQLite and
 PostgreSQL, so two instances never send the same item.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -53,15 +54,25 @@ class OutboxJob:
 
 
 def enqueue(
-    session: AsyncSession, crypto: Crypto, kind: OutboxKind, *, case_id: int | None = None,
-    payload: dict[str, Any] | None = None, text: str | None = None,
-    available_at: datetime | None = None, now: datetime,
+    session: AsyncSession,
+    crypto: Crypto,
+    kind: OutboxKind,
+    *,
+    case_id: int | None = None,
+    payload: dict[str, Any] | None = None,
+    text: str | None = None,
+    available_at: datetime | None = None,
+    now: datetime,
 ) -> OutboxItem:
     """Add an item in the caller's transaction (committed with the change that caused it)."""
     item = OutboxItem(
-        kind=kind.value, case_id=case_id, payload=payload or {},
+        kind=kind.value,
+        case_id=case_id,
+        payload=payload or {},
         payload_enc=crypto.encrypt_text(text) if text is not None else None,
-        status=ItemStatus.PENDING.value, attempts=0, available_at=available_at or now,
+        status=ItemStatus.PENDING.value,
+        attempts=0,
+        available_at=available_at or now,
         created_at=now,
     )
     session.add(item)
@@ -79,16 +90,17 @@ class OutboxRepository:
             enqueue(session, self._crypto, kind, now=self._clock(), **kwargs)
             await session.commit()
 
-    async def claim(self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)
-                    ) -> list[OutboxJob]:
+    async def claim(self, *, limit: int = 10, lease: timedelta = timedelta(seconds=60)) -> list[OutboxJob]:
         """Atomically take up to `limit` due items for `lease` (then they may be re-claimed)."""
         now = self._clock()
         claim = secrets.token_hex(8)
         due = (
             select(OutboxItem.id)
-            .where(OutboxItem.status == ItemStatus.PENDING.value,
-                   OutboxItem.available_at <= now,
-                   or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now))
+            .where(
+                OutboxItem.status == ItemStatus.PENDING.value,
+                OutboxItem.available_at <= now,
+                or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+            )
             .order_by(OutboxItem.id)
             .limit(limit)
         )
@@ -97,22 +109,29 @@ class OutboxRepository:
             # worker claimed meanwhile no longer matches after its lock is released.
             await session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.id.in_(due.scalar_subquery()),
-                       OutboxItem.status == ItemStatus.PENDING.value,
-                       or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now))
-                .values(claimed_by=claim, claimed_until=now + lease,
-                        attempts=OutboxItem.attempts + 1)
+                .where(
+                    OutboxItem.id.in_(due.scalar_subquery()),
+                    OutboxItem.status == ItemStatus.PENDING.value,
+                    or_(OutboxItem.claimed_until.is_(None), OutboxItem.claimed_until < now),
+                )
+                .values(claimed_by=claim, claimed_until=now + lease, attempts=OutboxItem.attempts + 1)
                 .execution_options(synchronize_session=False)
             )
             await session.commit()
-            rows = (await session.scalars(
-                select(OutboxItem).where(OutboxItem.claimed_by == claim).order_by(OutboxItem.id)
-            )).all()
+            rows = (
+                await session.scalars(
+                    select(OutboxItem).where(OutboxItem.claimed_by == claim).order_by(OutboxItem.id)
+                )
+            ).all()
         return [
             OutboxJob(
-                id=r.id, kind=OutboxKind(r.kind), case_id=r.case_id, payload=dict(r.payload or {}),
+                id=r.id,
+                kind=OutboxKind(r.kind),
+                case_id=r.case_id,
+                payload=dict(r.payload or {}),
                 text=self._crypto.decrypt_text(r.payload_enc) if r.payload_enc else None,
-                attempts=r.attempts, claim=claim,
+                attempts=r.attempts,
+                claim=claim,
             )
             for r in rows
         ]
@@ -129,16 +148,23 @@ class OutboxRepository:
 
     async def complete(self, job: OutboxJob) -> bool:
         """Mark done; False if the lease was lost meanwhile (another worker took over)."""
-        return await self._finish(job, status=ItemStatus.DONE.value, done_at=self._clock(),
-                                  claimed_until=None, payload_enc=None)
+        return await self._finish(
+            job, status=ItemStatus.DONE.value, done_at=self._clock(), claimed_until=None, payload_enc=None
+        )
 
     async def retry(self, job: OutboxJob, *, delay: timedelta, error: str) -> bool:
-        return await self._finish(job, available_at=self._clock() + delay, claimed_by=None,
-                                  claimed_until=None, last_error=error[:120])
+        return await self._finish(
+            job,
+            available_at=self._clock() + delay,
+            claimed_by=None,
+            claimed_until=None,
+            last_error=error[:120],
+        )
 
     async def give_up(self, job: OutboxJob, *, error: str) -> bool:
-        return await self._finish(job, status=ItemStatus.FAILED.value, claimed_until=None,
-                                  last_error=error[:120])
+        return await self._finish(
+            job, status=ItemStatus.FAILED.value, claimed_until=None, last_error=error[:120]
+        )
 
     async def counts(self) -> dict[str, int]:
         async with self._sessions() as session:

@@ -9,6 +9,7 @@
 * ``PrivacyRepository``: Forget me (every link between a Telegram account and stored data)
   and the purge of long-closed cases' personal content.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
@@ -65,8 +66,7 @@ class TraceRepository:
     def _key(self, chat_id: int) -> str:
         return self._crypto.keyed_hash(TRACE_PURPOSE, chat_id)
 
-    async def record(self, chat_id: int, message_ids: Sequence[int],
-                     sent_at: datetime | None = None) -> None:
+    async def record(self, chat_id: int, message_ids: Sequence[int], sent_at: datetime | None = None) -> None:
         """Remember messages of a private chat; drops the chat's entries past the window."""
         if not message_ids:
             return
@@ -74,23 +74,28 @@ class TraceRepository:
         at = sent_at or now
         key = self._key(chat_id)
         async with self._sessions() as session:
-            session.add_all(MessageTrace(chat_key=key, sent_at=at,
-                                         message_enc=self._crypto.encrypt_text(str(mid)))
-                            for mid in message_ids)
-            await session.execute(delete(MessageTrace).where(
-                MessageTrace.chat_key == key, MessageTrace.sent_at < now - DELETE_WINDOW))
+            session.add_all(
+                MessageTrace(chat_key=key, sent_at=at, message_enc=self._crypto.encrypt_text(str(mid)))
+                for mid in message_ids
+            )
+            await session.execute(
+                delete(MessageTrace).where(
+                    MessageTrace.chat_key == key, MessageTrace.sent_at < now - DELETE_WINDOW
+                )
+            )
             await session.commit()
 
     async def messages(self, chat_id: int) -> list[TracedMessage]:
         async with self._sessions() as session:
             rows = await session.execute(
                 select(MessageTrace.id, MessageTrace.message_enc, MessageTrace.sent_at)
-                .where(MessageTrace.chat_key == self._key(chat_id)).order_by(MessageTrace.id))
+                .where(MessageTrace.chat_key == self._key(chat_id))
+                .order_by(MessageTrace.id)
+            )
             found = []
             for row_id, token, sent_at in rows:
                 try:
-                    found.append(TracedMessage(row_id, int(self._crypto.decrypt_text(token)),
-                                               sent_at))
+                    found.append(TracedMessage(row_id, int(self._crypto.decrypt_text(token)), sent_at))
                 except (InvalidToken, ValueError):
                     continue  # a retired key: the entry is useless, it goes with the rest
             return found
@@ -101,15 +106,17 @@ class TraceRepository:
             return
         async with self._sessions() as session:
             for start in range(0, len(row_ids), 500):
-                await session.execute(delete(MessageTrace).where(
-                    MessageTrace.id.in_(row_ids[start:start + 500])))
+                await session.execute(
+                    delete(MessageTrace).where(MessageTrace.id.in_(row_ids[start : start + 500]))
+                )
             await session.commit()
 
     async def prune(self) -> int:
         """Entries past Telegram's deletion window are useless: delete them."""
         async with self._sessions() as session:
-            result = await session.execute(delete(MessageTrace).where(
-                MessageTrace.sent_at < self._clock() - DELETE_WINDOW))
+            result = await session.execute(
+                delete(MessageTrace).where(MessageTrace.sent_at < self._clock() - DELETE_WINDOW)
+            )
             await session.commit()
             return result.rowcount or 0
 
@@ -133,27 +140,40 @@ class PrivacyRepository:
         reporter = h(REPORTER_PURPOSE, user_id)
         now = self._clock()
         async with self._sessions() as session:
-            await session.execute(delete(Account).where(
-                Account.account_hash == h(ACCOUNT_PURPOSE, user_id)))
-            await session.execute(delete(CodeAttempt).where(
-                CodeAttempt.account_hash == h(CODES_PURPOSE, user_id)))
-            await session.execute(delete(MessageTrace).where(
-                MessageTrace.chat_key.in_({h(TRACE_PURPOSE, chat_id),
-                                           h(TRACE_PURPOSE, user_id)})))
-            cases = list(await session.execute(
-                select(Case.id, Case.contact_enc.is_not(None))
-                .where(Case.reporter_hash == reporter).with_for_update()))
+            await session.execute(delete(Account).where(Account.account_hash == h(ACCOUNT_PURPOSE, user_id)))
+            await session.execute(
+                delete(CodeAttempt).where(CodeAttempt.account_hash == h(CODES_PURPOSE, user_id))
+            )
+            await session.execute(
+                delete(MessageTrace).where(
+                    MessageTrace.chat_key.in_({h(TRACE_PURPOSE, chat_id), h(TRACE_PURPOSE, user_id)})
+                )
+            )
+            cases = list(
+                await session.execute(
+                    select(Case.id, Case.contact_enc.is_not(None))
+                    .where(Case.reporter_hash == reporter)
+                    .with_for_update()
+                )
+            )
             contacts = [case_id for case_id, had_contact in cases if had_contact]
             if cases:
                 await session.execute(
-                    update(Case).where(Case.id.in_([c for c, _ in cases]))
+                    update(Case)
+                    .where(Case.id.in_([c for c, _ in cases]))
                     .values(reporter_hash=None, contact_enc=None, updated_at=now)
-                    .execution_options(synchronize_session=False))
+                    .execution_options(synchronize_session=False)
+                )
             for case_id in contacts:
-                session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system",
-                                      kind="contact_removed"))
-                enqueue(session, self._crypto, OutboxKind.CARD, case_id=case_id,
-                        payload={"refresh": True}, now=now)
+                session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="contact_removed"))
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.CARD,
+                    case_id=case_id,
+                    payload={"refresh": True},
+                    now=now,
+                )
             await session.commit()
         return Forgotten(cases=len(cases), contacts=len(contacts))
 
@@ -169,26 +189,41 @@ class PrivacyRepository:
         now = self._clock()
         cutoff = now - older_than
         async with self._sessions() as session:
-            ids = list(await session.scalars(
-                select(Case.id).where(
-                    Case.status == CaseStatus.CLOSED.value, Case.closed_at.is_not(None),
-                    Case.closed_at <= cutoff, Case.purged_at.is_(None))
-                .order_by(Case.id).limit(batch).with_for_update()))  # no reopening meanwhile
+            ids = list(
+                await session.scalars(
+                    select(Case.id)
+                    .where(
+                        Case.status == CaseStatus.CLOSED.value,
+                        Case.closed_at.is_not(None),
+                        Case.closed_at <= cutoff,
+                        Case.purged_at.is_(None),
+                    )
+                    .order_by(Case.id)
+                    .limit(batch)
+                    .with_for_update()
+                )
+            )  # no reopening meanwhile
             if not ids:
                 return []
             await session.execute(delete(Attachment).where(Attachment.case_id.in_(ids)))
             await session.execute(delete(CaseMessage).where(CaseMessage.case_id.in_(ids)))
-            await session.execute(update(CaseEvent).where(CaseEvent.case_id.in_(ids))
-                                  .values(text_enc=None)
-                                  .execution_options(synchronize_session=False))
+            await session.execute(
+                update(CaseEvent)
+                .where(CaseEvent.case_id.in_(ids))
+                .values(text_enc=None)
+                .execution_options(synchronize_session=False)
+            )
             await session.execute(
                 update(OutboxItem)
-                .where(OutboxItem.case_id.in_(ids),
-                       OutboxItem.status != ItemStatus.PENDING.value)
-                .values(payload_enc=None).execution_options(synchronize_session=False))
+                .where(OutboxItem.case_id.in_(ids), OutboxItem.status != ItemStatus.PENDING.value)
+                .values(payload_enc=None)
+                .execution_options(synchronize_session=False)
+            )
             await session.execute(
-                update(Case).where(Case.id.in_(ids))
+                update(Case)
+                .where(Case.id.in_(ids))
                 .values(private_enc=None, contact_enc=None, reporter_hash=None, purged_at=now)
-                .execution_options(synchronize_session=False))
+                .execution_options(synchronize_session=False)
+            )
             await session.commit()
         return ids

@@ -3,6 +3,7 @@
 Each method is one unit of work (its own session and commit), so no database connection is held
 while the bot talks to Telegram. Telegram ids enter here and leave only as keyed hashes.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -21,8 +22,8 @@ from domain.values import CONSENT_VERSION, CaseStatus
 from storage.base import utcnow
 from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
-from storage.custody import CustodyRepository
 from storage.crypto import Crypto
+from storage.custody import CustodyRepository
 from storage.followup import FollowupRepository
 from storage.limits import REPORT, LimitRepository, limit_key
 from storage.models import Account, Attachment, Case, LimitMark, SentDraft
@@ -158,22 +159,28 @@ class CaseRepository(_Repository):
     async def code_saved(self, draft_ref: str) -> None:
         """The reporter has saved the code: the bot no longer keeps it in any readable form."""
         async with self._sessions() as session:
-            await session.execute(update(SentDraft).where(
-                SentDraft.draft_key == self.sent_key(draft_ref)).values(code_enc=None))
+            await session.execute(
+                update(SentDraft).where(SentDraft.draft_key == self.sent_key(draft_ref)).values(code_enc=None)
+            )
             await session.commit()
 
     async def purge_sent(self, older_than: timedelta) -> int:
         async with self._sessions() as session:
-            result = await session.execute(delete(SentDraft).where(
-                SentDraft.created_at < self._clock() - older_than))
+            result = await session.execute(
+                delete(SentDraft).where(SentDraft.created_at < self._clock() - older_than)
+            )
             await session.commit()
             return result.rowcount or 0
 
     async def count_since(self, within: timedelta) -> int:
         """New cases of the whole bot in the last `within` (for the surge alert)."""
         async with self._sessions() as session:
-            return int(await session.scalar(select(func.count(Case.id)).where(
-                Case.created_at >= self._clock() - within)) or 0)
+            return int(
+                await session.scalar(
+                    select(func.count(Case.id)).where(Case.created_at >= self._clock() - within)
+                )
+                or 0
+            )
 
     async def submit(self, user_id: int, chat_id: int, sub: Submission) -> SubmittedCase:
         """Store the case and attach the draft's files, in one transaction.
@@ -220,9 +227,15 @@ class CaseRepository(_Repository):
                     await session.rollback()
                     continue
                 now = self._clock()
-                session.add(SentDraft(draft_key=self.sent_key(sub.draft_ref), case_id=case.id,
-                                      code_enc=self._crypto.encrypt_text(format_code(code)),
-                                      urgent=urgent, created_at=now))
+                session.add(
+                    SentDraft(
+                        draft_key=self.sent_key(sub.draft_ref),
+                        case_id=case.id,
+                        code_enc=self._crypto.encrypt_text(format_code(code)),
+                        urgent=urgent,
+                        created_at=now,
+                    )
+                )
                 session.add(LimitMark(key_hash=limit_key(self._crypto, REPORT, user_id), at=now))
                 await session.execute(
                     update(Attachment)
@@ -251,11 +264,14 @@ class CaseRepository(_Repository):
     async def count_recent(self, user_id: int, within: timedelta) -> int:
         since = self._clock() - within
         async with self._sessions() as session:
-            return int(await session.scalar(
-                select(func.count(Case.id)).where(
-                    Case.reporter_hash == self.reporter_key(user_id), Case.created_at >= since
+            return int(
+                await session.scalar(
+                    select(func.count(Case.id)).where(
+                        Case.reporter_hash == self.reporter_key(user_id), Case.created_at >= since
+                    )
                 )
-            ) or 0)
+                or 0
+            )
 
     async def private_answers(self, case_id: int) -> dict[str, Any]:
         async with self._sessions() as session:
@@ -269,9 +285,17 @@ class AttachmentRepository(_Repository):
         return secrets.token_hex(16)
 
     async def add(
-        self, draft_ref: str, *, kind: str, mime_type: str | None, file_name: str | None,
-        data: bytes, received: Received | None = None, file_type: str | None = None,
-        received_type: str | None = None, metadata_removed: bool = True,
+        self,
+        draft_ref: str,
+        *,
+        kind: str,
+        mime_type: str | None,
+        file_name: str | None,
+        data: bytes,
+        received: Received | None = None,
+        file_type: str | None = None,
+        received_type: str | None = None,
+        metadata_removed: bool = True,
     ) -> StoredFile:
         """Store cleaned bytes with their integrity record (``received``: before cleaning;
         without it, the stored bytes are taken as received, e.g. files made by the bot)."""
@@ -296,74 +320,96 @@ class AttachmentRepository(_Repository):
         async with self._sessions() as session:
             session.add(item)
             await session.commit()
-            return StoredFile(id=item.id, kind=item.kind, size=item.size,
-                              metadata_removed=metadata_removed, file_type=file_type)
+            return StoredFile(
+                id=item.id,
+                kind=item.kind,
+                size=item.size,
+                metadata_removed=metadata_removed,
+                file_type=file_type,
+            )
 
-    _FILE_COLUMNS = (Attachment.id, Attachment.kind, Attachment.size,
-                     Attachment.metadata_removed, Attachment.file_type)
+    _FILE_COLUMNS = (
+        Attachment.id,
+        Attachment.kind,
+        Attachment.size,
+        Attachment.metadata_removed,
+        Attachment.file_type,
+    )
 
     @staticmethod
     def _stored(r: Any) -> StoredFile:
-        return StoredFile(id=r.id, kind=r.kind, size=r.size,
-                          metadata_removed=r.metadata_removed is not False,
-                          file_type=r.file_type)
+        return StoredFile(
+            id=r.id,
+            kind=r.kind,
+            size=r.size,
+            metadata_removed=r.metadata_removed is not False,
+            file_type=r.file_type,
+        )
 
     async def for_draft(self, draft_ref: str) -> list[StoredFile]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(*self._FILE_COLUMNS)
-                .where(Attachment.draft_ref == draft_ref)
-                .order_by(Attachment.id)
+                select(*self._FILE_COLUMNS).where(Attachment.draft_ref == draft_ref).order_by(Attachment.id)
             )
             return [self._stored(r) for r in rows]
 
     async def for_case(self, case_id: int) -> list[StoredFile]:
         async with self._sessions() as session:
             rows = await session.execute(
-                select(*self._FILE_COLUMNS)
-                .where(Attachment.case_id == case_id)
-                .order_by(Attachment.id)
+                select(*self._FILE_COLUMNS).where(Attachment.case_id == case_id).order_by(Attachment.id)
             )
             return [self._stored(r) for r in rows]
 
     async def records(self, case_id: int, *, with_names: bool = False) -> list[FileRecord]:
         """The integrity record of every file of a case, in order; names only if asked."""
         async with self._sessions() as session:
-            rows = (await session.execute(  # every column but the content
-                select(Attachment.id, Attachment.kind, Attachment.file_type,
-                       Attachment.received_type, Attachment.size,
-                       Attachment.metadata_removed, Attachment.received_at,
-                       Attachment.size_received, Attachment.sha256_received,
-                       Attachment.sha256_stored, Attachment.name_enc)
-                .where(Attachment.case_id == case_id).order_by(Attachment.id)
-            )).all()
+            rows = (
+                await session.execute(  # every column but the content
+                    select(
+                        Attachment.id,
+                        Attachment.kind,
+                        Attachment.file_type,
+                        Attachment.received_type,
+                        Attachment.size,
+                        Attachment.metadata_removed,
+                        Attachment.received_at,
+                        Attachment.size_received,
+                        Attachment.sha256_received,
+                        Attachment.sha256_stored,
+                        Attachment.name_enc,
+                    )
+                    .where(Attachment.case_id == case_id)
+                    .order_by(Attachment.id)
+                )
+            ).all()
         return [
             FileRecord(
-                id=a.id, number=number, kind=a.kind, file_type=a.file_type,
-                received_type=a.received_type, size=a.size,
-                metadata_removed=a.metadata_removed, received_at=a.received_at,
-                size_received=a.size_received, sha256_received=a.sha256_received,
+                id=a.id,
+                number=number,
+                kind=a.kind,
+                file_type=a.file_type,
+                received_type=a.received_type,
+                size=a.size,
+                metadata_removed=a.metadata_removed,
+                received_at=a.received_at,
+                size_received=a.size_received,
+                sha256_received=a.sha256_received,
                 sha256_stored=a.sha256_stored,
-                name=(self._crypto.decrypt_text(a.name_enc)
-                      if with_names and a.name_enc else None),
+                name=(self._crypto.decrypt_text(a.name_enc) if with_names and a.name_enc else None),
             )
             for number, a in enumerate(rows, start=1)
         ]
 
     async def content(self, attachment_id: int) -> bytes:
         async with self._sessions() as session:
-            token = await session.scalar(
-                select(Attachment.content_enc).where(Attachment.id == attachment_id)
-            )
+            token = await session.scalar(select(Attachment.content_enc).where(Attachment.id == attachment_id))
         if token is None:
             raise LookupError(attachment_id)
         return self._crypto.decrypt(token)
 
     async def discard_draft(self, draft_ref: str) -> int:
         async with self._sessions() as session:
-            result = await session.execute(
-                delete(Attachment).where(Attachment.draft_ref == draft_ref)
-            )
+            result = await session.execute(delete(Attachment).where(Attachment.draft_ref == draft_ref))
             await session.commit()
             return result.rowcount or 0
 
@@ -372,9 +418,7 @@ class AttachmentRepository(_Repository):
         cutoff = self._clock() - older_than
         async with self._sessions() as session:
             result = await session.execute(
-                delete(Attachment).where(
-                    Attachment.case_id.is_(None), Attachment.created_at < cutoff
-                )
+                delete(Attachment).where(Attachment.case_id.is_(None), Attachment.created_at < cutoff)
             )
             await session.commit()
             return result.rowcount or 0

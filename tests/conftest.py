@@ -1,4 +1,5 @@
 """Shared fixtures: the fake Bot API server and the real bot polling it."""
+
 from __future__ import annotations
 
 import os
@@ -38,8 +39,9 @@ async def kua(fake: FakeTelegram, tmp_path: Path, clock: Clock) -> AsyncIterator
 
 @pytest.fixture
 def reporter(fake: FakeTelegram, kua: BotProcess) -> Reporter:
-    user = fake.user(987654321, first_name="Гульнара", last_name="Сейткали",
-                     username="gulnara_s", language_code="ru")
+    user = fake.user(
+        987654321, first_name="Гульнара", last_name="Сейткали", username="gulnara_s", language_code="ru"
+    )
     return Reporter(fake, user, kua)
 
 

@@ -1,12 +1,13 @@
 """Running the real bot (build_app + serve: polling over HTTP) against the fake Bot API server,
 and driving a reporter through it by pressing the buttons the bot actually sent."""
+
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import os
 from collections.abc import Mapping
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +16,9 @@ from aiogram.utils.i18n import I18n
 from bot.app import App, build_app, serve
 from bot.config import Config, load_config
 from bot.i18n import LOCALES_DIR
+from emulator import FakeMessage, FakeTelegram, FakeUser
 from handlers.report.keyboards import Ans, ConsentAct, ConsentCb, Nav, NavAct, ReviewAct, ReviewCb
 from storage.db import upgrade_to_head
-from emulator import FakeMessage, FakeTelegram, FakeUser
 from tests.sample import FULL_ANSWERS
 
 
@@ -28,7 +29,7 @@ class Clock:
         self.offset = timedelta()
 
     def now(self) -> datetime:
-        return datetime.now(timezone.utc) + self.offset
+        return datetime.now(UTC) + self.offset
 
     def advance(self, **kwargs: float) -> None:
         self.offset += timedelta(**kwargs)
@@ -213,12 +214,15 @@ class Reporter:
         await self.press(ReviewCb(act=act, step=step).pack())
 
 
-
-
 async def fill_report(
-    r: Reporter, *, narrative: str, photo: bytes | None = None,
-    answers: Mapping[str, Any] = FULL_ANSWERS, names: str | None = None,
-    person: str | None = None, files: tuple[tuple[str, bytes], ...] = (),
+    r: Reporter,
+    *,
+    narrative: str,
+    photo: bytes | None = None,
+    answers: Mapping[str, Any] = FULL_ANSWERS,
+    names: str | None = None,
+    person: str | None = None,
+    files: tuple[tuple[str, bytes], ...] = (),
     place: str | None = None,
 ) -> None:
     """From the first question to the review screen, answering every question.
@@ -274,9 +278,15 @@ async def fill_report(
 
 # --- coordinators --------------------------------------------------------------------------------
 
-def coordination_env(chat_id: int, coordinators: tuple[int, ...] = (),
-                     admins: tuple[int, ...] = (), *, group_shows: str = "summary",
-                     **extra: str) -> dict[str, str]:
+
+def coordination_env(
+    chat_id: int,
+    coordinators: tuple[int, ...] = (),
+    admins: tuple[int, ...] = (),
+    *,
+    group_shows: str = "summary",
+    **extra: str,
+) -> dict[str, str]:
     """Config variables for the coordinators' group and roles (for make_config(**env))."""
     return {
         "KUA_COORDINATION__CHAT_ID": str(chat_id),
@@ -287,9 +297,15 @@ def coordination_env(chat_id: int, coordinators: tuple[int, ...] = (),
     }
 
 
-async def submit_case(bot: BotProcess, user_id: int, *, narrative: str = "",
-                      files: tuple[tuple[str, bytes], ...] = (), locale: str = "ru",
-                      **answers: Any) -> int:
+async def submit_case(
+    bot: BotProcess,
+    user_id: int,
+    *,
+    narrative: str = "",
+    files: tuple[tuple[str, bytes], ...] = (),
+    locale: str = "ru",
+    **answers: Any,
+) -> int:
     """A submitted case straight through storage (no questionnaire); returns its number.
 
     ``answers`` override FULL_ANSWERS; ``files`` are (kind, bytes) stored with the case.
@@ -300,11 +316,11 @@ async def submit_case(bot: BotProcess, user_id: int, *, narrative: str = "",
     store = bot.app.store
     draft_ref = store.attachments.new_draft_ref()
     for kind, data in files:
-        await store.attachments.add(draft_ref, kind=kind, mime_type=None, file_name=None,
-                                    data=data)
+        await store.attachments.add(draft_ref, kind=kind, mime_type=None, file_name=None, data=data)
     values = {**FULL_ANSWERS, **answers}
     if narrative:
         values["narrative"] = {"text": narrative}
-    case = await store.cases.submit(user_id, user_id, Submission(
-        answers=values, consent=Consent(), draft_ref=draft_ref, locale=locale))
+    case = await store.cases.submit(
+        user_id, user_id, Submission(answers=values, consent=Consent(), draft_ref=draft_ref, locale=locale)
+    )
     return case.id

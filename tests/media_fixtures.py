@@ -4,6 +4,7 @@ Each fixture carries MARKER (and a GPS position) in the metadata its format uses
 check that nothing of it survives cleaning. Videos and voice are made with the same ffmpeg
 binary the bot uses (lavfi test sources), a few KB each.
 """
+
 from __future__ import annotations
 
 import functools
@@ -36,25 +37,49 @@ def _exif() -> Image.Exif:
 def heic_with_gps() -> bytes:
     image = Image.new("RGB", (64, 48), (180, 40, 40))
     buf = io.BytesIO()
-    image.save(buf, "HEIF", exif=_exif().tobytes(), quality=80,
-               xmp=f"<x:xmpmeta>{MARKER}</x:xmpmeta>".encode())
+    image.save(
+        buf, "HEIF", exif=_exif().tobytes(), quality=80, xmp=f"<x:xmpmeta>{MARKER}</x:xmpmeta>".encode()
+    )
     return buf.getvalue()
 
 
 def _ffmpeg(*args: str, suffix: str) -> bytes:
     with tempfile.TemporaryDirectory() as workdir:
         target = os.path.join(workdir, "out" + suffix)
-        subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *args,
-                        "-y", target], check=True, timeout=60)
+        subprocess.run(
+            [ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error", *args, "-y", target],
+            check=True,
+            timeout=60,
+        )
         with open(target, "rb") as fh:
             return fh.read()
 
 
-_VIDEO = ("-f", "lavfi", "-i", "testsrc=size=64x48:rate=10:duration=1",
-          "-f", "lavfi", "-i", "sine=frequency=440:duration=1", "-shortest",
-          "-c:v", "mpeg4", "-c:a", "aac")
-_TAGS = ("-metadata", f"location={GPS_TEXT}", "-metadata", f"comment={MARKER}",
-         "-metadata", f"title={MARKER}", "-metadata", f"make={MARKER}-make")
+_VIDEO = (
+    "-f",
+    "lavfi",
+    "-i",
+    "testsrc=size=64x48:rate=10:duration=1",
+    "-f",
+    "lavfi",
+    "-i",
+    "sine=frequency=440:duration=1",
+    "-shortest",
+    "-c:v",
+    "mpeg4",
+    "-c:a",
+    "aac",
+)
+_TAGS = (
+    "-metadata",
+    f"location={GPS_TEXT}",
+    "-metadata",
+    f"comment={MARKER}",
+    "-metadata",
+    f"title={MARKER}",
+    "-metadata",
+    f"make={MARKER}-make",
+)
 
 
 @functools.cache
@@ -66,30 +91,64 @@ def mp4_with_gps() -> bytes:
 @functools.cache
 def mov_with_gps() -> bytes:
     """MOV with iPhone-style mdta keys (com.apple.quicktime.location.ISO6709 and friends)."""
-    return _ffmpeg(*_VIDEO, "-metadata", f"com.apple.quicktime.location.ISO6709={GPS_TEXT}",
-                   "-metadata", f"com.apple.quicktime.model={MARKER}",
-                   "-movflags", "use_metadata_tags", suffix=".mov")
+    return _ffmpeg(
+        *_VIDEO,
+        "-metadata",
+        f"com.apple.quicktime.location.ISO6709={GPS_TEXT}",
+        "-metadata",
+        f"com.apple.quicktime.model={MARKER}",
+        "-movflags",
+        "use_metadata_tags",
+        suffix=".mov",
+    )
 
 
 @functools.cache
 def m4a_with_tags() -> bytes:
-    return _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", *_TAGS,
-                   suffix=".m4a")
+    return _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "aac", *_TAGS, suffix=".m4a")
 
 
 @functools.cache
 def ogg_voice_with_tags() -> bytes:
     """An OGG/Opus voice message, as Telegram sends them, with the marker in its tags."""
-    return _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libopus", "-b:a", "16k",
-                   "-metadata", f"artist={MARKER}", "-metadata", f"comment={MARKER}",
-                   "-metadata:s:a", f"encoder={MARKER}", suffix=".ogg")
+    return _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-c:a",
+        "libopus",
+        "-b:a",
+        "16k",
+        "-metadata",
+        f"artist={MARKER}",
+        "-metadata",
+        f"comment={MARKER}",
+        "-metadata:s:a",
+        f"encoder={MARKER}",
+        suffix=".ogg",
+    )
 
 
 @functools.cache
 def mp3_with_tags() -> bytes:
-    return _ffmpeg("-f", "lavfi", "-i", "sine=duration=1", "-c:a", "libmp3lame", "-b:a", "32k",
-                   "-metadata", f"artist={MARKER}", "-metadata", f"comment={MARKER}",
-                   "-write_id3v1", "1", suffix=".mp3")
+    return _ffmpeg(
+        "-f",
+        "lavfi",
+        "-i",
+        "sine=duration=1",
+        "-c:a",
+        "libmp3lame",
+        "-b:a",
+        "32k",
+        "-metadata",
+        f"artist={MARKER}",
+        "-metadata",
+        f"comment={MARKER}",
+        "-write_id3v1",
+        "1",
+        suffix=".mp3",
+    )
 
 
 @functools.cache
@@ -106,37 +165,50 @@ def pdf_with_author() -> bytes:
     return buf.getvalue()
 
 
-_CT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
-       '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
-       '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
-       'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
-       '<Default Extension="jpg" ContentType="image/jpeg"/>'
-       '<Override PartName="/{main}" ContentType="{main_type}"/>'
-       '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
-       'package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType='
-       '"application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>')
-_RELS = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://'
-         'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
-         '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
-         'Target="{main}"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
-         'package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
-         '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
-         'relationships/extended-properties" Target="docProps/app.xml"/></Relationships>')
-_CORE = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp='
-         '"http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc='
-         '"http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
-         'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>{m}</dc:creator>'
-         '<cp:lastModifiedBy>{m}</cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">'
-         '2026-11-30T10:00:00Z</dcterms:created></cp:coreProperties>')
-_APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="http://'
-        'schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Company>{m}'
-        '</Company><Template>{m}.dotm</Template></Properties>')
+_CT = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+    '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+    '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.'
+    'relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>'
+    '<Default Extension="jpg" ContentType="image/jpeg"/>'
+    '<Override PartName="/{main}" ContentType="{main_type}"/>'
+    '<Override PartName="/docProps/core.xml" ContentType="application/vnd.openxmlformats-'
+    'package.core-properties+xml"/><Override PartName="/docProps/app.xml" ContentType='
+    '"application/vnd.openxmlformats-officedocument.extended-properties+xml"/></Types>'
+)
+_RELS = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Relationships xmlns="http://'
+    'schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type='
+    '"http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" '
+    'Target="{main}"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/'
+    'package/2006/relationships/metadata/core-properties" Target="docProps/core.xml"/>'
+    '<Relationship Id="rId3" Type="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'relationships/extended-properties" Target="docProps/app.xml"/></Relationships>'
+)
+_CORE = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><cp:coreProperties xmlns:cp='
+    '"http://schemas.openxmlformats.org/package/2006/metadata/core-properties" xmlns:dc='
+    '"http://purl.org/dc/elements/1.1/" xmlns:dcterms="http://purl.org/dc/terms/" '
+    'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"><dc:creator>{m}</dc:creator>'
+    '<cp:lastModifiedBy>{m}</cp:lastModifiedBy><dcterms:created xsi:type="dcterms:W3CDTF">'
+    "2026-11-30T10:00:00Z</dcterms:created></cp:coreProperties>"
+)
+_APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><Properties xmlns="http://'
+    'schemas.openxmlformats.org/officeDocument/2006/extended-properties"><Company>{m}'
+    "</Company><Template>{m}.dotm</Template></Properties>"
+)
 DOCX_BODY = "Акт медицинского освидетельствования"
-_DOCUMENT = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http:'
-             '//schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
-             + DOCX_BODY + '</w:t></w:r></w:p></w:body></w:document>')
-_WORKBOOK = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://'
-             'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>')
+_DOCUMENT = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document xmlns:w="http:'
+    '//schemas.openxmlformats.org/wordprocessingml/2006/main"><w:body><w:p><w:r><w:t>'
+    + DOCX_BODY
+    + "</w:t></w:r></w:p></w:body></w:document>"
+)
+_WORKBOOK = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?><workbook xmlns="http://'
+    'schemas.openxmlformats.org/spreadsheetml/2006/main"><sheets/></workbook>'
+)
 
 
 def _photo_with_exif() -> bytes:
@@ -159,14 +231,22 @@ def _ooxml(main: str, main_type: str, body: str, media: str) -> bytes:
 
 @functools.cache
 def docx_with_author() -> bytes:
-    return _ooxml("word/document.xml", "application/vnd.openxmlformats-officedocument."
-                  "wordprocessingml.document.main+xml", _DOCUMENT, "word/media/image1.jpg")
+    return _ooxml(
+        "word/document.xml",
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document.main+xml",
+        _DOCUMENT,
+        "word/media/image1.jpg",
+    )
 
 
 @functools.cache
 def xlsx_with_author() -> bytes:
-    return _ooxml("xl/workbook.xml", "application/vnd.openxmlformats-officedocument."
-                  "spreadsheetml.sheet.main+xml", _WORKBOOK, "xl/media/image1.jpg")
+    return _ooxml(
+        "xl/workbook.xml",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml",
+        _WORKBOOK,
+        "xl/media/image1.jpg",
+    )
 
 
 def expanded(data: bytes) -> bytes:
@@ -187,6 +267,11 @@ def expanded(data: bytes) -> bytes:
 def contains_marker(data: bytes) -> bool:
     """The marker or the GPS position, in any of the encodings metadata uses."""
     data = expanded(data)
-    needles = [MARKER.encode(), MARKER.encode("utf-16-be"), MARKER.encode("utf-16-le"),
-               GPS_TEXT.encode(), b"43.2567"]
+    needles = [
+        MARKER.encode(),
+        MARKER.encode("utf-16-be"),
+        MARKER.encode("utf-16-le"),
+        GPS_TEXT.encode(),
+        b"43.2567",
+    ]
     return any(n in data for n in needles)

@@ -4,6 +4,7 @@ tests/mocked_bot.py idea): for the fast tier — many updates through the real D
 Answers are shaped by what each method returns (a Message for sends and edits, True for
 most, a File for getFile); every request is recorded in ``requests``.
 """
+
 from __future__ import annotations
 
 import itertools
@@ -31,8 +32,7 @@ class MockedSession(BaseSession):
     async def close(self) -> None:
         pass
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any],
-                           timeout: int | None = None) -> Any:
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
         self.requests.append(method)
         name = method.__api_method__
         self.counts[name] = self.counts.get(name, 0) + 1
@@ -47,8 +47,12 @@ class MockedSession(BaseSession):
         if returning is User:
             return User(id=self.bot_id, is_bot=True, first_name="Kua", username="kua_test_bot")
         if returning is File:
-            return File(file_id=str(getattr(method, "file_id", "f")), file_unique_id="u",
-                        file_size=4, file_path="photos/file.jpg")
+            return File(
+                file_id=str(getattr(method, "file_id", "f")),
+                file_unique_id="u",
+                file_size=4,
+                file_path="photos/file.jpg",
+            )
         if typing.get_origin(returning) is list:
             return []
         if returning is int:
@@ -57,18 +61,27 @@ class MockedSession(BaseSession):
 
     def _message(self, bot: Bot, method: TelegramMethod[Any]) -> Message:
         chat_id = getattr(method, "chat_id", None)
-        chat_id = int(chat_id) if isinstance(chat_id, int | str) and str(chat_id).lstrip(
-            "-").isdigit() else 1
+        chat_id = int(chat_id) if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit() else 1
         chat = Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup")
-        return Message.model_validate({
-            "message_id": next(self._ids), "date": int(time.time()),
-            "chat": chat.model_dump(), "text": "ok",
-            "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kua"},
-        }, context={"bot": bot})
+        return Message.model_validate(
+            {
+                "message_id": next(self._ids),
+                "date": int(time.time()),
+                "chat": chat.model_dump(),
+                "text": "ok",
+                "from": {"id": self.bot_id, "is_bot": True, "first_name": "Kua"},
+            },
+            context={"bot": bot},
+        )
 
-    async def stream_content(self, url: str, headers: dict[str, Any] | None = None,
-                             timeout: int = 30, chunk_size: int = 65536,
-                             raise_for_status: bool = True) -> AsyncGenerator[bytes, None]:
+    async def stream_content(
+        self,
+        url: str,
+        headers: dict[str, Any] | None = None,
+        timeout: int = 30,
+        chunk_size: int = 65536,
+        raise_for_status: bool = True,
+    ) -> AsyncGenerator[bytes, None]:
         yield b"junk"
 
 

@@ -1,4 +1,5 @@
 """A complete set of closed answers, used by several tests."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping

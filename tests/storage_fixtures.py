@@ -6,6 +6,7 @@ to it, so tests never see each other's tables (nor the ones other modules create
 ``public``), and migrations/alembic_version land in that schema too. The schema is dropped
 afterwards, also when the test fails.
 """
+
 from __future__ import annotations
 
 import os
@@ -13,7 +14,7 @@ import re
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -58,7 +59,7 @@ class FakeClock:
     """A controllable ``clock`` for TTL tests (aware UTC datetimes, like utcnow)."""
 
     def __init__(self, start: datetime | None = None) -> None:
-        self.now = start or datetime(2026, 1, 1, 12, 0, tzinfo=timezone.utc)
+        self.now = start or datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now
@@ -79,9 +80,7 @@ async def pg_schema_engine(base_url: str, purpose: str) -> AsyncIterator[AsyncEn
     try:
         async with admin.begin() as conn:
             await conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-        engine = create_async_engine(
-            base_url, connect_args={"server_settings": {"search_path": schema}}
-        )
+        engine = create_async_engine(base_url, connect_args={"server_settings": {"search_path": schema}})
         try:
             yield engine
         finally:

@@ -1,5 +1,6 @@
 """What a seized server would show: no reporter identity and no free text in the clear — in the
 database file, the data directory, or the logs."""
+
 from __future__ import annotations
 
 import io
@@ -10,9 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from bot.logs import setup_logging
+from emulator import FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.models import Case
-from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
@@ -29,8 +30,14 @@ async def full_journey(r: Reporter, *, contact: str = "yes") -> None:
     await r.choose_language("ru")
     await r.press("m1:report")
     await r.consent()
-    await fill_report(r, narrative=NARRATIVE, names=NAMES, person=PERSON,
-                      photo=jpeg_with_gps(), answers={**FULL_ANSWERS, "contact": contact})
+    await fill_report(
+        r,
+        narrative=NARRATIVE,
+        names=NAMES,
+        person=PERSON,
+        photo=jpeg_with_gps(),
+        answers={**FULL_ANSWERS, "contact": contact},
+    )
     await r.review(ReviewAct.SEND)
 
 
@@ -62,8 +69,9 @@ async def test_nothing_identifying_or_private_in_the_data_directory(
         assert needle.encode("utf-16-le") not in blob
 
 
-async def test_case_record_links_to_no_account(fake: FakeTelegram, kua: BotProcess,
-                                               reporter: Reporter) -> None:
+async def test_case_record_links_to_no_account(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await full_journey(reporter, contact="no")
     async with kua.app.store.cases._sessions() as session:  # noqa: SLF001
         case = (await session.scalars(select(Case))).one()
@@ -76,8 +84,9 @@ async def test_case_record_links_to_no_account(fake: FakeTelegram, kua: BotProce
     assert str(USER_ID) not in case.reporter_hash
 
 
-async def test_chat_id_kept_encrypted_only_with_consent(fake: FakeTelegram, kua: BotProcess,
-                                                        reporter: Reporter) -> None:
+async def test_chat_id_kept_encrypted_only_with_consent(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await full_journey(reporter, contact="yes")
     async with kua.app.store.cases._sessions() as session:  # noqa: SLF001
         case = (await session.scalars(select(Case))).one()
@@ -97,9 +106,11 @@ async def test_logs_of_a_full_journey_carry_no_identity_or_text(
         await reporter.user.send_sticker()
         await reporter.settle()
     finally:
-        logging.getLogger().handlers[:] = [h for h in logging.getLogger().handlers
-                                           if not isinstance(h, logging.StreamHandler)
-                                           or h.stream is not stream]
+        logging.getLogger().handlers[:] = [
+            h
+            for h in logging.getLogger().handlers
+            if not isinstance(h, logging.StreamHandler) or h.stream is not stream
+        ]
     written = stream.getvalue()
     assert "submitted" in written  # the log is not empty: the journey was logged
     # Our own records, before any filter: no name, username, message text.
@@ -112,7 +123,10 @@ async def test_logs_of_a_full_journey_carry_no_identity_or_text(
 
 
 async def test_a_crash_is_logged_without_content_and_keeps_the_draft(
-    fake: FakeTelegram, kua: BotProcess, reporter: Reporter, caplog: pytest.LogCaptureFixture,
+    fake: FakeTelegram,
+    kua: BotProcess,
+    reporter: Reporter,
+    caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     async def explode(*_args, **_kwargs):

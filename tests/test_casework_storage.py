@@ -1,5 +1,6 @@
 """storage.casework on SQLite and PostgreSQL: the queue's keyset pages walk every open case
 once in order, filters, the atomic Take under concurrency, spam blocks and re-alerts."""
+
 from __future__ import annotations
 
 import asyncio
@@ -29,18 +30,25 @@ async def submit(store: Store, user_id: int = 1, **answers: object) -> int:
     clock = store.clock
     assert isinstance(clock, FakeClock)
     clock.advance(timedelta(minutes=1))
-    case = await store.cases.submit(user_id, user_id, Submission(
-        answers={**FULL_ANSWERS, **answers}, consent=Consent(),
-        draft_ref=store.attachments.new_draft_ref(), locale="ru"))
+    case = await store.cases.submit(
+        user_id,
+        user_id,
+        Submission(
+            answers={**FULL_ANSWERS, **answers},
+            consent=Consent(),
+            draft_ref=store.attachments.new_draft_ref(),
+            locale="ru",
+        ),
+    )
     return case.id
 
 
 async def test_keyset_pages_walk_the_queue_in_order(store: Store) -> None:
-    ids = {n: await submit(store, danger=["ongoing"] if n % 4 == 0 else ["none"])
-           for n in range(23)}
+    ids = {n: await submit(store, danger=["ongoing"] if n % 4 == 0 else ["none"]) for n in range(23)}
     await store.casework.set_status(ids[5], CaseStatus.CLOSED, 7, close_reason=CloseReason.SPAM)
     expected = [ids[n] for n in range(23) if n % 4 == 0 and n != 5] + [
-        ids[n] for n in range(23) if n % 4 and n != 5]
+        ids[n] for n in range(23) if n % 4 and n != 5
+    ]
     seen: list[int] = []
     after = None
     while True:
@@ -60,8 +68,7 @@ async def test_filters(store: Store) -> None:
     cases = store.casework
 
     async def ids(code: str, me: int = 7) -> list[int]:
-        return [v.id for v in (await cases.queue(QueueFilter.parse(code),
-                                                 coordinator_id=me))[0]]
+        return [v.id for v in (await cases.queue(QueueFilter.parse(code), coordinator_id=me))[0]]
 
     assert await ids("") == [urgent, calm]
     assert await ids("u") == [urgent]
@@ -77,8 +84,9 @@ async def test_filters(store: Store) -> None:
 
 async def test_take_is_atomic_under_concurrency(store: Store) -> None:
     case_id = await submit(store)
-    results = await asyncio.gather(*(store.casework.take(case_id, 100 + n) for n in range(6)),
-                                   return_exceptions=True)
+    results = await asyncio.gather(
+        *(store.casework.take(case_id, 100 + n) for n in range(6)), return_exceptions=True
+    )
     winners = [r for r in results if not isinstance(r, BaseException)]
     losers = [r for r in results if isinstance(r, AlreadyTaken)]
     assert len(winners) == 1 and len(losers) == 5
@@ -93,8 +101,9 @@ async def test_spam_block_runs_for_its_days_and_reopening_lifts_it(store: Store)
     case_id = await submit(store, user_id=42)
     key = store.cases.reporter_key(42)
     assert not await store.casework.spam_blocked(key)
-    await store.casework.set_status(case_id, CaseStatus.CLOSED, 7, close_reason=CloseReason.SPAM,
-                                    spam_block=timedelta(days=30))
+    await store.casework.set_status(
+        case_id, CaseStatus.CLOSED, 7, close_reason=CloseReason.SPAM, spam_block=timedelta(days=30)
+    )
     assert await store.casework.spam_blocked(key)
     assert not await store.casework.spam_blocked(store.cases.reporter_key(43))
     clock = store.clock

@@ -1,5 +1,6 @@
 """Every user-visible string exists in kk, ru and en: none missing, empty or fuzzy, and the
 placeholders of each translation match its msgid's."""
+
 from __future__ import annotations
 
 import re
@@ -28,10 +29,30 @@ def template_ids() -> set[str | tuple[str, ...]]:
     out = ROOT / "tests" / ".extracted.pot"
     try:
         subprocess.run(
-            [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", "babel.cfg",
-             "-k", "_", "-k", "__", "-k", "N_", "-k", "ngettext:1,2", "--no-location",
-             "--omit-header", "-o", str(out), "."],
-            cwd=ROOT, check=True, capture_output=True,
+            [
+                sys.executable,
+                "-m",
+                "babel.messages.frontend",
+                "extract",
+                "-F",
+                "babel.cfg",
+                "-k",
+                "_",
+                "-k",
+                "__",
+                "-k",
+                "N_",
+                "-k",
+                "ngettext:1,2",
+                "--no-location",
+                "--omit-header",
+                "-o",
+                str(out),
+                ".",
+            ],
+            cwd=ROOT,
+            check=True,
+            capture_output=True,
         )
         with out.open("rb") as fh:
             return {m.id for m in read_po(fh) if m.id}

@@ -12,12 +12,12 @@ from sqlalchemy import insert
 
 from bot.check import Line, main, run_checks
 from bot.config import Config
+from emulator import FakeTelegram
 from storage.base import utcnow
 from storage.crypto import Crypto
 from storage.db import make_engine, upgrade_to_head
 from storage.keys import load_crypto
 from storage.models import MessageTrace
-from emulator import FakeTelegram
 from tests.harness import make_config
 from tests.storage_fixtures import make_crypto
 
@@ -243,7 +243,10 @@ def test_an_unknown_command_is_refused_with_exit_2(tmp_path: Path) -> None:
         timeout=60,
     )
     assert result.returncode == 2
-    assert result.stderr.strip() == "kua: unknown command 'chek'; commands: check, stats, export, rotate-keys (none: run the bot)"
+    assert (
+        result.stderr.strip()
+        == "kua: unknown command 'chek'; commands: check, stats, export, rotate-keys (none: run the bot)"
+    )
 
 
 def test_the_quick_check_does_not_load_aiogram(tmp_path: Path) -> None:

@@ -2,6 +2,7 @@
 refused (or, when allowed, marked); a file that cannot be cleaned is never passed on as it came.
 
 Fixtures are generated (tests/media_fixtures.py): each carries a marker and a GPS position."""
+
 from __future__ import annotations
 
 import io
@@ -39,14 +40,19 @@ ALL_FIXTURES: dict[str, tuple[Callable[[], bytes], FileType]] = {
 def _ffmpeg(data: bytes, *args: str, tmp_path) -> subprocess.CompletedProcess[bytes]:
     source = tmp_path / "probe.bin"
     source.write_bytes(data)
-    return subprocess.run([ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(source), *args],
-                          capture_output=True, timeout=60, check=False)
+    return subprocess.run(
+        [ffmpeg_exe(), "-nostdin", "-hide_banner", "-i", str(source), *args],
+        capture_output=True,
+        timeout=60,
+        check=False,
+    )
 
 
 def stream_hashes(data: bytes, tmp_path) -> str:
     """A hash of every stream's packets: equal before and after means the streams were copied."""
-    result = _ffmpeg(data, "-map", "0:V?", "-map", "0:a?", "-c", "copy", "-f", "streamhash",
-                     "-", tmp_path=tmp_path)
+    result = _ffmpeg(
+        data, "-map", "0:V?", "-map", "0:a?", "-c", "copy", "-f", "streamhash", "-", tmp_path=tmp_path
+    )
     assert result.returncode == 0, result.stderr[-300:]
     return result.stdout.decode()
 
@@ -115,13 +121,11 @@ def test_pdf_loses_docinfo_and_xmp_pages_untouched() -> None:
         assert "/Info" not in after.trailer and "/Metadata" not in after.Root
         assert len(after.pages) == len(before.pages) == 1
         assert after.pages[0].mediabox == before.pages[0].mediabox
-        assert (after.pages[0].obj.get("/Contents") is None) == (
-            before.pages[0].obj.get("/Contents") is None)
+        assert (after.pages[0].obj.get("/Contents") is None) == (before.pages[0].obj.get("/Contents") is None)
 
 
 def test_office_properties_are_emptied_document_and_pictures_kept() -> None:
-    for make, main in ((fx.docx_with_author, "word/document.xml"),
-                       (fx.xlsx_with_author, "xl/workbook.xml")):
+    for make, main in ((fx.docx_with_author, "word/document.xml"), (fx.xlsx_with_author, "xl/workbook.xml")):
         original = make()
         out = clean(original, mime_type=None, file_name="file.docx").data
         with zipfile.ZipFile(io.BytesIO(original)) as a, zipfile.ZipFile(io.BytesIO(out)) as b:
@@ -154,16 +158,18 @@ def test_corrupt_file_of_each_type_raises_media_error(name: str) -> None:
     with pytest.raises(MediaError):
         clean(b"just some text", mime_type=None, file_name=f"x.{ftype.extension}")
     with pytest.raises(MediaError):
-        clean(b"just some text", mime_type=ftype.mime_type, file_name=None,
-              allow_other=True)
+        clean(b"just some text", mime_type=ftype.mime_type, file_name=None, allow_other=True)
 
 
 def test_other_types_are_refused_unless_allowed() -> None:
     zip_buf = io.BytesIO()
     with zipfile.ZipFile(zip_buf, "w") as zf:
         zf.writestr("a.txt", "x")
-    for data, name in ((b"plain text notes", "notes.txt"), (zip_buf.getvalue(), "a.zip"),
-                       (b"\x1a\x45\xdf\xa3webm-ish", "v.webm")):
+    for data, name in (
+        (b"plain text notes", "notes.txt"),
+        (zip_buf.getvalue(), "a.zip"),
+        (b"\x1a\x45\xdf\xa3webm-ish", "v.webm"),
+    ):
         with pytest.raises(UnsupportedType):
             clean(data, mime_type=None, file_name=name)
         kept = clean(data, mime_type=None, file_name=name, allow_other=True)
@@ -176,7 +182,8 @@ def test_empty_file_is_unreadable() -> None:
 
 
 def test_ffmpeg_timeout_is_a_media_error_and_leaves_no_temp_files(
-        monkeypatch: pytest.MonkeyPatch, tmp_path) -> None:
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
     monkeypatch.setattr("tempfile.tempdir", str(tmp_path))
     monkeypatch.setattr(av, "TIMEOUT_SECONDS", 0.000001)
     with pytest.raises(MediaError, match="timed out"):

@@ -21,8 +21,13 @@ def load(tmp_path: Path, env: dict[str, str] | None = None, toml: str | None = N
     return load_config({**BASE, **(env or {})}, tmp_path)
 
 
-def error(tmp_path: Path, env: dict[str, str] | None = None, toml: str | None = None,
-          *, base: dict[str, str] | None = None) -> ConfigError:
+def error(
+    tmp_path: Path,
+    env: dict[str, str] | None = None,
+    toml: str | None = None,
+    *,
+    base: dict[str, str] | None = None,
+) -> ConfigError:
     if toml is not None:
         (tmp_path / "config.toml").write_text(toml, encoding="utf-8")
     with pytest.raises(ConfigError) as info:
@@ -70,9 +75,15 @@ def test_defaults(tmp_path: Path) -> None:
 
 def test_config_is_frozen_and_repr_hides_secrets(tmp_path: Path) -> None:
     key = Fernet.generate_key().decode()
-    c = load(tmp_path, {"KUA_SECURITY__DATA_KEYS": key, "KUA_SECURITY__HMAC_SECRET": "h" * 40,
-                        "KUA_DATABASE__URL": "postgresql://kua:pa55word@db/kua",
-                        "KUA_TELEGRAM__WEBHOOK_SECRET": "whsecret"})
+    c = load(
+        tmp_path,
+        {
+            "KUA_SECURITY__DATA_KEYS": key,
+            "KUA_SECURITY__HMAC_SECRET": "h" * 40,
+            "KUA_DATABASE__URL": "postgresql://kua:pa55word@db/kua",
+            "KUA_TELEGRAM__WEBHOOK_SECRET": "whsecret",
+        },
+    )
     with pytest.raises(dataclasses.FrozenInstanceError):
         c.telegram.token = "x"  # type: ignore[misc]
     text = repr(c)
@@ -98,8 +109,9 @@ group_shows = "full"
 [ngo]
 name = "Kadyr Kassiyet"
 """
-    c = load_config({"KUA_COORDINATION__GROUP_SHOWS": "summary", "KUA_LIMITS__MAX_FILE_MB": "5"},
-                    _write(tmp_path, toml))
+    c = load_config(
+        {"KUA_COORDINATION__GROUP_SHOWS": "summary", "KUA_LIMITS__MAX_FILE_MB": "5"}, _write(tmp_path, toml)
+    )
     assert c.config_file == tmp_path / "config.toml"
     assert c.telegram.token == "42:from-file"  # file over default
     assert c.app.default_locale == "kk"
@@ -146,25 +158,49 @@ def test_kua_config_missing_or_not_a_file(tmp_path: Path, target: str) -> None:
 
 
 def test_env_without_double_underscore_is_ignored(tmp_path: Path) -> None:
-    c = load(tmp_path, {"KUA_TEST_DATABASE_URL": "whatever", "KUA_DEBUG": "1", "HOME": "/root",
-                        "kua_telegram__token": "lower-case names are not ours"})
+    c = load(
+        tmp_path,
+        {
+            "KUA_TEST_DATABASE_URL": "whatever",
+            "KUA_DEBUG": "1",
+            "HOME": "/root",
+            "kua_telegram__token": "lower-case names are not ours",
+        },
+    )
     assert c.telegram.token == TOKEN
 
 
 # --- types and parsing ----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("true", True), ("TRUE", True), ("1", True), ("yes", True), (" Yes ", True),
-    ("false", False), ("0", False), ("no", False), ("NO", False),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("true", True),
+        ("TRUE", True),
+        ("1", True),
+        ("yes", True),
+        (" Yes ", True),
+        ("false", False),
+        ("0", False),
+        ("no", False),
+        ("NO", False),
+    ],
+)
 def test_env_bool(tmp_path: Path, raw: str, expected: bool) -> None:
     assert load(tmp_path, {"KUA_DATABASE__ECHO": raw}).database.echo is expected
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("", ()), ("  ", ()), ("42", (42,)), ("1,2,3", (1, 2, 3)), (" 1 , 2 ,", (1, 2)),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("", ()),
+        ("  ", ()),
+        ("42", (42,)),
+        ("1,2,3", (1, 2, 3)),
+        (" 1 , 2 ,", (1, 2)),
+    ],
+)
 def test_env_int_list(tmp_path: Path, raw: str, expected: tuple[int, ...]) -> None:
     c = load(tmp_path, {"KUA_COORDINATION__ADMINS": raw, "KUA_COORDINATION__ON_CALL": raw})
     assert c.coordination.admins == expected and c.coordination.on_call == expected
@@ -185,8 +221,10 @@ def test_env_ints_and_negative_chat_id(tmp_path: Path) -> None:
 
 
 def test_enums_are_case_insensitive(tmp_path: Path) -> None:
-    c = load(tmp_path, {"KUA_TELEGRAM__MODE": "Polling", "KUA_APP__DEFAULT_LOCALE": "EN",
-                        "KUA_LOGGING__LEVEL": "debug"})
+    c = load(
+        tmp_path,
+        {"KUA_TELEGRAM__MODE": "Polling", "KUA_APP__DEFAULT_LOCALE": "EN", "KUA_LOGGING__LEVEL": "debug"},
+    )
     assert (c.telegram.mode, c.app.default_locale, c.logging.level) == ("polling", "en", "DEBUG")
     assert load(tmp_path, {"KUA_LOGGING__LEVEL": "warn"}).logging.level == "WARNING"
 
@@ -199,14 +237,17 @@ def test_toml_lists(tmp_path: Path) -> None:
 # --- URLs -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("url", "expected"), [
-    ("postgresql://kua:pw@db.local:5432/kua", "postgresql+asyncpg://kua:pw@db.local:5432/kua"),
-    ("postgres://kua:pw@db/kua", "postgresql+asyncpg://kua:pw@db/kua"),
-    ("postgresql+asyncpg://kua@db/kua?ssl=require", "postgresql+asyncpg://kua@db/kua?ssl=require"),
-    ("sqlite:////var/lib/kua/kua.db", "sqlite+aiosqlite:////var/lib/kua/kua.db"),
-    ("sqlite+aiosqlite:////var/lib/kua/kua.db", "sqlite+aiosqlite:////var/lib/kua/kua.db"),
-    ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
-])
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("postgresql://kua:pw@db.local:5432/kua", "postgresql+asyncpg://kua:pw@db.local:5432/kua"),
+        ("postgres://kua:pw@db/kua", "postgresql+asyncpg://kua:pw@db/kua"),
+        ("postgresql+asyncpg://kua@db/kua?ssl=require", "postgresql+asyncpg://kua@db/kua?ssl=require"),
+        ("sqlite:////var/lib/kua/kua.db", "sqlite+aiosqlite:////var/lib/kua/kua.db"),
+        ("sqlite+aiosqlite:////var/lib/kua/kua.db", "sqlite+aiosqlite:////var/lib/kua/kua.db"),
+        ("sqlite+aiosqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
+    ],
+)
 def test_database_url_rewriting(tmp_path: Path, url: str, expected: str) -> None:
     assert load(tmp_path, {"KUA_DATABASE__URL": url}).database.url == expected
 
@@ -221,23 +262,36 @@ def test_postgres_dialect(tmp_path: Path) -> None:
     assert c.database.dialect == "postgresql" and not c.database.is_sqlite
 
 
-@pytest.mark.parametrize(("raw", "expected"), [
-    ("http://127.0.0.1:8081/", "http://127.0.0.1:8081"),
-    ("https://botapi.example.org//", "https://botapi.example.org"),
-    ("https://api.telegram.org", "https://api.telegram.org"),
-])
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("http://127.0.0.1:8081/", "http://127.0.0.1:8081"),
+        ("https://botapi.example.org//", "https://botapi.example.org"),
+        ("https://api.telegram.org", "https://api.telegram.org"),
+    ],
+)
 def test_api_base(tmp_path: Path, raw: str, expected: str) -> None:
     assert load(tmp_path, {"KUA_TELEGRAM__API_BASE": raw}).telegram.api_base == expected
 
 
 def test_webhook_mode(tmp_path: Path) -> None:
-    c = load(tmp_path, {"KUA_TELEGRAM__MODE": "webhook",
-                        "KUA_TELEGRAM__WEBHOOK_URL": "https://kua.example.org/tg/hook",
-                        "KUA_TELEGRAM__WEBHOOK_SECRET": "A-b_9" * 10})
+    c = load(
+        tmp_path,
+        {
+            "KUA_TELEGRAM__MODE": "webhook",
+            "KUA_TELEGRAM__WEBHOOK_URL": "https://kua.example.org/tg/hook",
+            "KUA_TELEGRAM__WEBHOOK_SECRET": "A-b_9" * 10,
+        },
+    )
     assert c.telegram.use_webhook and c.telegram.webhook_path == "/tg/hook"
-    c = load(tmp_path, {"KUA_TELEGRAM__MODE": "webhook",
-                        "KUA_TELEGRAM__WEBHOOK_URL": "http://localhost:8080/hook",
-                        "KUA_TELEGRAM__WEBHOOK_SECRET": "s"})
+    c = load(
+        tmp_path,
+        {
+            "KUA_TELEGRAM__MODE": "webhook",
+            "KUA_TELEGRAM__WEBHOOK_URL": "http://localhost:8080/hook",
+            "KUA_TELEGRAM__WEBHOOK_SECRET": "s",
+        },
+    )
     assert c.telegram.webhook_url == "http://localhost:8080/hook"
 
 
@@ -247,8 +301,10 @@ def test_webhook_mode(tmp_path: Path) -> None:
 def test_missing_token(tmp_path: Path) -> None:
     e = error(tmp_path, base={})
     assert e.key == "telegram.token"
-    assert str(e) == ("telegram.token is missing: set KUA_TELEGRAM__TOKEN or [telegram] token in "
-                      "config.toml (get one from @BotFather)")
+    assert str(e) == (
+        "telegram.token is missing: set KUA_TELEGRAM__TOKEN or [telegram] token in "
+        "config.toml (get one from @BotFather)"
+    )
 
 
 def test_missing_token_names_the_file_in_use(tmp_path: Path) -> None:
@@ -259,62 +315,76 @@ def test_missing_token_names_the_file_in_use(tmp_path: Path) -> None:
 def test_group_shows_message(tmp_path: Path) -> None:
     e = error(tmp_path, {"KUA_COORDINATION__GROUP_SHOWS": "x"})
     assert e.key == "coordination.group_shows"
-    assert str(e) == ('coordination.group_shows must be "summary" or "full", got "x" '
-                      "(KUA_COORDINATION__GROUP_SHOWS)")
+    assert str(e) == (
+        'coordination.group_shows must be "summary" or "full", got "x" (KUA_COORDINATION__GROUP_SHOWS)'
+    )
 
 
 def test_value_from_file_names_the_file(tmp_path: Path) -> None:
     e = error(tmp_path, toml='[coordination]\ngroup_shows = "all"\n')
-    assert str(e) == (f'coordination.group_shows must be "summary" or "full", got "all" '
-                      f"([coordination] group_shows in {tmp_path / 'config.toml'})")
+    assert str(e) == (
+        f'coordination.group_shows must be "summary" or "full", got "all" '
+        f"([coordination] group_shows in {tmp_path / 'config.toml'})"
+    )
 
 
-@pytest.mark.parametrize(("env", "key", "fragments"), [
-    ({"KUA_TELEGRAM__TOKEN": "not-a-token"}, "telegram.token", ["does not look like a bot token"]),
-    ({"KUA_TELEGRAM__TOKEN": "123:"}, "telegram.token", ["@BotFather"]),
-    ({"KUA_TELEGRAM__API_BASE": "ftp://x"}, "telegram.api_base", ["http(s) URL"]),
-    ({"KUA_TELEGRAM__API_BASE": "localhost:8081"}, "telegram.api_base", ["http(s) URL"]),
-    ({"KUA_TELEGRAM__API_BASE": "http://h:99999"}, "telegram.api_base", ["http(s) URL"]),
-    ({"KUA_TELEGRAM__MODE": "push"}, "telegram.mode", ['"polling" or "webhook"', '"push"']),
-    ({"KUA_TELEGRAM__MODE": "webhook", "KUA_TELEGRAM__WEBHOOK_SECRET": "s"}, "telegram.webhook_url",
-     ['required when telegram.mode is "webhook"', "KUA_TELEGRAM__WEBHOOK_URL"]),
-    ({"KUA_TELEGRAM__MODE": "webhook", "KUA_TELEGRAM__WEBHOOK_URL": "https://x.org/h"},
-     "telegram.webhook_secret", ["required", "KUA_TELEGRAM__WEBHOOK_SECRET"]),
-    ({"KUA_TELEGRAM__WEBHOOK_URL": "http://kua.example.org/h"}, "telegram.webhook_url", ["https"]),
-    ({"KUA_TELEGRAM__WEBHOOK_SECRET": "has space"}, "telegram.webhook_secret", ["A-Z, a-z, 0-9"]),
-    ({"KUA_TELEGRAM__WEBHOOK_SECRET": "x" * 257}, "telegram.webhook_secret", ["1-256"]),
-    ({"KUA_TELEGRAM__LISTEN_PORT": "0"}, "telegram.listen_port", ["between 1 and 65535", "got 0"]),
-    ({"KUA_TELEGRAM__LISTEN_PORT": "70000"}, "telegram.listen_port", ["between 1 and 65535"]),
-    ({"KUA_TELEGRAM__LISTEN_PORT": "http"}, "telegram.listen_port", ["must be an integer", '"http"']),
-    ({"KUA_TELEGRAM__LISTEN_HOST": " "}, "telegram.listen_host", ["must not be empty"]),
-    ({"KUA_DATABASE__ECHO": "maybe"}, "database.echo", ["true or false", "yes/no", '"maybe"']),
-    ({"KUA_DATABASE__URL": "mysql://u:hunter2@h/d"}, "database.url", ["'mysql'", "postgresql+asyncpg"]),
-    ({"KUA_DATABASE__URL": "sqlite+pysqlite:///x.db"}, "database.url", ["not supported"]),
-    ({"KUA_DATABASE__URL": "::hunter2::"}, "database.url", ["not a valid database URL"]),
-    ({"KUA_REDIS__URL": "http://r"}, "redis.url", ["redis://"]),
-    ({"KUA_APP__DATA_DIR": ""}, "app.data_dir", ["must not be empty"]),
-    ({"KUA_APP__DEFAULT_LOCALE": "de"}, "app.default_locale", ['"kk", "ru", "en"', '"de"']),
-    ({"KUA_LOGGING__LEVEL": "LOUD"}, "logging.level", ["DEBUG", '"LOUD"']),
-    ({"KUA_SECURITY__DATA_KEYS": "nope"}, "security.data_keys", ["data_keys[0]", "Fernet"]),
-    ({"KUA_SECURITY__HMAC_SECRET": "hunter2"}, "security.hmac_secret", ["at least 32 characters"]),
-    ({"KUA_COORDINATION__CHAT_ID": "-100x"}, "coordination.chat_id", ["integer"]),
-    ({"KUA_COORDINATION__COORDINATORS": "1,x"}, "coordination.coordinators", ["list of integers",
-                                                                              "comma-separated"]),
-    ({"KUA_COORDINATION__ADMINS": "-1001"}, "coordination.admins", ["positive", "chat_id"]),
-    ({"KUA_COORDINATION__PRIVATE_VIEW_MINUTES": "0"}, "coordination.private_view_minutes",
-     ["positive"]),
-    ({"KUA_COORDINATION__REMIND_AFTER_HOURS": "-1"}, "coordination.remind_after_hours", ["positive"]),
-    ({"KUA_RETENTION__DRAFT_DAYS": "0"}, "retention.draft_days", ["positive"]),
-    ({"KUA_RETENTION__CLOSED_CASE_DAYS": "0"}, "retention.closed_case_days", ["positive"]),
-    ({"KUA_LIMITS__MAX_FILES_PER_CASE": "0"}, "limits.max_files_per_case", ["positive"]),
-    ({"KUA_LIMITS__MAX_FILE_MB": "21"}, "limits.max_file_mb", ["between 1 and 20", "Telegram"]),
-    ({"KUA_LIMITS__MAX_FILE_MB": "0"}, "limits.max_file_mb", ["between 1 and 20"]),
-    ({"KUA_LIMITS__MAX_TEXT_CHARS": "0"}, "limits.max_text_chars", ["positive"]),
-    ({"KUA_LIMITS__CODE_ATTEMPTS_PER_HOUR": "0"}, "limits.code_attempts_per_hour", ["positive"]),
-    ({"KUA_LIMITS__REPORTS_PER_DAY": "0"}, "limits.reports_per_day", ["positive"]),
-    ({"KUA_LIMITS__SURGE_PER_HOUR": "0"}, "limits.surge_per_hour", ["positive"]),
-    ({"KUA_LIMITS__FLOOD_UPDATES": "0"}, "limits.flood_updates", ["positive"]),
-])
+@pytest.mark.parametrize(
+    ("env", "key", "fragments"),
+    [
+        ({"KUA_TELEGRAM__TOKEN": "not-a-token"}, "telegram.token", ["does not look like a bot token"]),
+        ({"KUA_TELEGRAM__TOKEN": "123:"}, "telegram.token", ["@BotFather"]),
+        ({"KUA_TELEGRAM__API_BASE": "ftp://x"}, "telegram.api_base", ["http(s) URL"]),
+        ({"KUA_TELEGRAM__API_BASE": "localhost:8081"}, "telegram.api_base", ["http(s) URL"]),
+        ({"KUA_TELEGRAM__API_BASE": "http://h:99999"}, "telegram.api_base", ["http(s) URL"]),
+        ({"KUA_TELEGRAM__MODE": "push"}, "telegram.mode", ['"polling" or "webhook"', '"push"']),
+        (
+            {"KUA_TELEGRAM__MODE": "webhook", "KUA_TELEGRAM__WEBHOOK_SECRET": "s"},
+            "telegram.webhook_url",
+            ['required when telegram.mode is "webhook"', "KUA_TELEGRAM__WEBHOOK_URL"],
+        ),
+        (
+            {"KUA_TELEGRAM__MODE": "webhook", "KUA_TELEGRAM__WEBHOOK_URL": "https://x.org/h"},
+            "telegram.webhook_secret",
+            ["required", "KUA_TELEGRAM__WEBHOOK_SECRET"],
+        ),
+        ({"KUA_TELEGRAM__WEBHOOK_URL": "http://kua.example.org/h"}, "telegram.webhook_url", ["https"]),
+        ({"KUA_TELEGRAM__WEBHOOK_SECRET": "has space"}, "telegram.webhook_secret", ["A-Z, a-z, 0-9"]),
+        ({"KUA_TELEGRAM__WEBHOOK_SECRET": "x" * 257}, "telegram.webhook_secret", ["1-256"]),
+        ({"KUA_TELEGRAM__LISTEN_PORT": "0"}, "telegram.listen_port", ["between 1 and 65535", "got 0"]),
+        ({"KUA_TELEGRAM__LISTEN_PORT": "70000"}, "telegram.listen_port", ["between 1 and 65535"]),
+        ({"KUA_TELEGRAM__LISTEN_PORT": "http"}, "telegram.listen_port", ["must be an integer", '"http"']),
+        ({"KUA_TELEGRAM__LISTEN_HOST": " "}, "telegram.listen_host", ["must not be empty"]),
+        ({"KUA_DATABASE__ECHO": "maybe"}, "database.echo", ["true or false", "yes/no", '"maybe"']),
+        ({"KUA_DATABASE__URL": "mysql://u:hunter2@h/d"}, "database.url", ["'mysql'", "postgresql+asyncpg"]),
+        ({"KUA_DATABASE__URL": "sqlite+pysqlite:///x.db"}, "database.url", ["not supported"]),
+        ({"KUA_DATABASE__URL": "::hunter2::"}, "database.url", ["not a valid database URL"]),
+        ({"KUA_REDIS__URL": "http://r"}, "redis.url", ["redis://"]),
+        ({"KUA_APP__DATA_DIR": ""}, "app.data_dir", ["must not be empty"]),
+        ({"KUA_APP__DEFAULT_LOCALE": "de"}, "app.default_locale", ['"kk", "ru", "en"', '"de"']),
+        ({"KUA_LOGGING__LEVEL": "LOUD"}, "logging.level", ["DEBUG", '"LOUD"']),
+        ({"KUA_SECURITY__DATA_KEYS": "nope"}, "security.data_keys", ["data_keys[0]", "Fernet"]),
+        ({"KUA_SECURITY__HMAC_SECRET": "hunter2"}, "security.hmac_secret", ["at least 32 characters"]),
+        ({"KUA_COORDINATION__CHAT_ID": "-100x"}, "coordination.chat_id", ["integer"]),
+        (
+            {"KUA_COORDINATION__COORDINATORS": "1,x"},
+            "coordination.coordinators",
+            ["list of integers", "comma-separated"],
+        ),
+        ({"KUA_COORDINATION__ADMINS": "-1001"}, "coordination.admins", ["positive", "chat_id"]),
+        ({"KUA_COORDINATION__PRIVATE_VIEW_MINUTES": "0"}, "coordination.private_view_minutes", ["positive"]),
+        ({"KUA_COORDINATION__REMIND_AFTER_HOURS": "-1"}, "coordination.remind_after_hours", ["positive"]),
+        ({"KUA_RETENTION__DRAFT_DAYS": "0"}, "retention.draft_days", ["positive"]),
+        ({"KUA_RETENTION__CLOSED_CASE_DAYS": "0"}, "retention.closed_case_days", ["positive"]),
+        ({"KUA_LIMITS__MAX_FILES_PER_CASE": "0"}, "limits.max_files_per_case", ["positive"]),
+        ({"KUA_LIMITS__MAX_FILE_MB": "21"}, "limits.max_file_mb", ["between 1 and 20", "Telegram"]),
+        ({"KUA_LIMITS__MAX_FILE_MB": "0"}, "limits.max_file_mb", ["between 1 and 20"]),
+        ({"KUA_LIMITS__MAX_TEXT_CHARS": "0"}, "limits.max_text_chars", ["positive"]),
+        ({"KUA_LIMITS__CODE_ATTEMPTS_PER_HOUR": "0"}, "limits.code_attempts_per_hour", ["positive"]),
+        ({"KUA_LIMITS__REPORTS_PER_DAY": "0"}, "limits.reports_per_day", ["positive"]),
+        ({"KUA_LIMITS__SURGE_PER_HOUR": "0"}, "limits.surge_per_hour", ["positive"]),
+        ({"KUA_LIMITS__FLOOD_UPDATES": "0"}, "limits.flood_updates", ["positive"]),
+    ],
+)
 def test_invalid_values(tmp_path: Path, env: dict[str, str], key: str, fragments: list[str]) -> None:
     e = error(tmp_path, env)
     message = str(e)
@@ -332,8 +402,10 @@ def test_invalid_values(tmp_path: Path, env: dict[str, str], key: str, fragments
 def test_unknown_env_setting(tmp_path: Path) -> None:
     e = error(tmp_path, {"KUA_TELEGRAM__TOKN": "x"})
     assert e.key == "telegram.tokn"
-    assert str(e) == ("KUA_TELEGRAM__TOKN is not a known setting (did you mean KUA_TELEGRAM__TOKEN?): "
-                      "unset it or fix the name")
+    assert str(e) == (
+        "KUA_TELEGRAM__TOKN is not a known setting (did you mean KUA_TELEGRAM__TOKEN?): "
+        "unset it or fix the name"
+    )
     e = error(tmp_path, {"KUA_TELEGRAMM__TOKEN": "x"})
     assert "KUA_TELEGRAMM__TOKEN is not a known setting" in str(e)
 
@@ -348,17 +420,23 @@ def test_unknown_toml_section_and_key(tmp_path: Path) -> None:
     assert e.key == "config" and "[token]" in str(e)
 
 
-@pytest.mark.parametrize(("toml", "key", "fragments"), [
-    ("[telegram]\nlisten_port = '8080'\n", "telegram.listen_port",
-     ['must be an integer, got the string "8080"', "[telegram] listen_port in"]),
-    ("[telegram]\nlisten_port = 80.5\n", "telegram.listen_port", ["must be an integer"]),
-    ("[database]\necho = 'yes'\n", "database.echo", ["must be true or false"]),
-    ("[coordination]\ncoordinators = ['1']\n", "coordination.coordinators", ["a list of integers"]),
-    ("[coordination]\ncoordinators = 5\n", "coordination.coordinators", ["the integer 5"]),
-    ("[coordination]\nchat_id = true\n", "coordination.chat_id", ["must be an integer, got true"]),
-    ("[security]\ndata_keys = 'abc'\n", "security.data_keys", ["a list of strings"]),
-    ("[telegram]\ntoken = 123456\n", "telegram.token", ["must be a string, got an integer"]),
-])
+@pytest.mark.parametrize(
+    ("toml", "key", "fragments"),
+    [
+        (
+            "[telegram]\nlisten_port = '8080'\n",
+            "telegram.listen_port",
+            ['must be an integer, got the string "8080"', "[telegram] listen_port in"],
+        ),
+        ("[telegram]\nlisten_port = 80.5\n", "telegram.listen_port", ["must be an integer"]),
+        ("[database]\necho = 'yes'\n", "database.echo", ["must be true or false"]),
+        ("[coordination]\ncoordinators = ['1']\n", "coordination.coordinators", ["a list of integers"]),
+        ("[coordination]\ncoordinators = 5\n", "coordination.coordinators", ["the integer 5"]),
+        ("[coordination]\nchat_id = true\n", "coordination.chat_id", ["must be an integer, got true"]),
+        ("[security]\ndata_keys = 'abc'\n", "security.data_keys", ["a list of strings"]),
+        ("[telegram]\ntoken = 123456\n", "telegram.token", ["must be a string, got an integer"]),
+    ],
+)
 def test_wrong_toml_types(tmp_path: Path, toml: str, key: str, fragments: list[str]) -> None:
     e = error(tmp_path, toml=toml)
     assert e.key == key
@@ -404,15 +482,21 @@ def test_example_loads_once_a_token_is_given(tmp_path: Path) -> None:
 def test_ngo_lawyer_and_legal_review(tmp_path: Path) -> None:
     c = load(tmp_path)
     assert (c.ngo.lawyer, c.ngo.legal_reviewed_on, c.ngo.legal_reviewed_by) == ("", None, "")
-    c = load(tmp_path, {"KUA_NGO__LAWYER": " @kua_lawyer ",
-                        "KUA_NGO__LEGAL_REVIEWED_ON": "2027-01-15",
-                        "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali"})
+    c = load(
+        tmp_path,
+        {
+            "KUA_NGO__LAWYER": " @kua_lawyer ",
+            "KUA_NGO__LEGAL_REVIEWED_ON": "2027-01-15",
+            "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali",
+        },
+    )
     assert c.ngo.lawyer == "@kua_lawyer"
     assert c.ngo.legal_reviewed_on == date(2027, 1, 15)
     assert c.ngo.legal_reviewed_by == "A. Seitkali"
 
-    e = error(tmp_path, {"KUA_NGO__LEGAL_REVIEWED_ON": "15.01.2027",
-                         "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali"})
+    e = error(
+        tmp_path, {"KUA_NGO__LEGAL_REVIEWED_ON": "15.01.2027", "KUA_NGO__LEGAL_REVIEWED_BY": "A. Seitkali"}
+    )
     assert e.key == "ngo.legal_reviewed_on" and "YYYY-MM-DD" in str(e)
     assert "KUA_NGO__LEGAL_REVIEWED_ON" in str(e)
     e = error(tmp_path, {"KUA_NGO__LEGAL_REVIEWED_ON": "2027-01-15"})

@@ -1,4 +1,5 @@
 """Encryption at rest and keyed hashes."""
+
 from __future__ import annotations
 
 import pytest

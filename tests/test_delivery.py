@@ -1,6 +1,7 @@
 """The outbox delivery worker (bot/delivery.py) against the fake Bot API: cards in the
 coordinators' chat (forum topics or reply threads), urgent alerts, reminders, the reporter's
 neutral notices, faults, restarts and two workers at once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -18,11 +19,11 @@ from PIL import Image
 import bot.delivery as delivery_module
 from bot.app import build_app
 from bot.delivery import Delivery, backoff, topic_name
+from emulator import FakeGroup, FakeMessage, FakeTelegram
 from handlers.report.keyboards import ReviewAct
 from storage.db import upgrade_to_head
 from storage.outbox import OutboxKind
 from storage.repositories import Consent, Store, Submission
-from emulator import FakeGroup, FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, make_config, tr
 from tests.sample import FULL_ANSWERS
 
@@ -40,14 +41,14 @@ def _quick_worker(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def group_config(fake: FakeTelegram, tmp_path: Path, chat_id: int, **env: str):
-    return make_config(fake, tmp_path, KUA_COORDINATION__CHAT_ID=str(chat_id),
-                       KUA_APP__DEFAULT_LOCALE="en", **env)
+    return make_config(
+        fake, tmp_path, KUA_COORDINATION__CHAT_ID=str(chat_id), KUA_APP__DEFAULT_LOCALE="en", **env
+    )
 
 
 @pytest.fixture
 def forum(fake: FakeTelegram) -> FakeGroup:
-    return fake.group(FORUM_ID, "Kua coordinators", is_forum=True,
-                      members={COORDINATOR: "administrator"})
+    return fake.group(FORUM_ID, "Kua coordinators", is_forum=True, members={COORDINATOR: "administrator"})
 
 
 @pytest.fixture
@@ -56,8 +57,7 @@ def group(fake: FakeTelegram) -> FakeGroup:
 
 
 @pytest.fixture
-async def running(fake: FakeTelegram, tmp_path: Path
-                  ) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
+async def running(fake: FakeTelegram, tmp_path: Path) -> AsyncIterator[Callable[..., Awaitable[BotProcess]]]:
     """Start the real bot with the coordinators' chat configured: `await running(chat_id)`."""
     started: list[BotProcess] = []
 
@@ -72,9 +72,17 @@ async def running(fake: FakeTelegram, tmp_path: Path
         await process.stop()
 
 
-async def submit(store: Store, *, user_id: int = REPORTER_ID, urgent: bool = True,
-                 contact: bool = True, narrative: str = NARRATIVE, photo: bytes | None = None,
-                 locale: str = "en", **changes: Any) -> int:
+async def submit(
+    store: Store,
+    *,
+    user_id: int = REPORTER_ID,
+    urgent: bool = True,
+    contact: bool = True,
+    narrative: str = NARRATIVE,
+    photo: bytes | None = None,
+    locale: str = "en",
+    **changes: Any,
+) -> int:
     answers = dict(FULL_ANSWERS)
     answers["narrative"] = {"text": narrative}
     answers["perpetrator_names"] = {"text": "Officer NAME-MARKER"}
@@ -85,10 +93,10 @@ async def submit(store: Store, *, user_id: int = REPORTER_ID, urgent: bool = Tru
     answers.update(changes)
     draft = store.attachments.new_draft_ref()
     if photo is not None:
-        await store.attachments.add(draft, kind="photo", mime_type="image/jpeg", file_name=None,
-                                    data=photo)
-    case = await store.cases.submit(user_id, user_id, Submission(
-        answers=answers, consent=Consent(), draft_ref=draft, locale=locale))
+        await store.attachments.add(draft, kind="photo", mime_type="image/jpeg", file_name=None, data=photo)
+    case = await store.cases.submit(
+        user_id, user_id, Submission(answers=answers, consent=Consent(), draft_ref=draft, locale=locale)
+    )
     return case.id
 
 
@@ -140,17 +148,19 @@ async def no_pending(store: Store) -> bool:
 
 def forget_errors(fake: FakeTelegram, *descriptions: str) -> list[str]:
     """Drop the expected refusals from fake.errors; return the descriptions dropped."""
-    dropped = [r.description or "" for r in fake.errors
-               if any(d in (r.description or "") for d in descriptions)]
-    fake.errors[:] = [r for r in fake.errors
-                      if not any(d in (r.description or "") for d in descriptions)]
+    dropped = [
+        r.description or "" for r in fake.errors if any(d in (r.description or "") for d in descriptions)
+    ]
+    fake.errors[:] = [r for r in fake.errors if not any(d in (r.description or "") for d in descriptions)]
     return dropped
 
 
 # --- cards ---------------------------------------------------------------------------------------
 
+
 async def test_forum_gets_one_topic_per_case_with_its_card(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     kua = await running(FORUM_ID)
     store = kua.app.store
     first = await submit(store, photo=image())
@@ -168,21 +178,31 @@ async def test_forum_gets_one_topic_per_case_with_its_card(
     topic = forum.topics[0]
     assert card.message_thread_id == topic.message_thread_id and card.is_topic_message
     text = card.text or ""
-    for expected in (f"URGENT · Case #{first}", "Status: New", "Karaganda region",
-                     "Pre-trial detention centre (SIZO)", "This week", "Beating",
-                     "Files: 1"):
+    for expected in (
+        f"URGENT · Case #{first}",
+        "Status: New",
+        "Karaganda region",
+        "Pre-trial detention centre (SIZO)",
+        "This week",
+        "Beating",
+        "Files: 1",
+    ):
         assert expected in text, (expected, text)
     assert NARRATIVE not in text and "NAME-MARKER" not in text and "ЕС-164/1" not in text
     assert [d for _t, d in card.buttons()][:2] == [f"c1:take:{first}", f"c1:open:{first}"]
     view = await store.casework.get(first)
     assert (view.group_chat_id, view.topic_id, view.card_message_id) == (
-        FORUM_ID, topic.message_thread_id, card.message_id)
+        FORUM_ID,
+        topic.message_thread_id,
+        card.message_id,
+    )
     assert topic.icon_color == delivery_module.URGENT_TOPIC_COLOR
     assert len(fake.calls("getChat")) == 1  # the forum flag is cached
 
 
 async def test_ordinary_group_card_starts_the_thread_and_later_messages_reply_to_it(
-        fake: FakeTelegram, group: FakeGroup, running, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake: FakeTelegram, group: FakeGroup, running, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(delivery_module, "REMINDER_INTERVAL", 0.1)
     kua = await running(GROUP_ID)
     store = kua.app.store
@@ -210,7 +230,8 @@ async def test_ordinary_group_card_starts_the_thread_and_later_messages_reply_to
 
 
 async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     kua = await running(FORUM_ID, KUA_COORDINATION__GROUP_SHOWS="full")
     store = kua.app.store
     report_photo = image((30, 200, 30))
@@ -229,10 +250,10 @@ async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
     card = details[-1]  # what the reporter adds comes after these
     photo = image((200, 30, 30))
     draft = store.attachments.new_draft_ref()
-    stored = await store.attachments.add(draft, kind="photo", mime_type="image/jpeg",
-                                         file_name="IMG_0001.jpg", data=photo)
-    await store.casework.message_from_reporter(case_id, "ADDED-MARKER <b>not html</b>",
-                                               [stored.id])
+    stored = await store.attachments.add(
+        draft, kind="photo", mime_type="image/jpeg", file_name="IMG_0001.jpg", data=photo
+    )
+    await store.casework.message_from_reporter(case_id, "ADDED-MARKER <b>not html</b>", [stored.id])
     await until(lambda: no_pending(store), what="delivery")
     await fake.idle()
     added = [m for m in forum.transcript() if m.from_bot and m.message_id > card.message_id]
@@ -245,8 +266,10 @@ async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
 
 # --- faults --------------------------------------------------------------------------------------
 
+
 async def test_flood_control_errors_and_dropped_connections_still_give_one_card_each(
-        fake: FakeTelegram, group: FakeGroup, running) -> None:
+    fake: FakeTelegram, group: FakeGroup, running
+) -> None:
     fake.fail_next("sendMessage", retry_after=1)
     fake.fail_next("sendMessage", status=500)
     fake.fail_next("sendMessage", status=502, description="Bad Gateway")
@@ -261,13 +284,13 @@ async def test_flood_control_errors_and_dropped_connections_still_give_one_card_
     assert len(refused) == 5
     # The 429 was honoured: the next try came no sooner than retry_after.
     first = fake.calls("sendMessage")[0]
-    retried = [r for r in fake.calls("sendMessage")[1:]
-               if r.params.get("text") == first.params.get("text")]
+    retried = [r for r in fake.calls("sendMessage")[1:] if r.params.get("text") == first.params.get("text")]
     assert retried and retried[0].time - first.time >= 0.95
 
 
 async def test_a_failed_card_after_its_topic_was_created_reuses_the_topic(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     fake.fail_next("sendMessage", status=500)
     kua = await running(FORUM_ID)
     case_id = await submit(kua.app.store, urgent=False)
@@ -277,7 +300,8 @@ async def test_a_failed_card_after_its_topic_was_created_reuses_the_topic(
 
 
 async def test_a_deleted_topic_is_recreated_with_the_card_on_the_next_refresh(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     reporter = fake.user(REPORTER_ID, first_name="Айгуль", started=True)
     kua = await running(FORUM_ID)
     store = kua.app.store
@@ -306,7 +330,8 @@ async def test_a_deleted_topic_is_recreated_with_the_card_on_the_next_refresh(
 
 
 async def test_restarts_mid_delivery_lose_and_repeat_nothing(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     kua = await running(FORUM_ID)
     store = kua.app.store
     ids = [await submit(store, urgent=i % 3 == 0) for i in range(20)]
@@ -330,7 +355,8 @@ async def test_restarts_mid_delivery_lose_and_repeat_nothing(
 
 
 async def test_a_worker_cancelled_anywhere_finishes_the_card_in_progress(
-        fake: FakeTelegram, forum: FakeGroup, tmp_path: Path) -> None:
+    fake: FakeTelegram, forum: FakeGroup, tmp_path: Path
+) -> None:
     """Cancelling the worker task itself (what serve() does after its grace period): the item
     being sent is still recorded, the unstarted ones are handed back at once."""
     config = group_config(fake, tmp_path, FORUM_ID)
@@ -341,8 +367,9 @@ async def test_a_worker_cancelled_anywhere_finishes_the_card_in_progress(
         rng = random.Random(11)
         progress = []
         for round_ in range(8):
-            worker = Delivery(app.bot, app.store, app.config, app.i18n,
-                              worker_id=f"c{round_}", poll_interval=0.02)
+            worker = Delivery(
+                app.bot, app.store, app.config, app.i18n, worker_id=f"c{round_}", poll_interval=0.02
+            )
             task = asyncio.create_task(worker.run(asyncio.Event()))
             await asyncio.sleep(rng.uniform(0.005, 0.08))
             task.cancel()
@@ -351,8 +378,9 @@ async def test_a_worker_cancelled_anywhere_finishes_the_card_in_progress(
             progress.append(len(cards(fake, FORUM_ID)))
         assert any(0 < n < 12 for n in progress), progress
         stop = asyncio.Event()
-        task = asyncio.create_task(Delivery(app.bot, app.store, app.config, app.i18n,
-                                            worker_id="last", poll_interval=0.02).run(stop))
+        task = asyncio.create_task(
+            Delivery(app.bot, app.store, app.config, app.i18n, worker_id="last", poll_interval=0.02).run(stop)
+        )
         try:
             await until(lambda: no_pending(app.store), what="the rest")  # no lease to wait out
         finally:
@@ -366,7 +394,8 @@ async def test_a_worker_cancelled_anywhere_finishes_the_card_in_progress(
 
 
 async def test_without_a_coordinators_chat_cards_wait_and_one_warning_is_logged(
-        fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    fake: FakeTelegram, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.INFO, logger="kua.delivery")
     kua = BotProcess(make_config(fake, tmp_path), fake)
     await kua.start()
@@ -376,8 +405,7 @@ async def test_without_a_coordinators_chat_cards_wait_and_one_warning_is_logged(
         await asyncio.sleep(0.4)
         counts = await kua.app.store.outbox.counts()
         assert counts == {"pending": 2}
-        warnings = [r for r in caplog.records
-                    if r.levelno >= logging.WARNING and r.name == "kua.delivery"]
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING and r.name == "kua.delivery"]
         assert len(warnings) == 1 and "coordination.chat_id" in warnings[0].getMessage()
     finally:
         await kua.stop()
@@ -385,8 +413,10 @@ async def test_without_a_coordinators_chat_cards_wait_and_one_warning_is_logged(
 
 # --- the reporter ------------------------------------------------------------------------------
 
+
 async def test_a_coordinators_message_reaches_the_reporter_as_a_neutral_notice(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     reporter = fake.user(REPORTER_ID, first_name="Айгуль", started=True)
     kua = await running(FORUM_ID)
     store = kua.app.store
@@ -397,12 +427,14 @@ async def test_a_coordinators_message_reaches_the_reporter_as_a_neutral_notice(
     notice = reporter.last_bot_message()
     assert notice.buttons() and notice.buttons()[0][1] == f"f1:read:{case_id}"
     assert notice.text and "SECRET-REPLY" not in repr(
-        [r.params for r in fake.requests if r.chat_id == REPORTER_ID])
+        [r.params for r in fake.requests if r.chat_id == REPORTER_ID]
+    )
     assert notice.text == tr("ru", "You have something new. Tap “Read” to see it.")
 
 
 async def test_a_reporter_who_blocked_the_bot_makes_the_case_unreachable(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     fake.user(REPORTER_ID, started=True)
     kua = await running(FORUM_ID)
     store = kua.app.store
@@ -414,8 +446,11 @@ async def test_a_reporter_who_blocked_the_bot_makes_the_case_unreachable(
     await fake.idle()
     view = await store.casework.get(case_id)
     assert view.unreachable
-    in_topic = [m for m in forum.transcript()
-                if m.from_bot and m.message_thread_id == view.topic_id and not m.buttons()]
+    in_topic = [
+        m
+        for m in forum.transcript()
+        if m.from_bot and m.message_thread_id == view.topic_id and not m.buttons()
+    ]
     assert any("The reporter has blocked the bot" in (m.text or "") for m in in_topic)
     assert len(cards(fake, FORUM_ID)[case_id]) == 1
     card = cards(fake, FORUM_ID)[case_id][0]
@@ -426,8 +461,10 @@ async def test_a_reporter_who_blocked_the_bot_makes_the_case_unreachable(
 
 # --- urgent cases -------------------------------------------------------------------------------
 
+
 async def test_urgent_cases_alert_the_on_call_coordinators_who_started_the_bot(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     on_call = fake.user(5550002, first_name="On call", started=True)
     fake.user(5550003, first_name="Never started")  # can't be written to first
     kua = await running(FORUM_ID, KUA_COORDINATION__ON_CALL="5550002,5550003")
@@ -440,8 +477,12 @@ async def test_urgent_cases_alert_the_on_call_coordinators_who_started_the_bot(
     assert len(alerts) == 1
     text = alerts[0].text or ""
     assert f"URGENT · Case #{urgent}" in text and f"#{calm}" not in text
-    for expected in ("Pre-trial detention centre (SIZO)", "Karaganda region",
-                     "Ill-treatment is still going on", "Urgently needs medical help"):
+    for expected in (
+        "Pre-trial detention centre (SIZO)",
+        "Karaganda region",
+        "Ill-treatment is still going on",
+        "Urgently needs medical help",
+    ):
         assert expected in text
     assert NARRATIVE not in text and "ЕС-164/1" not in text
     view = await store.casework.get(urgent)
@@ -449,58 +490,72 @@ async def test_urgent_cases_alert_the_on_call_coordinators_who_started_the_bot(
     assert link == f"https://t.me/c/1234500001/{view.topic_id}/{view.card_message_id}"
     # The coordinator who never started the bot was checked at start-up and tried once for
     # the alert, then skipped, not retried; the group is told about them once, by name.
-    assert forget_errors(fake, "can't initiate conversation") == [
-        "Forbidden: bot can't initiate conversation with a user"] * 2
-    told = [m.text or "" for m in forum.transcript() if "cannot receive urgent alerts" in
-            (m.text or "")]
+    assert (
+        forget_errors(fake, "can't initiate conversation")
+        == ["Forbidden: bot can't initiate conversation with a user"] * 2
+    )
+    told = [m.text or "" for m in forum.transcript() if "cannot receive urgent alerts" in (m.text or "")]
     assert len(told) == 1 and "Never started" in told[0] and "5550003" not in told[0]
     assert (await store.outbox.counts()).get("failed", 0) == 0
 
 
 # --- the reporter's identity never reaches the coordinators ---------------------------------------
 
+
 async def test_a_real_report_reaches_the_group_without_the_reporters_identity(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     fake.user(COORDINATOR, first_name="Coordinator", started=True)  # (checked at start-up)
     kua = await running(FORUM_ID, KUA_COORDINATION__ON_CALL=str(COORDINATOR))
-    user = fake.user(REPORTER_ID, first_name="Гульнара", last_name="Сейткали",
-                     username="gulnara_s", language_code="ru")
+    user = fake.user(
+        REPORTER_ID, first_name="Гульнара", last_name="Сейткали", username="gulnara_s", language_code="ru"
+    )
     r = Reporter(fake, user, kua)
     await r.choose_language("ru")
     await r.press("m1:report")
     await r.consent()
-    await fill_report(r, narrative=NARRATIVE, photo=image(), names="NAME-MARKER",
-                      person="PERSON-MARKER")
+    await fill_report(r, narrative=NARRATIVE, photo=image(), names="NAME-MARKER", person="PERSON-MARKER")
     await r.review(ReviewAct.SEND)
     await until(lambda: cards(fake, FORUM_ID), what="the card")
     await until(lambda: no_pending(kua.app.store))
     await fake.idle()
     assert len(cards(fake, FORUM_ID)) == 1
-    staff = [repr(q.params) + repr(q.files) for q in fake.requests
-             if q.chat_id in (FORUM_ID, COORDINATOR)]
+    staff = [repr(q.params) + repr(q.files) for q in fake.requests if q.chat_id in (FORUM_ID, COORDINATOR)]
     assert len(staff) >= 3  # topic, card, urgent alert
     for request in staff:
-        for needle in (str(REPORTER_ID), "gulnara_s", "Гульнара", "Сейткали", NARRATIVE,
-                       "NAME-MARKER", "PERSON-MARKER", "ЕС-164/1"):
+        for needle in (
+            str(REPORTER_ID),
+            "gulnara_s",
+            "Гульнара",
+            "Сейткали",
+            NARRATIVE,
+            "NAME-MARKER",
+            "PERSON-MARKER",
+            "ЕС-164/1",
+        ):
             assert needle not in request, needle
 
 
 # --- deleting later -------------------------------------------------------------------------------
 
+
 async def test_delete_items_remove_the_message_and_a_missing_one_counts_as_done(
-        fake: FakeTelegram, forum: FakeGroup, running) -> None:
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
     coordinator = fake.user(COORDINATOR, started=True)
     kua = await running(FORUM_ID)
     store = kua.app.store
     shown = await kua.app.bot.send_message(COORDINATOR, "private view")
-    await store.outbox.add(OutboxKind.DELETE, payload={"chat_id": COORDINATOR,
-                                                       "message_id": shown.message_id})
-    await store.outbox.add(OutboxKind.DELETE, payload={"chat_id": COORDINATOR,
-                                                       "message_id": 999})
+    await store.outbox.add(
+        OutboxKind.DELETE, payload={"chat_id": COORDINATOR, "message_id": shown.message_id}
+    )
+    await store.outbox.add(OutboxKind.DELETE, payload={"chat_id": COORDINATOR, "message_id": 999})
     later = await kua.app.bot.send_message(COORDINATOR, "not yet")
-    await store.outbox.add(OutboxKind.DELETE, payload={"chat_id": COORDINATOR,
-                                                       "message_id": later.message_id},
-                           available_at=store.clock() + timedelta(hours=1))
+    await store.outbox.add(
+        OutboxKind.DELETE,
+        payload={"chat_id": COORDINATOR, "message_id": later.message_id},
+        available_at=store.clock() + timedelta(hours=1),
+    )
     await until(lambda: fake.transcript(COORDINATOR)[0].deleted, what="the deletion")
     await asyncio.sleep(0.2)
     assert await store.outbox.counts() == {"done": 2, "pending": 1}
@@ -511,8 +566,10 @@ async def test_delete_items_remove_the_message_and_a_missing_one_counts_as_done(
 
 # --- two workers on PostgreSQL --------------------------------------------------------------------
 
+
 async def test_two_workers_on_postgresql_deliver_every_card_exactly_once(
-        fake: FakeTelegram, forum: FakeGroup, tmp_path: Path, pg_database: str) -> None:
+    fake: FakeTelegram, forum: FakeGroup, tmp_path: Path, pg_database: str
+) -> None:
     config = group_config(fake, tmp_path, FORUM_ID, KUA_DATABASE__URL=pg_database)
     await upgrade_to_head(pg_database)
     apps = [await build_app(config), await build_app(config)]
@@ -530,8 +587,10 @@ async def test_two_workers_on_postgresql_deliver_every_card_exactly_once(
                 await _record(*args, **kwargs)
 
             app.store.casework.record_card = counting  # type: ignore[method-assign]
-        workers = [Delivery(app.bot, app.store, app.config, app.i18n, worker_id=f"w{n}",
-                            poll_interval=0.02) for n, app in enumerate(apps)]
+        workers = [
+            Delivery(app.bot, app.store, app.config, app.i18n, worker_id=f"w{n}", poll_interval=0.02)
+            for n, app in enumerate(apps)
+        ]
         tasks = [asyncio.create_task(w.run(stop)) for w in workers]
         await until(lambda: len(cards(fake, FORUM_ID)) == 200, timeout=60, what="200 cards")
         await until(lambda: no_pending(store))
@@ -549,6 +608,7 @@ async def test_two_workers_on_postgresql_deliver_every_card_exactly_once(
 
 # --- small pieces ---------------------------------------------------------------------------------
 
+
 def test_backoff_doubles_up_to_five_minutes_with_a_little_jitter() -> None:
     seconds = [backoff(n).total_seconds() for n in (1, 2, 3, 4, 20, 50)]
     assert 1 <= seconds[0] <= 1.1 and 2 <= seconds[1] <= 2.2 and 4 <= seconds[2] <= 4.4
@@ -561,12 +621,26 @@ def test_topic_names_fit_telegrams_limit(monkeypatch: pytest.MonkeyPatch) -> Non
     from bot.i18n import LOCALES_DIR
     from storage.casework import CaseView
 
-    view = CaseView(id=123456, status="new", urgent=True, facility_kind="x" * 200, region=None,
-                    answers={}, locale="en", created_at=None, assignee_id=None, referral=None,
-                    close_reason=None, unreachable=False, contactable=True, silent=False,
-                    group_chat_id=None, topic_id=None, card_message_id=None)  # type: ignore[arg-type]
+    view = CaseView(
+        id=123456,
+        status="new",
+        urgent=True,
+        facility_kind="x" * 200,
+        region=None,
+        answers={},
+        locale="en",
+        created_at=None,
+        assignee_id=None,
+        referral=None,
+        close_reason=None,
+        unreachable=False,
+        contactable=True,
+        silent=False,
+        group_chat_id=None,
+        topic_id=None,
+        card_message_id=None,
+    )  # type: ignore[arg-type]
     i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
     with i18n.context():
         name = topic_name(view)
     assert name.startswith("🔴 #123456 · ") and len(name) == 128
-

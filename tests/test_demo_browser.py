@@ -10,6 +10,7 @@ emulator any request Telegram would reject.
 Buttons are found by their visible text (exact first, else contained), newest message first, so
 relabelling a button means changing one string here.
 """
+
 from __future__ import annotations
 
 import os
@@ -32,8 +33,14 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 WAIT_MS = 60_000  # the longest a step may take on a busy machine (the card comes from a worker)
@@ -45,8 +52,10 @@ def _require_chromium() -> None:
     """Skip where Chromium is simply not installed; in CI its absence is a failure."""
     if Path(CHROMIUM).exists():
         return
-    reason = (f"Debian's chromium is not installed ({CHROMIUM} is missing): "
-              "apt-get install chromium to run the browser test")
+    reason = (
+        f"Debian's chromium is not installed ({CHROMIUM} is missing): "
+        "apt-get install chromium to run the browser test"
+    )
     if os.environ.get("CI") == "true":
         pytest.fail(f"{reason}; .ci/run should have installed it")
     pytest.skip(reason)
@@ -72,8 +81,14 @@ def demo() -> Iterator[DemoProcess]:
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
     env["KUA_DEMO_PORT"] = str(port)
-    process = subprocess.Popen([sys.executable, "-m", "emulator.demo"], cwd=ROOT, env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "emulator.demo"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     running = DemoProcess(process)
     ready = threading.Event()
 
@@ -122,8 +137,9 @@ class Walk:
         answer = self.page.request.get(self.url + "api/idle", timeout=WAIT_MS)
         assert answer.ok, answer.text()
         seq = answer.json()["seq"]
-        self.page.wait_for_function("s => Number(document.body.dataset.seq || 0) >= s", arg=seq,
-                                    timeout=WAIT_MS)
+        self.page.wait_for_function(
+            "s => Number(document.body.dataset.seq || 0) >= s", arg=seq, timeout=WAIT_MS
+        )
 
     def be(self, label: str) -> None:
         self.page.locator(".people button", has_text=re.compile(f"^{re.escape(label)}$")).click()
@@ -167,8 +183,7 @@ class Walk:
         return str(self.phone(phone).locator(".messages").inner_text())
 
 
-def test_a_report_made_in_the_browser_reaches_a_coordinator_who_replies(
-        demo: DemoProcess) -> None:
+def test_a_report_made_in_the_browser_reaches_a_coordinator_who_replies(demo: DemoProcess) -> None:
     from playwright.sync_api import sync_playwright
 
     shots = Path(tempfile.mkdtemp(prefix="kua-demo-shot-"))
@@ -179,8 +194,12 @@ def test_a_report_made_in_the_browser_reaches_a_coordinator_who_replies(
     try:
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch_persistent_context(
-                profile, executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS,
-                viewport={"width": 1400, "height": 1000})
+                profile,
+                executable_path=CHROMIUM,
+                headless=True,
+                args=CHROMIUM_ARGS,
+                viewport={"width": 1400, "height": 1000},
+            )
             try:
                 page = browser.new_page()
                 page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
@@ -194,8 +213,7 @@ def test_a_report_made_in_the_browser_reaches_a_coordinator_who_replies(
                 screenshot = shots / "demo-after-journey.png"
                 page.screenshot(path=str(screenshot), full_page=True)
                 print(f"\nscreenshot of the demo page: {screenshot}")
-                assert page.locator("#error-count").inner_text() == "0", (
-                    page.locator("#errors").inner_text())
+                assert page.locator("#error-count").inner_text() == "0", page.locator("#errors").inner_text()
             finally:
                 browser.close()
     finally:
@@ -213,16 +231,33 @@ def _journey(walk: Walk, picture: Path) -> None:
     walk.press("reporter", "English")
     walk.press("reporter", "Report ill-treatment")
     walk.press("reporter", "Start the report")
-    for answer in ("Mother or father", "Yes", "Ill-treatment is still going on", "Done",
-                   "Pre-trial detention (SIZO)", "Don't know"):
+    for answer in (
+        "Mother or father",
+        "Yes",
+        "Ill-treatment is still going on",
+        "Done",
+        "Pre-trial detention (SIZO)",
+        "Don't know",
+    ):
         walk.press("reporter", answer)
     walk.type("reporter", "SIZO-1 (demo)")
     for answer in ("This week", "Yes", "Beating", "Done"):
         walk.press("reporter", answer)
     walk.type("reporter", "DEMO-NARRATIVE: beaten during questioning")
-    for answer in ("The person told me", "Police or investigators", "Done", "Skip",
-                   "Don't know", "Don't know", "I'll tell the coordinator later",
-                   "Don't know", "Prefer not to say", "Don't know", "Don't know", "Don't know"):
+    for answer in (
+        "The person told me",
+        "Police or investigators",
+        "Done",
+        "Skip",
+        "Don't know",
+        "Don't know",
+        "I'll tell the coordinator later",
+        "Don't know",
+        "Prefer not to say",
+        "Don't know",
+        "Don't know",
+        "Don't know",
+    ):
         walk.press("reporter", answer)
     walk.send_file("reporter", "Photo", picture)
     walk.press("reporter", "Done")
@@ -275,6 +310,8 @@ def _check_renderer(page: Any) -> None:
         {type: "blockquote", offset: 0, length: 10},
         {type: "bold", offset: 6, length: 4},
         {type: "text_link", offset: 0, length: 5, url: "https://example.org/"}]).innerHTML""")
-    assert nested == ('<blockquote><a href="https://example.org/" target="_blank" '
-                      'rel="noopener noreferrer" title="https://example.org/">quote</a> '
-                      "<b>bold</b></blockquote>"), nested
+    assert nested == (
+        '<blockquote><a href="https://example.org/" target="_blank" '
+        'rel="noopener noreferrer" title="https://example.org/">quote</a> '
+        "<b>bold</b></blockquote>"
+    ), nested

@@ -3,6 +3,7 @@ do through it, and that the demo keeps to 127.0.0.1 and to its temporary directo
 
 The "bot" here is the test calling the emulator's Bot API over HTTP, as the real bot would.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -53,21 +54,22 @@ class Page:
         async with self.http.post(self.url + path, json=body, headers=self.origin) as response:
             return response.status, dict(await response.json())
 
-    async def upload(self, person: str, chat_id: int, data: bytes, name: str, kind: str
-                     ) -> tuple[int, dict[str, Any]]:
+    async def upload(
+        self, person: str, chat_id: int, data: bytes, name: str, kind: str
+    ) -> tuple[int, dict[str, Any]]:
         form = aiohttp.FormData()
         form.add_field("person", person)
         form.add_field("chat_id", str(chat_id))
         form.add_field("as", kind)
         form.add_field("file", data, filename=name, content_type="application/octet-stream")
-        async with self.http.post(self.url + "/api/upload", data=form,
-                                  headers=self.origin) as response:
+        async with self.http.post(self.url + "/api/upload", data=form, headers=self.origin) as response:
             return response.status, dict(await response.json())
 
     async def bot(self, method: str, **params: Any) -> dict[str, Any]:
         """A Bot API call, as the bot makes it."""
-        async with self.http.post(f"{self.fake.base_url}/bot{self.fake.token}/{method}",
-                                  json=params) as response:
+        async with self.http.post(
+            f"{self.fake.base_url}/bot{self.fake.token}/{method}", json=params
+        ) as response:
             return dict(await response.json())
 
     def chat(self, state: dict[str, Any], chat_id: int) -> list[dict[str, Any]]:
@@ -101,15 +103,20 @@ def updates(fake: FakeTelegram) -> list[dict[str, Any]]:
 
 # --- what the page is shown --------------------------------------------------------------------
 
+
 async def test_the_page_shows_what_the_bot_sent_with_edits_and_deletions(page: Page) -> None:
-    first = await page.bot("sendMessage", chat_id=REPORTER.user_id, text="<b>Hello</b> & welcome",
-                           parse_mode="HTML")
+    first = await page.bot(
+        "sendMessage", chat_id=REPORTER.user_id, text="<b>Hello</b> & welcome", parse_mode="HTML"
+    )
     second = await page.bot("sendMessage", chat_id=REPORTER.user_id, text="to be deleted")
-    await page.bot("editMessageText", chat_id=REPORTER.user_id,
-                   message_id=first["result"]["message_id"], text="<i>Edited</i> &lt;script&gt;",
-                   parse_mode="HTML")
-    await page.bot("deleteMessage", chat_id=REPORTER.user_id,
-                   message_id=second["result"]["message_id"])
+    await page.bot(
+        "editMessageText",
+        chat_id=REPORTER.user_id,
+        message_id=first["result"]["message_id"],
+        text="<i>Edited</i> &lt;script&gt;",
+        parse_mode="HTML",
+    )
+    await page.bot("deleteMessage", chat_id=REPORTER.user_id, message_id=second["result"]["message_id"])
 
     [shown] = page.chat(await page.state(), REPORTER.user_id)
     # The page gets plain text and Telegram's entities, never HTML to insert.
@@ -130,34 +137,56 @@ async def test_the_page_lists_what_telegram_would_reject(page: Page) -> None:
 async def test_forum_topics_and_the_bots_answers_to_presses_are_shown(page: Page) -> None:
     topic = await page.bot("createForumTopic", chat_id=GROUP, name="#1 · Case")
     thread = topic["result"]["message_thread_id"]
-    await page.bot("sendMessage", chat_id=GROUP, message_thread_id=thread, text="card",
-                   reply_markup={"inline_keyboard": [[{"text": "Take", "callback_data": "take"}]]})
+    await page.bot(
+        "sendMessage",
+        chat_id=GROUP,
+        message_thread_id=thread,
+        text="card",
+        reply_markup={"inline_keyboard": [[{"text": "Take", "callback_data": "take"}]]},
+    )
     state = await page.state()
     assert [t["name"] for t in state["chats"][str(GROUP)]["topics"]] == ["#1 · Case"]
     card = page.chat(state, GROUP)[-1]
-    assert card["thread"] == thread and card["buttons"] == [
-        [{"text": "Take", "callback": True, "url": None}]]
-    status, pressed = await page.post("/api/press", {
-        "person": COORDINATOR.key, "chat_id": GROUP, "message_id": card["id"], "row": 0, "col": 0})
+    assert card["thread"] == thread and card["buttons"] == [[{"text": "Take", "callback": True, "url": None}]]
+    status, pressed = await page.post(
+        "/api/press",
+        {"person": COORDINATOR.key, "chat_id": GROUP, "message_id": card["id"], "row": 0, "col": 0},
+    )
     assert status == 200
     await page.bot("answerCallbackQuery", callback_query_id=pressed["callback_id"], text="Taken")
     [answer] = (await page.state())["answers"]
-    assert answer == {"id": pressed["callback_id"], "user_id": COORDINATOR.user_id,
-                      "chat_id": GROUP, "text": "Taken", "show_alert": False}
+    assert answer == {
+        "id": pressed["callback_id"],
+        "user_id": COORDINATOR.user_id,
+        "chat_id": GROUP,
+        "text": "Taken",
+        "show_alert": False,
+    }
 
 
 # --- what a person may do ----------------------------------------------------------------------
 
+
 async def test_typing_and_pressing_become_the_updates_telegram_would_send(page: Page) -> None:
-    sent = await page.bot("sendMessage", chat_id=REPORTER.user_id, text="Choose", reply_markup={
-        "inline_keyboard": [[{"text": "A", "callback_data": "pick:a"},
-                             {"text": "Site", "url": "https://example.org/"}]]})
+    sent = await page.bot(
+        "sendMessage",
+        chat_id=REPORTER.user_id,
+        text="Choose",
+        reply_markup={
+            "inline_keyboard": [
+                [{"text": "A", "callback_data": "pick:a"}, {"text": "Site", "url": "https://example.org/"}]
+            ]
+        },
+    )
     message_id = sent["result"]["message_id"]
-    status, _ = await page.post("/api/send", {"person": REPORTER.key, "chat_id": REPORTER.user_id,
-                                              "text": "/start"})
+    status, _ = await page.post(
+        "/api/send", {"person": REPORTER.key, "chat_id": REPORTER.user_id, "text": "/start"}
+    )
     assert status == 200
-    status, _ = await page.post("/api/press", {"person": REPORTER.key, "chat_id": REPORTER.user_id,
-                                               "message_id": message_id, "row": 0, "col": 0})
+    status, _ = await page.post(
+        "/api/press",
+        {"person": REPORTER.key, "chat_id": REPORTER.user_id, "message_id": message_id, "row": 0, "col": 0},
+    )
     assert status == 200
     text, press = updates(page.fake)
     assert text["message"]["text"] == "/start"
@@ -165,9 +194,10 @@ async def test_typing_and_pressing_become_the_updates_telegram_would_send(page: 
     assert press["callback_query"]["data"] == "pick:a"
     assert press["callback_query"]["from"]["id"] == REPORTER.user_id
 
-    status, refused = await page.post("/api/press", {
-        "person": REPORTER.key, "chat_id": REPORTER.user_id, "message_id": message_id,
-        "row": 0, "col": 1})
+    status, refused = await page.post(
+        "/api/press",
+        {"person": REPORTER.key, "chat_id": REPORTER.user_id, "message_id": message_id, "row": 0, "col": 1},
+    )
     assert status == 400 and "link" in refused["description"]
     assert len(updates(page.fake)) == 2
 
@@ -187,20 +217,23 @@ async def test_a_person_acts_only_in_their_own_chats(page: Page) -> None:
     state = await page.state()
     assert len(state["action_errors"]) == len(attempts)  # each one shown on the page
 
-    status, _ = await page.post("/api/send", {"person": COORDINATOR.key, "chat_id": GROUP,
-                                              "text": "in the group"})
+    status, _ = await page.post(
+        "/api/send", {"person": COORDINATOR.key, "chat_id": GROUP, "text": "in the group"}
+    )
     assert status == 200
     [update] = updates(page.fake)
     assert update["message"]["chat"]["id"] == GROUP
 
 
 async def test_photos_and_documents_from_the_computer(page: Page) -> None:
-    status, refused = await page.upload(REPORTER.key, REPORTER.user_id, b"%PDF-1.4 not a picture",
-                                        "scan.pdf", "photo")
+    status, refused = await page.upload(
+        REPORTER.key, REPORTER.user_id, b"%PDF-1.4 not a picture", "scan.pdf", "photo"
+    )
     assert status == 400 and "not a picture" in refused["description"]
     assert (await page.upload(REPORTER.key, REPORTER.user_id, jpeg(), "bruise.jpg", "photo"))[0] == 200
-    assert (await page.upload(REPORTER.key, REPORTER.user_id, b"%PDF-1.4 x", "scan.pdf",
-                              "document"))[0] == 200
+    assert (await page.upload(REPORTER.key, REPORTER.user_id, b"%PDF-1.4 x", "scan.pdf", "document"))[
+        0
+    ] == 200
     photo, document = updates(page.fake)
     assert photo["message"]["photo"][-1]["width"] == 32
     assert document["message"]["document"]["file_name"] == "scan.pdf"
@@ -222,8 +255,7 @@ def jpeg_of(page: Page, index: int) -> bytes:
 async def test_the_app_language_is_what_the_bot_sees_next(page: Page) -> None:
     status, _ = await page.post("/api/profile", {"person": REPORTER.key, "language_code": "kk"})
     assert status == 200
-    await page.post("/api/send", {"person": REPORTER.key, "chat_id": REPORTER.user_id,
-                                  "text": "/start"})
+    await page.post("/api/send", {"person": REPORTER.key, "chat_id": REPORTER.user_id, "text": "/start"})
     [update] = updates(page.fake)
     assert update["message"]["from"]["language_code"] == "kk"
     status, _ = await page.post("/api/profile", {"person": REPORTER.key, "language_code": "xx"})
@@ -232,13 +264,13 @@ async def test_the_app_language_is_what_the_bot_sees_next(page: Page) -> None:
 
 async def test_other_sites_and_other_host_names_are_refused(page: Page) -> None:
     body = {"person": REPORTER.key, "chat_id": REPORTER.user_id, "text": "forged"}
-    async with page.http.post(page.url + "/api/send", json=body,
-                              headers={"Origin": "http://evil.example"}) as response:
+    async with page.http.post(
+        page.url + "/api/send", json=body, headers={"Origin": "http://evil.example"}
+    ) as response:
         assert response.status == 403
     async with page.http.post(page.url + "/api/send", json=body) as response:
         assert response.status == 403  # no Origin: not the page's own script
-    async with page.http.get(page.url + "/api/state",
-                             headers={"Host": "rebound.example"}) as response:
+    async with page.http.get(page.url + "/api/state", headers={"Host": "rebound.example"}) as response:
         assert response.status == 421
     async with page.http.get(page.url + "/") as response:
         assert response.status == 200
@@ -272,14 +304,15 @@ async def next_event(response: aiohttp.ClientResponse) -> dict[str, Any]:
 
 # --- the launcher --------------------------------------------------------------------------------
 
+
 def test_the_demo_config_is_a_valid_config_of_a_forum_group_with_two_coordinators(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     (tmp_path / "config.toml").write_text(demo_config(tmp_path / "data"), encoding="utf-8")
     monkeypatch.setenv("KUA_TELEGRAM__TOKEN", "123:operator-real-token")
     monkeypatch.setenv("KUA_DATABASE__URL", "postgresql://operator@db/production")
     env = bot_environment(tmp_path, "http://127.0.0.1:1")
-    assert not [k for k in env if k.startswith("KUA_") and k not in (
-        "KUA_CONFIG", "KUA_TELEGRAM__API_BASE")]
+    assert not [k for k in env if k.startswith("KUA_") and k not in ("KUA_CONFIG", "KUA_TELEGRAM__API_BASE")]
     config = load_config(environ=env, cwd=tmp_path)
     assert config.telegram.api_base == "http://127.0.0.1:1"
     assert config.coordination.chat_id == GROUP_ID
@@ -298,8 +331,14 @@ def _free_port() -> int:
 def _demo(port: int) -> subprocess.Popen[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
     env["KUA_DEMO_PORT"] = str(port)
-    return subprocess.Popen([sys.executable, "-m", "emulator.demo"], cwd=ROOT, env=env, text=True,
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    return subprocess.Popen(
+        [sys.executable, "-m", "emulator.demo"],
+        cwd=ROOT,
+        env=env,
+        text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
 
 
 def test_a_taken_port_stops_the_demo_with_one_line() -> None:

@@ -1,4 +1,5 @@
 """The questionnaire diagram in docs/ and in the README is the one the step definitions produce."""
+
 from __future__ import annotations
 
 import importlib.util
@@ -25,9 +26,7 @@ def _script() -> ModuleType:
 def test_diagram_file_is_current() -> None:
     expected = _script().render()
     assert DIAGRAM.exists(), f"docs/questionnaire.mmd is missing: {REGENERATE}"
-    assert DIAGRAM.read_text(encoding="utf-8") == expected, (
-        f"docs/questionnaire.mmd is stale: {REGENERATE}"
-    )
+    assert DIAGRAM.read_text(encoding="utf-8") == expected, f"docs/questionnaire.mmd is stale: {REGENERATE}"
 
 
 def test_readme_embeds_the_current_diagram() -> None:

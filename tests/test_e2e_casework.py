@@ -2,6 +2,7 @@
 even when two coordinators press Take at once (SQLite, and two instances on PostgreSQL),
 hand-over and /mine, the history, duplicates, spam that stays out, urgent re-alerts on a
 controllable clock, a reporter's plain words kept, and the group's command menu."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,6 +14,7 @@ import pytest
 import bot.delivery as delivery_module
 from domain.values import CaseStatus
 from domain.workflow import CloseReason
+from emulator import FakeMessage, FakeTelegram
 from handlers.coordinator.keyboards import (
     CaseAct,
     CaseCb,
@@ -27,7 +29,6 @@ from handlers.coordinator.keyboards import (
 )
 from handlers.loose_words import LooseCb
 from handlers.report.keyboards import ReviewAct, SavedCb
-from emulator import FakeMessage, FakeTelegram
 from tests.harness import (
     BotProcess,
     Clock,
@@ -68,14 +69,15 @@ def data(message: FakeMessage) -> list[str]:
 
 async def open_menu(staff: Staff, user, card: FakeMessage, act: CaseAct) -> FakeMessage:
     before = len(staff.fake.transcript(card.chat_id))
-    await staff.press(user, staff.fresh(card), CaseCb(act=act, case=int(
-        data(card)[0].split(":")[-1])).pack())
-    [menu] = [m for m in staff.fake.transcript(card.chat_id)[before:] if m.from_bot
-              and m.reply_to is not None]
+    await staff.press(user, staff.fresh(card), CaseCb(act=act, case=int(data(card)[0].split(":")[-1])).pack())
+    [menu] = [
+        m for m in staff.fake.transcript(card.chat_id)[before:] if m.from_bot and m.reply_to is not None
+    ]
     return menu
 
 
 # --- one owner -----------------------------------------------------------------------------------
+
 
 async def test_two_coordinators_pressing_take_together_one_wins(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER)
@@ -95,20 +97,20 @@ async def test_two_coordinators_pressing_take_together_one_wins(staff: Staff) ->
     assert answers[winner] == f"You have taken case #{case_id}."
     expected = TAKEN_BY_AIGERIM if winner == AIGERIM else TAKEN_BY_BOLAT
     assert answers[loser] == f"Case #{case_id} {expected}"
-    assert [(k, actor) for k, actor, _d in await event_kinds(staff, case_id)] == [
-        ("take", winner)]
+    assert [(k, actor) for k, actor, _d in await event_kinds(staff, case_id)] == [("take", winner)]
     assert len(await outbox(staff, "status_notice")) == 1
 
 
-async def test_take_across_two_instances_on_postgresql(fake: FakeTelegram, tmp_path: Path,
-                                                       pg_database: str) -> None:
+async def test_take_across_two_instances_on_postgresql(
+    fake: FakeTelegram, tmp_path: Path, pg_database: str
+) -> None:
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
     fake.user(AIGERIM, "Айгерим", "Нурланова", language_code="en", started=True)
     fake.user(BOLAT, "Болат", "Ахметов", language_code="en", started=True)
-    group = fake.group(GROUP, "Kua coordinators",
-                       members={AIGERIM: "administrator", BOLAT: "creator"})
-    env = coordination_env(GROUP, (AIGERIM,), (BOLAT,), KUA_APP__DEFAULT_LOCALE="en",
-                           KUA_DATABASE__URL=pg_database)
+    group = fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator", BOLAT: "creator"})
+    env = coordination_env(
+        GROUP, (AIGERIM,), (BOLAT,), KUA_APP__DEFAULT_LOCALE="en", KUA_DATABASE__URL=pg_database
+    )
     config = make_config(fake, tmp_path, **env)
     one, two = BotProcess(config, fake), BotProcess(config, fake)
     await one.start()
@@ -118,9 +120,13 @@ async def test_take_across_two_instances_on_postgresql(fake: FakeTelegram, tmp_p
         assert one.app is not None and two.app is not None
         case_id = await submit_case(one, REPORTER)
         # Straight through storage too: two instances' repositories racing many times.
-        winners = await asyncio.gather(*(
-            (one if n % 2 else two).app.store.casework.take(case_id, AIGERIM if n % 2 else BOLAT)
-            for n in range(8)), return_exceptions=True)
+        winners = await asyncio.gather(
+            *(
+                (one if n % 2 else two).app.store.casework.take(case_id, AIGERIM if n % 2 else BOLAT)
+                for n in range(8)
+            ),
+            return_exceptions=True,
+        )
         assert sum(not isinstance(w, Exception) for w in winners) == 1
         events = await one.app.store.casework.events(case_id)
         assert [kind for _at, _k, _a, kind, _d in events if kind == "take"] == ["take"]
@@ -163,16 +169,16 @@ async def test_hand_over_give_up_and_mine(staff: Staff) -> None:
     assert "my cases" in mine.text
 
     # Only the owner hands over; the colleagues are listed by their Telegram names.
-    callback = await staff.press(staff.in_group(staff.bolat), staff.fresh(card),
-                                 CaseCb(act=CaseAct.HANDOVER, case=first).pack())
+    callback = await staff.press(
+        staff.in_group(staff.bolat), staff.fresh(card), CaseCb(act=CaseAct.HANDOVER, case=first).pack()
+    )
     assert staff.answer(callback).text.startswith("Only Айгерим Нурланова")
     menu = await open_menu(staff, a, card, CaseAct.HANDOVER)
     names = [t for t, _d in menu.buttons()]
     assert "Болат Ахметов" in names and "Дана Сапарова" in names
     assert "Айгерим Нурланова" not in names
     # Bolat cannot press Aigerim's hand-over menu.
-    callback = await staff.press(staff.in_group(staff.bolat), menu,
-                                 HandCb(case=first, to=BOLAT).pack())
+    callback = await staff.press(staff.in_group(staff.bolat), menu, HandCb(case=first, to=BOLAT).pack())
     assert "belongs to the coordinator who opened it" in staff.answer(callback).text
     await staff.press(a, menu, HandCb(case=first, to=BOLAT).pack())
     view = await staff.store.casework.get(first)
@@ -194,11 +200,11 @@ async def test_hand_over_give_up_and_mine(staff: Staff) -> None:
     assert view.assignee_id is None and view.status is CaseStatus.NEW
     assert CaseCb(act=CaseAct.TAKE, case=first).pack() in data(staff.fresh(card))
     kinds = [(k, actor, d.get("to")) for k, actor, d in await event_kinds(staff, first)]
-    assert kinds == [("take", AIGERIM, None), ("handover", AIGERIM, BOLAT),
-                     ("give_up", BOLAT, None)]
+    assert kinds == [("take", AIGERIM, None), ("handover", AIGERIM, BOLAT), ("give_up", BOLAT, None)]
 
 
 # --- history, duplicates -------------------------------------------------------------------------
+
 
 async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER, files=(("document", b"%PDF-1.4 x"),))
@@ -213,19 +219,16 @@ async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:
     await staff.press(a, staff.fresh(card), CaseCb(act=CaseAct.OPEN, case=case_id).pack())
     # Kinds written by other parts of the bot render too.
     for kind in ("opened_elsewhere", "file_sent", "exported", "sheet_made"):
-        await staff.store.casework.record_event(case_id, kind, actor_id=BOLAT,
-                                                actor_kind="coordinator")
+        await staff.store.casework.record_event(case_id, kind, actor_id=BOLAT, actor_kind="coordinator")
     menu = await open_menu(staff, a, card, CaseAct.STATUS)
-    await staff.press(a, menu, StatusCb(case=case_id, to=CaseStatus.CLOSED,
-                                        detail="duplicate").pack())
+    await staff.press(a, menu, StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="duplicate").pack())
     assert "duplicates which case" in staff.fresh(menu).text
     await staff.command(a, "abc")
     assert "Send the number of another existing case" in a.last_bot_message().text
     await staff.command(a, str(other))
     asked = staff.fresh(menu)
     assert f"as a duplicate of case #{other}?" in asked.text
-    await staff.press(a, asked, ConfirmCb(case=case_id, reason=CloseReason.DUPLICATE,
-                                          dup=other).pack())
+    await staff.press(a, asked, ConfirmCb(case=case_id, reason=CloseReason.DUPLICATE, dup=other).pack())
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.CLOSED and view.duplicate_of == other
     assert f"Duplicate of case #{other}" in staff.fresh(card).text
@@ -241,12 +244,16 @@ async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:
     await staff.press(a, staff.fresh(page), HistCb(case=case_id, page=0).pack())
     timeline = page.text + "\n" + second
     for expected in (
-        "Submitted by the reporter", "Delivered to the coordinators' group",
-        "Taken by Айгерим Нурланова", "Internal note by Болат Ахметов",
-        "Айгерим Нурланова wrote to the reporter", "The reporter added information",
+        "Submitted by the reporter",
+        "Delivered to the coordinators' group",
+        "Taken by Айгерим Нурланова",
+        "Internal note by Болат Ахметов",
+        "Айгерим Нурланова wrote to the reporter",
+        "The reporter added information",
         "Айгерим Нурланова opened the full report",
         "Opened from another account with the case code",
-        "A file of the case was sent to Болат Ахметов", "Болат Ахметов exported the case",
+        "A file of the case was sent to Болат Ахметов",
+        "Болат Ахметов exported the case",
         "Болат Ахметов made a case sheet",
         f"Closed · Duplicate · duplicate of case #{other}",
     ):
@@ -264,8 +271,7 @@ async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:
     assert tr("ru", "Submitted by the reporter") in staff.bolat.last_bot_message().text
 
 
-async def test_full_mode_history_shows_notes_and_sent_messages(
-        fake: FakeTelegram, tmp_path: Path) -> None:
+async def test_full_mode_history_shows_notes_and_sent_messages(fake: FakeTelegram, tmp_path: Path) -> None:
     fake.user(AIGERIM, "Айгерим", "Нурланова", language_code="en", started=True)
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
     group = fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator"})
@@ -279,8 +285,9 @@ async def test_full_mode_history_shows_notes_and_sent_messages(
         await process.app.store.casework.message_to_reporter(case_id, AIGERIM, "FULL-REPLY")
         await group.users[AIGERIM].send_text(f"/case {case_id}")
         await process.settle()
-        [history] = [m.text for m in group.transcript()
-                     if (m.text or "").startswith(f"History of case #{case_id}")]
+        [history] = [
+            m.text for m in group.transcript() if (m.text or "").startswith(f"History of case #{case_id}")
+        ]
         assert "FULL-NOTE-TEXT" in history and "FULL-REPLY" in history
     finally:
         await process.stop()
@@ -288,10 +295,10 @@ async def test_full_mode_history_shows_notes_and_sent_messages(
 
 # --- queue filters -------------------------------------------------------------------------------
 
+
 async def test_queue_filters_with_buttons(staff: Staff) -> None:
     urgent = await staff.submit(REPORTER)
-    calm_colony = await staff.submit(REPORTER, danger=["none"], facility_kind="colony",
-                                     region="astana")
+    calm_colony = await staff.submit(REPORTER, danger=["none"], facility_kind="colony", region="astana")
     taken = await staff.submit(REPORTER, danger=["none"])
     await staff.store.casework.take(taken, AIGERIM)
     await staff.command(staff.aigerim, "/queue")
@@ -303,6 +310,7 @@ async def test_queue_filters_with_buttons(staff: Staff) -> None:
 
     def numbers(text: str) -> list[int]:
         import re
+
         return [int(n) for n in re.findall(r"^#(\d+)", text, re.MULTILINE)]
 
     assert numbers(page.text) == [urgent, calm_colony, taken]
@@ -325,6 +333,7 @@ async def test_queue_filters_with_buttons(staff: Staff) -> None:
 
 # --- spam ----------------------------------------------------------------------------------------
 
+
 async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -> None:
     user = staff.fake.known_user(REPORTER)
     reporter = Reporter(staff.fake, user, staff.bot)
@@ -346,20 +355,22 @@ async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -
     menu = await open_menu(staff, a, card, CaseAct.STATUS)
     await staff.press(a, menu, StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack())
     assert "will not be able to submit reports" in staff.fresh(menu).text
-    await staff.press(a, staff.fresh(menu), ConfirmCb(case=case_id,
-                                                      reason=CloseReason.SPAM).pack())
+    await staff.press(a, staff.fresh(menu), ConfirmCb(case=case_id, reason=CloseReason.SPAM).pack())
     assert (await staff.store.casework.get(case_id)).close_reason == "spam"
     sent_before = len(texts(user))
 
     await report("SPAM-TWO", accepted=False)
     assert reporter.last_text() == tr(
-        "ru", "Your report cannot be accepted at the moment. Please try again later.")
+        "ru", "Your report cannot be accepted at the moment. Please try again later."
+    )
     assert (await staff.store.casework.queue())[1] == 0  # nothing stored
     assert await staff.store.casework.get(case_id + 1) is None
     # The sender learnt nothing: no notice of the closing, no word of a block.
     assert "closed" not in [i.payload.get("status") for i in await outbox(staff, "status_notice")]
-    assert tr("ru", "Work on your report has finished. You can still open it with your "
-                    "code.") not in texts(user)[sent_before:]
+    assert (
+        tr("ru", "Work on your report has finished. You can still open it with your code.")
+        not in texts(user)[sent_before:]
+    )
 
     # Reopening lifts the block.
     await staff.press(a, staff.fresh(card), CaseCb(act=CaseAct.TAKE, case=case_id).pack())
@@ -369,15 +380,17 @@ async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -
 
 # --- urgent cases don't wait ---------------------------------------------------------------------
 
+
 async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
-        fake: FakeTelegram, tmp_path: Path, clock: Clock) -> None:
+    fake: FakeTelegram, tmp_path: Path, clock: Clock
+) -> None:
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
     on_call = fake.user(AIGERIM, "Айгерим", "Нурланова", language_code="en", started=True)
     fake.user(DANA, "Дана", "Сапарова", language_code="en")  # never started the bot
-    group = fake.group(GROUP, "Kua coordinators",
-                       members={AIGERIM: "administrator", DANA: "member"})
-    env = coordination_env(GROUP, (AIGERIM, DANA), KUA_APP__DEFAULT_LOCALE="en",
-                           KUA_COORDINATION__ON_CALL=f"{AIGERIM},{DANA}")
+    group = fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator", DANA: "member"})
+    env = coordination_env(
+        GROUP, (AIGERIM, DANA), KUA_APP__DEFAULT_LOCALE="en", KUA_COORDINATION__ON_CALL=f"{AIGERIM},{DANA}"
+    )
     process = BotProcess(make_config(fake, tmp_path, **env), fake, clock)
     await process.start()
     try:
@@ -391,8 +404,7 @@ async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
 
         await settle()
         # At start-up the group hears that Dana cannot be alerted — by name, not by id.
-        warned = [m.text for m in group.transcript() if "cannot receive urgent alerts" in
-                  (m.text or "")]
+        warned = [m.text for m in group.transcript() if "cannot receive urgent alerts" in (m.text or "")]
         assert len(warned) == 1 and "Дана Сапарова" in warned[0]
 
         case_id = await submit_case(process, REPORTER)
@@ -421,8 +433,7 @@ async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
         await settle()
         assert len(alerts()) == 3 and len(reminders()) == 2
         # Dana was reported once (at start-up), not again at each failed alert.
-        assert len([m for m in group.transcript() if "cannot receive urgent alerts" in
-                    (m.text or "")]) == 1
+        assert len([m for m in group.transcript() if "cannot receive urgent alerts" in (m.text or "")]) == 1
         fake.errors[:] = [r for r in fake.errors if r.chat_id != DANA]
     finally:
         await process.stop()
@@ -430,14 +441,16 @@ async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
 
 # --- the reporter's words are not lost -----------------------------------------------------------
 
+
 async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) -> None:
     first = await staff.submit(REPORTER)
     user = staff.fake.known_user(REPORTER)
     await user.send_text("PLAIN-ANSWER: he was moved yesterday")
     await staff.settle()
     ask = user.last_bot_message()
-    assert ask.text == tr("ru", "Add this to report #{number}? The coordinators will see it."
-                          ).format(number=first)
+    assert ask.text == tr("ru", "Add this to report #{number}? The coordinators will see it.").format(
+        number=first
+    )
     typed = [m for m in staff.fake.transcript(REPORTER) if not m.from_bot]
     assert typed[-1].deleted  # kept encrypted until the answer, not on the phone
     assert await staff.store.casework.channel(first) == []
@@ -462,17 +475,19 @@ async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) ->
 
 # --- the group's command menu --------------------------------------------------------------------
 
+
 async def test_group_command_menu_has_queue_case_and_mine(staff: Staff) -> None:
     scope = {"type": "chat", "chat_id": GROUP}
     for locale in ("", "ru", "kk", "en"):
-        assert [c["command"] for c in staff.fake.commands(scope, locale)] == [
-            "queue", "case", "mine"]
+        assert [c["command"] for c in staff.fake.commands(scope, locale)] == ["queue", "case", "mine"]
 
 
 # --- webhook mode stops gracefully ---------------------------------------------------------------
 
+
 async def test_webhook_mode_stops_on_sigterm_and_releases_claimed_items(
-        fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake: FakeTelegram, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
     import signal
     import socket
@@ -488,11 +503,15 @@ async def test_webhook_mode_stops_on_sigterm_and_releases_claimed_items(
         port = sock.getsockname()[1]
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
     fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator"})
-    env = coordination_env(GROUP, (AIGERIM,), KUA_APP__DEFAULT_LOCALE="en",
-                           KUA_TELEGRAM__MODE="webhook",
-                           KUA_TELEGRAM__WEBHOOK_URL="https://example.org/tg/hook",
-                           KUA_TELEGRAM__WEBHOOK_SECRET="s3cret_token",
-                           KUA_TELEGRAM__LISTEN_PORT=str(port))
+    env = coordination_env(
+        GROUP,
+        (AIGERIM,),
+        KUA_APP__DEFAULT_LOCALE="en",
+        KUA_TELEGRAM__MODE="webhook",
+        KUA_TELEGRAM__WEBHOOK_URL="https://example.org/tg/hook",
+        KUA_TELEGRAM__WEBHOOK_SECRET="s3cret_token",
+        KUA_TELEGRAM__LISTEN_PORT=str(port),
+    )
     config = make_config(fake, tmp_path, **env)
     await upgrade_to_head(config.database.url)
     app = await build_app(config)
@@ -521,8 +540,11 @@ async def test_webhook_mode_stops_on_sigterm_and_releases_claimed_items(
         async with app.store.cases._sessions() as session:  # noqa: SLF001 - test inspection
             items = list(await session.scalars(select(OutboxItem)))
         # Nothing is left waiting for a lease to run out: done, or handed back.
-        held = [i for i in items if i.status == "pending" and i.claimed_until is not None
-                and i.claimed_until > now]
+        held = [
+            i
+            for i in items
+            if i.status == "pending" and i.claimed_until is not None and i.claimed_until > now
+        ]
         assert held == [] and any(i.status == "done" for i in items)
     finally:
         if not running.done():
@@ -536,15 +558,24 @@ def _submission(app):  # type: ignore[no-untyped-def]
     from storage.repositories import Consent, Submission
     from tests.sample import FULL_ANSWERS
 
-    return Submission(answers=dict(FULL_ANSWERS), consent=Consent(),
-                      draft_ref=app.store.attachments.new_draft_ref(), locale="ru")
+    return Submission(
+        answers=dict(FULL_ANSWERS),
+        consent=Consent(),
+        draft_ref=app.store.attachments.new_draft_ref(),
+        locale="ru",
+    )
 
 
 async def test_the_group_speaks_coordination_locale(fake: FakeTelegram, tmp_path: Path) -> None:
     fake.user(DANA, "Дана", "Сапарова", language_code="en")  # never started the bot
     group = fake.group(GROUP, "Kua coordinators", members={DANA: "member"})
-    env = coordination_env(GROUP, (DANA,), KUA_APP__DEFAULT_LOCALE="en",
-                           KUA_COORDINATION__LOCALE="kk", KUA_COORDINATION__ON_CALL=str(DANA))
+    env = coordination_env(
+        GROUP,
+        (DANA,),
+        KUA_APP__DEFAULT_LOCALE="en",
+        KUA_COORDINATION__LOCALE="kk",
+        KUA_COORDINATION__ON_CALL=str(DANA),
+    )
     process = BotProcess(make_config(fake, tmp_path, **env), fake)
     await process.start()
     try:
@@ -553,10 +584,13 @@ async def test_the_group_speaks_coordination_locale(fake: FakeTelegram, tmp_path
                 break
             await asyncio.sleep(0.05)
         [warning] = [m.text for m in group.transcript() if m.from_bot]
-        assert warning == "⚠ " + tr("kk", "{name} is on call but cannot receive urgent alerts: "
-                                          "they have not started the bot or have blocked it. "
-                                          "{name}, please open a private chat with the bot "
-                                          "and press Start.").format(name="Дана Сапарова")
+        assert warning == "⚠ " + tr(
+            "kk",
+            "{name} is on call but cannot receive urgent alerts: "
+            "they have not started the bot or have blocked it. "
+            "{name}, please open a private chat with the bot "
+            "and press Start.",
+        ).format(name="Дана Сапарова")
         fake.errors[:] = [r for r in fake.errors if r.chat_id != DANA]
     finally:
         await process.stop()

@@ -7,6 +7,7 @@ card in the group, refreshes it after every change and sends the reporter's neut
 most tests bring a copy of the card into the group with /case N (which the handlers keep up to
 date themselves), and one works the delivered card.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -25,6 +26,7 @@ from sqlalchemy import select
 import bot.delivery as delivery_module
 from domain.values import CaseStatus
 from domain.workflow import CloseReason
+from emulator import FakeGroup, FakeMessage, FakeTelegram, FakeUser
 from handlers.coordinator.keyboards import (
     CaseAct,
     CaseCb,
@@ -38,7 +40,6 @@ from handlers.coordinator.keyboards import (
 )
 from handlers.report.keyboards import ReviewAct
 from storage.models import OutboxItem
-from emulator import FakeGroup, FakeMessage, FakeTelegram, FakeUser
 from tests.harness import (
     BotProcess,
     Clock,
@@ -107,8 +108,9 @@ class Staff:
 
     async def _due(self) -> list[tuple[str, int | None]]:
         now = self.store.clock()
-        return [(i.kind, i.case_id) for i in await outbox(self)
-                if i.status == "pending" and i.available_at <= now]
+        return [
+            (i.kind, i.case_id) for i in await outbox(self) if i.status == "pending" and i.available_at <= now
+        ]
 
     async def press(self, user: FakeUser, message: FakeMessage, data: str) -> str:
         """Press the button with this callback data (it must be on the message)."""
@@ -136,8 +138,11 @@ class Staff:
         asked = await who.send_text(f"/case {case_id}")
         await self.settle()
         note = CaseCb(act=CaseAct.NOTE, case=case_id).pack()
-        return next(m for m in who.bot_messages() if m.message_id > asked.message_id
-                    and note in [d for _t, d in m.buttons()])
+        return next(
+            m
+            for m in who.bot_messages()
+            if m.message_id > asked.message_id and note in [d for _t, d in m.buttons()]
+        )
 
     def fresh(self, message: FakeMessage) -> FakeMessage:
         found = self.fake.find_message(message.chat_id, message.message_id)
@@ -159,10 +164,18 @@ async def staff(fake: FakeTelegram, tmp_path: Path, clock: Clock) -> AsyncIterat
     bolat = fake.user(BOLAT, "Болат", "Ахметов", "bolat_admin", "en", started=True)
     dana = fake.user(DANA, "Дана", "Сапарова", "dana_ngo", "en")
     outsider = fake.user(OUTSIDER, "Марат", "Чужой", "marat_x", "en", started=True)
-    group = fake.group(GROUP, "Kua coordinators", members={
-        AIGERIM: "administrator", BOLAT: "creator", DANA: "member", OUTSIDER: "member"})
-    env = coordination_env(GROUP, (AIGERIM, DANA), (BOLAT,), KUA_APP__DEFAULT_LOCALE="en",
-                           KUA_COORDINATION__PRIVATE_VIEW_MINUTES=str(VIEW_MINUTES))
+    group = fake.group(
+        GROUP,
+        "Kua coordinators",
+        members={AIGERIM: "administrator", BOLAT: "creator", DANA: "member", OUTSIDER: "member"},
+    )
+    env = coordination_env(
+        GROUP,
+        (AIGERIM, DANA),
+        (BOLAT,),
+        KUA_APP__DEFAULT_LOCALE="en",
+        KUA_COORDINATION__PRIVATE_VIEW_MINUTES=str(VIEW_MINUTES),
+    )
     process = BotProcess(make_config(fake, tmp_path, **env), fake, clock)
     await process.start()
     staff = Staff(fake, process, group, aigerim, bolat, dana, outsider)
@@ -180,9 +193,11 @@ async def outbox(staff: Staff, kind: str | None = None) -> list[OutboxItem]:
 
 
 async def event_kinds(staff: Staff, case_id: int) -> list[tuple[str, int | None, dict[str, Any]]]:
-    return [(kind, actor, data) for _at, _actor_kind, actor, kind, data
-            in await staff.store.casework.events(case_id)
-            if kind not in ("delivered", "opened_full")]  # (the system's and custody's own)
+    return [
+        (kind, actor, data)
+        for _at, _actor_kind, actor, kind, data in await staff.store.casework.events(case_id)
+        if kind not in ("delivered", "opened_full")
+    ]  # (the system's and custody's own)
 
 
 def texts(user: FakeUser) -> list[str]:
@@ -190,6 +205,7 @@ def texts(user: FakeUser) -> list[str]:
 
 
 # --- the card: /case, Take -----------------------------------------------------------------------
+
 
 async def test_case_command_and_take(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER, narrative="NARRATIVE-take-1")
@@ -221,32 +237,42 @@ async def test_case_command_and_take(staff: Staff) -> None:
     assert [i.payload for i in await outbox(staff, "status_notice")] == [{"status": "in_progress"}]
 
     # A second coordinator cannot grab it by a stale Take.
-    callback = await staff.forge(staff.in_group(staff.bolat), card,
-                                 CaseCb(act=CaseAct.TAKE, case=case_id).pack())
+    callback = await staff.forge(
+        staff.in_group(staff.bolat), card, CaseCb(act=CaseAct.TAKE, case=case_id).pack()
+    )
     # ...and is told who has it, by the name Telegram gives the bot for her.
-    assert staff.answer(callback).text == (
-        f"Case #{case_id} is already taken by Айгерим Нурланова.")
+    assert staff.answer(callback).text == (f"Case #{case_id} is already taken by Айгерим Нурланова.")
     assert (await staff.store.casework.get(case_id)).assignee_id == AIGERIM
 
 
 # --- Open: the private view ----------------------------------------------------------------------
 
+
 async def test_open_sends_details_privately_and_schedules_their_deletion(staff: Staff) -> None:
     photo = jpeg_with_gps()
-    case_id = await staff.submit(REPORTER, narrative="NARRATIVE-open-2 <b>не тег</b>",
-                                files=(("photo", photo), ("document", b"%PDF-1.4 fake")))
+    case_id = await staff.submit(
+        REPORTER,
+        narrative="NARRATIVE-open-2 <b>не тег</b>",
+        files=(("photo", photo), ("document", b"%PDF-1.4 fake")),
+    )
     await staff.store.casework.message_from_reporter(case_id, "ADDED-BY-REPORTER-3")
     await staff.store.casework.add_note(case_id, BOLAT, "INTERNAL-NOTE-4")
     card = await staff.card(case_id)
     before = staff.store.clock()
 
-    callback = await staff.press(staff.in_group(staff.aigerim), card,
-                                 CaseCb(act=CaseAct.OPEN, case=case_id).pack())
+    callback = await staff.press(
+        staff.in_group(staff.aigerim), card, CaseCb(act=CaseAct.OPEN, case=case_id).pack()
+    )
     assert staff.answer(callback).text == "Sent to you in private."
     private = staff.aigerim.bot_messages()
     joined = "\n".join(texts(staff.aigerim))
-    for marker in ("NARRATIVE-open-2 <b>не тег</b>", "ЕС-164/1", "ADDED-BY-REPORTER-3",
-                   "INTERNAL-NOTE-4", f"{VIEW_MINUTES} min"):
+    for marker in (
+        "NARRATIVE-open-2 <b>не тег</b>",
+        "ЕС-164/1",
+        "ADDED-BY-REPORTER-3",
+        "INTERNAL-NOTE-4",
+        f"{VIEW_MINUTES} min",
+    ):
         assert marker in joined, marker
     # The files are new uploads of the stored bytes, never forwards or copies.
     photos = [m for m in private if m.kind == "photo"]
@@ -292,6 +318,7 @@ async def test_open_without_a_private_chat_asks_to_start_the_bot(staff: Staff) -
 
 # --- statuses ------------------------------------------------------------------------------------
 
+
 async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER)
     a = staff.in_group(staff.aigerim)
@@ -331,18 +358,18 @@ async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
 
     # Closing asks first; Back returns to the choices; Yes closes.
     opened = await menu()
-    await staff.press(a, opened, StatusCb(case=case_id, to=CaseStatus.CLOSED,
-                                          detail="resolved").pack())
+    await staff.press(a, opened, StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="resolved").pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.REFERRED
     asked = staff.fresh(opened)
     assert f"Close case #{case_id} as “Resolved”?" in asked.text
     await staff.press(a, asked, MenuCb(act=MenuAct.STATUS, case=case_id).pack())
     assert StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="resolved").pack() in [
-        d for _t, d in staff.fresh(opened).buttons()]
-    await staff.press(a, staff.fresh(opened), StatusCb(case=case_id, to=CaseStatus.CLOSED,
-                                                       detail="resolved").pack())
-    await staff.press(a, staff.fresh(opened),
-                      ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
+        d for _t, d in staff.fresh(opened).buttons()
+    ]
+    await staff.press(
+        a, staff.fresh(opened), StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="resolved").pack()
+    )
+    await staff.press(a, staff.fresh(opened), ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.CLOSED and view.close_reason == "resolved"
     closed = [d for _t, d in staff.fresh(card).buttons()]
@@ -350,16 +377,16 @@ async def test_status_changes_referral_close_and_reopen(staff: Staff) -> None:
     assert CaseCb(act=CaseAct.STATUS, case=case_id).pack() not in closed
 
     # Reopened by the admin, a second coordinator: the old referral label goes too.
-    await staff.press(staff.in_group(staff.bolat), staff.fresh(card),
-                      CaseCb(act=CaseAct.TAKE, case=case_id).pack())
+    await staff.press(
+        staff.in_group(staff.bolat), staff.fresh(card), CaseCb(act=CaseAct.TAKE, case=case_id).pack()
+    )
     view = await staff.store.casework.get(case_id)
     assert view.status is CaseStatus.IN_PROGRESS and view.assignee_id == BOLAT
     assert view.close_reason is None and view.referral is None
     assert en("Referred to a lawyer") not in staff.fresh(card).text
 
     events = await event_kinds(staff, case_id)
-    assert [(k, actor, d.get("to"), d.get("referral"), d.get("reason"))
-            for k, actor, d in events] == [
+    assert [(k, actor, d.get("to"), d.get("referral"), d.get("reason")) for k, actor, d in events] == [
         ("take", AIGERIM, None, None, None),
         ("status", AIGERIM, "waiting", None, None),
         ("status", AIGERIM, "referred", "lawyer", None),
@@ -375,7 +402,8 @@ async def test_forged_and_invalid_status_buttons_are_answered(staff: Staff) -> N
     await staff.press(a, card, CaseCb(act=CaseAct.STATUS, case=case_id).pack())
     menu = staff.group.transcript()[-1]
     assert StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack() in [
-        d for _t, d in menu.buttons()]
+        d for _t, d in menu.buttons()
+    ]
     on_menu = {  # pressed on her own menu
         StatusCb(case=999, to=CaseStatus.CLOSED, detail="spam").pack(): NO_CASE,
         StatusCb(case=case_id, to=CaseStatus.WAITING).pack(): NOT_POSSIBLE,  # new → waiting
@@ -384,7 +412,7 @@ async def test_forged_and_invalid_status_buttons_are_answered(staff: Staff) -> N
         StatusCb(case=case_id, to=CaseStatus.CLOSED).pack(): STALE,  # closing needs a reason
         ConfirmCb(case=case_id, reason=CloseReason.DUPLICATE).pack(): STALE,  # no other case
         f"s1:{case_id}:bogus:": STALE,
-        f"s1:{2 ** 40}:closed:spam": STALE,
+        f"s1:{2**40}:closed:spam": STALE,
     }
     on_card = {
         CaseCb(act=CaseAct.STATUS, case=999).pack(): NO_CASE,
@@ -394,9 +422,10 @@ async def test_forged_and_invalid_status_buttons_are_answered(staff: Staff) -> N
         f"c1:take:{'9' * 30}": STALE,
         QueueCb(after=1).pack(): STALE,  # the card is no queue page
         # Status choices pressed anywhere but on one's own menu are refused.
-        StatusCb(case=case_id, to=CaseStatus.CLOSED, detail="spam").pack():
-            "This menu belongs to the coordinator who opened it. Press the button on the card "
-            "to open your own.",
+        StatusCb(
+            case=case_id, to=CaseStatus.CLOSED, detail="spam"
+        ).pack(): "This menu belongs to the coordinator who opened it. Press the button on the card "
+        "to open your own.",
     }
     for message, cases in ((menu, on_menu), (card, on_card)):
         for data, expected in cases.items():
@@ -411,6 +440,7 @@ async def test_forged_and_invalid_status_buttons_are_answered(staff: Staff) -> N
 
 # --- reply to the reporter, notes ----------------------------------------------------------------
 
+
 async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER)
     a_group = staff.in_group(staff.aigerim)
@@ -421,7 +451,8 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     # Replying on a case nobody has taken takes it.
     callback = await staff.press(a_group, card, reply)
     assert staff.answer(callback).text == (
-        f"You have taken case #{case_id}. I have written to you in private.")
+        f"You have taken case #{case_id}. I have written to you in private."
+    )
     assert (await staff.store.casework.get(case_id)).assignee_id == AIGERIM
     assert f"Write your message for the reporter of case #{case_id}" in a.last_bot_message().text
 
@@ -443,8 +474,7 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     await staff.press(a, preview, PreviewCb(act=PreviewAct.CANCEL, case=case_id).pack())
     assert staff.fresh(preview).text == "Cancelled. Nothing was sent."
     # The cancelled preview can't be sent by a forged press either.
-    callback = await staff.forge(a, staff.fresh(preview),
-                                 PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
+    callback = await staff.forge(a, staff.fresh(preview), PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     assert staff.answer(callback).text == en(STALE)
     assert await staff.store.casework.channel(case_id) == []
     assert await outbox(staff, "to_reporter") == []
@@ -466,8 +496,11 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     assert staff.answer(callback).text == "Sent."
     # Neither the preview nor what she typed stays on her phone.
     assert staff.fresh(preview).deleted
-    typed = [m for m in staff.fake.transcript(AIGERIM) if not m.from_bot
-             and (m.text or "") in (final, "FIRST-DRAFT", "SECOND-DRAFT")]
+    typed = [
+        m
+        for m in staff.fake.transcript(AIGERIM)
+        if not m.from_bot and (m.text or "") in (final, "FIRST-DRAFT", "SECOND-DRAFT")
+    ]
     assert len(typed) == 3 and all(m.deleted for m in typed)
     assert final not in "\n".join(m.text or "" for m in a.bot_messages())
 
@@ -476,10 +509,11 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     [item] = await outbox(staff, "to_reporter")
     assert item.payload == {"message": message.id} and item.case_id == case_id
     assert [(k, actor) for k, actor, _d in await event_kinds(staff, case_id)] == [
-        ("take", AIGERIM), ("message_out", AIGERIM)]
+        ("take", AIGERIM),
+        ("message_out", AIGERIM),
+    ]
     # Pressing Send again does nothing more.
-    callback = await staff.forge(a, a.last_bot_message(),
-                                 PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
+    callback = await staff.forge(a, a.last_bot_message(), PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     assert staff.answer(callback).text == en(STALE)
     assert len(await outbox(staff, "to_reporter")) == 1
     group_text = "\n".join(m.text or "" for m in staff.group.transcript() if m.from_bot)
@@ -499,8 +533,7 @@ async def test_reply_is_not_offered_when_the_reporter_cannot_be_contacted(staff:
 async def test_note_stays_internal(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER)
     card = await staff.card(case_id)
-    await staff.press(staff.in_group(staff.bolat), card,
-                      CaseCb(act=CaseAct.NOTE, case=case_id).pack())
+    await staff.press(staff.in_group(staff.bolat), card, CaseCb(act=CaseAct.NOTE, case=case_id).pack())
     b = staff.bolat
     assert "internal note" in b.last_bot_message().text
     await b.send_photo(jpeg_with_gps())
@@ -509,13 +542,15 @@ async def test_note_stays_internal(staff: Staff) -> None:
     await staff.command(b, "NOTE-SECRET-42: called the lawyer")
     assert b.last_bot_message().text.startswith(f"The note was added to case #{case_id}")
     # Stored: what he typed does not stay in his chat with the bot.
-    [typed] = [m for m in staff.fake.transcript(BOLAT) if not m.from_bot
-               and (m.text or "").startswith("NOTE-SECRET-42")]
+    [typed] = [
+        m
+        for m in staff.fake.transcript(BOLAT)
+        if not m.from_bot and (m.text or "").startswith("NOTE-SECRET-42")
+    ]
     assert typed.deleted
 
     notes = await staff.store.casework.note_texts(case_id)
-    assert [(actor, text) for _at, actor, text in notes] == [
-        (BOLAT, "NOTE-SECRET-42: called the lawyer")]
+    assert [(actor, text) for _at, actor, text in notes] == [(BOLAT, "NOTE-SECRET-42: called the lawyer")]
     assert [(k, actor) for k, actor, _d in await event_kinds(staff, case_id)] == [("note", BOLAT)]
     kinds = {i.kind for i in await outbox(staff)}
     assert kinds <= {"card", "urgent"}  # nothing for the reporter
@@ -527,14 +562,16 @@ async def test_note_stays_internal(staff: Staff) -> None:
 
 # --- /queue --------------------------------------------------------------------------------------
 
+
 async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Clock) -> None:
     urgent = {4, 9}
     for number in range(1, 13):
         danger = ["ongoing"] if number in urgent else ["none"]
         assert await staff.submit(REPORTER, danger=danger) == number
         clock.advance(minutes=5)
-    await staff.store.casework.set_status(5, CaseStatus.CLOSED, AIGERIM,
-                                          close_reason=CloseReason.DUPLICATE, duplicate_of=4)
+    await staff.store.casework.set_status(
+        5, CaseStatus.CLOSED, AIGERIM, close_reason=CloseReason.DUPLICATE, duplicate_of=4
+    )
     clock.advance(hours=3)
     expected = [4, 9, 1, 2, 3, 6, 7, 8, 10, 11, 12]
     line = re.compile(r"^#(\d+)( 🔴)?", re.MULTILINE)
@@ -564,8 +601,7 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
         assert [int(n) for n, _u in line.findall(staff.fresh(page).text)] == expected[:10]
 
     # The queue shrank to one page: an old "Next" shows the first page there is.
-    await staff.store.casework.set_status(12, CaseStatus.CLOSED, BOLAT,
-                                          close_reason=CloseReason.WITHDRAWN)
+    await staff.store.casework.set_status(12, CaseStatus.CLOSED, BOLAT, close_reason=CloseReason.WITHDRAWN)
     await staff.settle()
     page = staff.bolat.last_bot_message()
     await staff.forge(staff.bolat, page, QueueCb(after=expected[9], n=10).pack())
@@ -581,6 +617,7 @@ async def test_empty_queue(staff: Staff) -> None:
 
 
 # --- the outsider --------------------------------------------------------------------------------
+
 
 async def test_outsider_is_refused_and_learns_nothing(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER, narrative="NARRATIVE-outsider")
@@ -640,9 +677,11 @@ async def test_coordinator_commands_only_in_their_group(staff: Staff) -> None:
 
 # --- a whole journey, with the leak checks -------------------------------------------------------
 
+
 async def test_reporter_to_coordinator_journey_leaks_nothing(staff: Staff) -> None:
-    user = staff.fake.user(REPORTER, first_name="Гульнара", last_name="Сейткали",
-                           username="gulnara_s", language_code="ru")
+    user = staff.fake.user(
+        REPORTER, first_name="Гульнара", last_name="Сейткали", username="gulnara_s", language_code="ru"
+    )
     reporter = Reporter(staff.fake, user, staff.bot)
     await reporter.choose_language("ru")
     await reporter.press("m1:report")
@@ -658,8 +697,9 @@ async def test_reporter_to_coordinator_journey_leaks_nothing(staff: Staff) -> No
     assert "JOURNEY-NARRATIVE" in "\n".join(texts(staff.aigerim))
     await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.REPLY, case=case_id).pack())
     await staff.command(staff.aigerim, "Please tell us more, JOURNEY-REPLY")
-    await staff.press(staff.aigerim, staff.aigerim.last_bot_message(),
-                      PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
+    await staff.press(
+        staff.aigerim, staff.aigerim.last_bot_message(), PreviewCb(act=PreviewAct.SEND, case=case_id).pack()
+    )
     await staff.command(a_group, "Aigerim here: I will call the lawyer")
     assert len(await outbox(staff, "to_reporter")) == 1
     assert not staff.fake.forwards and not staff.fake.calls("copyMessage")
@@ -671,11 +711,12 @@ def assert_no_leaks(staff: Staff, *, reporter_written_to: bool = True) -> None:
     to the group or a coordinator's chat names the reporter."""
     coordinators = [staff.aigerim, staff.bolat, staff.dana]
     coordinator_marks = [str(u.id) for u in coordinators] + [
-        u.profile[k] for u in coordinators for k in ("first_name", "last_name", "username")]
+        u.profile[k] for u in coordinators for k in ("first_name", "last_name", "username")
+    ]
     reporter = staff.fake.known_user(REPORTER)
     assert reporter is not None
-    reporter_marks = [str(REPORTER)] + [reporter.profile[k] for k in
-                                        ("first_name", "last_name", "username")]
+    reporter_marks = [str(REPORTER)] + [reporter.profile[k] for k in ("first_name", "last_name", "username")]
+
     def found(mark: str, body: str) -> bool:
         if mark.isdigit():  # an id, not the same digits inside another number
             return re.search(rf"(?<!\d){mark}(?!\d)", body) is not None
@@ -692,6 +733,7 @@ def assert_no_leaks(staff: Staff, *, reporter_written_to: bool = True) -> None:
 
 
 # --- the card the delivery worker posted ---------------------------------------------------------
+
 
 async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     case_id = await staff.submit(REPORTER, narrative="NARRATIVE-delivered")
@@ -725,8 +767,9 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     # Reply: the reporter gets a neutral notification only; the text shows on tap (follow-up).
     await staff.press(a_group, card, CaseCb(act=CaseAct.REPLY, case=case_id).pack())
     await staff.command(staff.aigerim, "DELIVERED-REPLY: did they see a doctor?")
-    await staff.press(staff.aigerim, staff.aigerim.last_bot_message(),
-                      PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
+    await staff.press(
+        staff.aigerim, staff.aigerim.last_bot_message(), PreviewCb(act=PreviewAct.SEND, case=case_id).pack()
+    )
     notice = reporter.last_bot_message()
     assert notice.text == tr("ru", "You have something new. Tap “Read” to see it.")
     assert all("DELIVERED-REPLY" not in t for t in texts(reporter))
@@ -770,18 +813,18 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     # Closing: the reporter is told, neutrally, in their language (which status: on "Read").
     await staff.press(a_group, staff.fresh(card), CaseCb(act=CaseAct.STATUS, case=case_id).pack())
     menu = staff.group.transcript()[-1]
-    await staff.press(a_group, menu, StatusCb(
-        case=case_id, to=CaseStatus.CLOSED, detail=CloseReason.RESOLVED.value).pack())
-    await staff.press(a_group, staff.fresh(menu),
-                      ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
+    await staff.press(
+        a_group, menu, StatusCb(case=case_id, to=CaseStatus.CLOSED, detail=CloseReason.RESOLVED.value).pack()
+    )
+    await staff.press(a_group, staff.fresh(menu), ConfirmCb(case=case_id, reason=CloseReason.RESOLVED).pack())
     assert (await staff.store.casework.get(case_id)).status is CaseStatus.CLOSED
-    assert reporter.last_bot_message().text == tr(
-        "ru", "There is an update for you. Tap “Read” to see it.")
+    assert reporter.last_bot_message().text == tr("ru", "There is an update for you. Tap “Read” to see it.")
     assert not staff.fake.forwards
     assert_no_leaks(staff)
 
 
 # --- coordinators who also use the bot as reporters; other settings ------------------------------
+
 
 async def test_a_coordinators_own_report_is_untouched_by_a_note(staff: Staff) -> None:
     case_id = await staff.submit(REPORTER)
@@ -793,8 +836,7 @@ async def test_a_coordinators_own_report_is_untouched_by_a_note(staff: Staff) ->
     await me.answer("person_agrees", "yes")  # now on the "danger" question
 
     card = await staff.card(case_id)
-    await staff.press(staff.in_group(staff.bolat), card,
-                      CaseCb(act=CaseAct.NOTE, case=case_id).pack())
+    await staff.press(staff.in_group(staff.bolat), card, CaseCb(act=CaseAct.NOTE, case=case_id).pack())
     await me.say("NOTE-FROM-A-REPORTING-COORDINATOR")
     notes = await staff.store.casework.note_texts(case_id)
     assert [text for _at, _who, text in notes] == ["NOTE-FROM-A-REPORTING-COORDINATOR"]
@@ -820,8 +862,7 @@ async def test_an_older_preview_cannot_send_the_newer_text(staff: Staff) -> None
     await staff.press(staff.in_group(a), staff.fresh(card), reply)  # started again
     assert staff.fresh(old).buttons() == []  # the old preview lost its buttons
     await staff.command(a, "NEW-TEXT")
-    callback = await staff.forge(a, staff.fresh(old),
-                                 PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
+    callback = await staff.forge(a, staff.fresh(old), PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
     assert staff.answer(callback).text == en(STALE)
     assert await staff.store.casework.channel(case_id) == []
     await staff.press(a, a.last_bot_message(), PreviewCb(act=PreviewAct.SEND, case=case_id).pack())
@@ -829,17 +870,24 @@ async def test_an_older_preview_cannot_send_the_newer_text(staff: Staff) -> None
 
 
 async def test_full_cards_have_no_open_button_and_topics_get_answers_in_place(
-        fake: FakeTelegram, tmp_path: Path) -> None:
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     fake.user(AIGERIM, "Айгерим", username="aigerim_ngo", language_code="en", started=True)
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
-    forum = fake.group(GROUP, "Kua coordinators", is_forum=True,
-                       members={AIGERIM: "administrator"})
+    forum = fake.group(GROUP, "Kua coordinators", is_forum=True, members={AIGERIM: "administrator"})
     env = coordination_env(GROUP, (AIGERIM,), group_shows="full", KUA_APP__DEFAULT_LOCALE="en")
     process = BotProcess(make_config(fake, tmp_path, **env), fake)
     await process.start()
     try:
-        staff = Staff(fake, process, forum, fake.known_user(AIGERIM), fake.known_user(AIGERIM),
-                      fake.known_user(AIGERIM), fake.known_user(AIGERIM))
+        staff = Staff(
+            fake,
+            process,
+            forum,
+            fake.known_user(AIGERIM),
+            fake.known_user(AIGERIM),
+            fake.known_user(AIGERIM),
+            fake.known_user(AIGERIM),
+        )
         case_id = await staff.submit(REPORTER)
         view = await staff.store.casework.get(case_id)
         assert view.topic_id is not None
@@ -849,8 +897,7 @@ async def test_full_cards_have_no_open_button_and_topics_get_answers_in_place(
         answer, history = [m for m in a.bot_messages() if m.message_id > asked.message_id]
         assert answer.message_thread_id == view.topic_id == history.message_thread_id
         assert f"History of case #{case_id}" in history.text
-        assert CaseCb(act=CaseAct.OPEN, case=case_id).pack() not in [
-            d for _t, d in answer.buttons()]
+        assert CaseCb(act=CaseAct.OPEN, case=case_id).pack() not in [d for _t, d in answer.buttons()]
         await staff.press(a, answer, CaseCb(act=CaseAct.TAKE, case=case_id).pack())
         assert "Taken by" in staff.fresh(answer).text
         assert "Taken by" in fake.find_message(GROUP, view.card_message_id).text

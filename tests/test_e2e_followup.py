@@ -1,5 +1,6 @@
 """The reporter after submitting: My reports, news shown on tap, adding information, and opening
 a case with its code from another account (limited guessing)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,10 +8,10 @@ import re
 
 from sqlalchemy import select
 
+from emulator import FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.models import Attachment, CaseMessage
 from storage.outbox import OutboxKind
-from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, tr
 from tests.sample import jpeg_with_gps
 
@@ -46,8 +47,9 @@ async def outbox_kinds(kua: BotProcess) -> list[str]:
         return list(await session.scalars(select(OutboxItem.kind).order_by(OutboxItem.id)))
 
 
-async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: BotProcess,
-                                                      reporter: Reporter) -> None:
+async def test_my_reports_news_and_adding_information(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await submit_report(reporter)
     await reporter.command("myreports")
     assert "Your reports." in reporter.last_text()
@@ -82,8 +84,7 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
 
     async with kua.app.store.cases._sessions() as session:  # noqa: SLF001
         messages = list(await session.scalars(select(CaseMessage).order_by(CaseMessage.id)))
-        files = list(await session.scalars(select(Attachment).where(Attachment.message_id
-                                                                    .is_not(None))))
+        files = list(await session.scalars(select(Attachment).where(Attachment.message_id.is_not(None))))
     assert [m.direction for m in messages] == ["to_reporter", "from_reporter", "from_reporter"]
     assert b"3 May" not in (messages[1].text_enc or b"")  # encrypted at rest
     assert [(f.case_id, f.message_id) for f in files] == [(1, messages[2].id)]
@@ -92,14 +93,21 @@ async def test_my_reports_news_and_adding_information(fake: FakeTelegram, kua: B
     assert not fake.forwards
 
 
-async def test_open_with_code_from_another_account(fake: FakeTelegram, kua: BotProcess,
-                                                   reporter: Reporter) -> None:
+async def test_open_with_code_from_another_account(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     code = await submit_report(reporter, "ru")
     phone = Reporter(fake, fake.user(111222333, first_name="New", language_code="ru"), kua)
     await phone.choose_language("ru")
     await phone.press("m1:my")
-    assert tr("ru", "There are no reports linked to this account. If you have a case code, "
-                    "you can open the report with it.") in phone.last_text()
+    assert (
+        tr(
+            "ru",
+            "There are no reports linked to this account. If you have a case code, "
+            "you can open the report with it.",
+        )
+        in phone.last_text()
+    )
     await phone.press("f1:code:0")
     await phone.say(code.lower().replace("-", " ").replace("0", "o"))  # typed loosely
     await phone.press("f1:stay:1")  # opened elsewhere: write back to the old account? no
@@ -108,8 +116,7 @@ async def test_open_with_code_from_another_account(fake: FakeTelegram, kua: BotP
     assert "f1:open:1" in str(phone.screen().buttons())
 
 
-async def test_wrong_codes_are_limited(fake: FakeTelegram, kua: BotProcess,
-                                       reporter: Reporter) -> None:
+async def test_wrong_codes_are_limited(fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
     code = await submit_report(reporter)
     guesser = Reporter(fake, fake.user(444555666, first_name="G", language_code="en"), kua)
     await guesser.choose_language("en")
@@ -130,8 +137,9 @@ async def test_wrong_codes_are_limited(fake: FakeTelegram, kua: BotProcess,
     assert "Received, waiting for a coordinator" in guesser.last_text()
 
 
-async def test_someone_elses_case_cannot_be_opened_by_button(fake: FakeTelegram, kua: BotProcess,
-                                                             reporter: Reporter) -> None:
+async def test_someone_elses_case_cannot_be_opened_by_button(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await submit_report(reporter)
     other = Reporter(fake, fake.user(777888999, first_name="O", language_code="en"), kua)
     await other.choose_language("en")
@@ -142,8 +150,9 @@ async def test_someone_elses_case_cannot_be_opened_by_button(fake: FakeTelegram,
     assert [a.text for a in other.user.callback_answers][-2:] == ["This button is out of date."] * 2
 
 
-async def test_adding_information_keeps_an_open_draft(fake: FakeTelegram, kua: BotProcess,
-                                                      reporter: Reporter) -> None:
+async def test_adding_information_keeps_an_open_draft(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await submit_report(reporter)
     await reporter.command("report")
     await reporter.consent()

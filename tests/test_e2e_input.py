@@ -1,12 +1,13 @@
 """Bad input in every state gets a localized answer and loses nothing; no update crashes the bot."""
+
 from __future__ import annotations
 
 from aiogram.fsm.storage.base import StorageKey
 
-from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from emulator import FakeTelegram
-from tests.media_fixtures import pdf_with_author
+from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from tests.harness import BotProcess, Reporter, fill_report, tr
+from tests.media_fixtures import pdf_with_author
 from tests.sample import FULL_ANSWERS
 
 
@@ -37,8 +38,9 @@ async def junk_burst(r: Reporter, fake: FakeTelegram) -> None:
     await r.settle()
 
 
-async def test_junk_in_every_state_changes_nothing(fake: FakeTelegram, kua: BotProcess,
-                                                   reporter: Reporter) -> None:
+async def test_junk_in_every_state_changes_nothing(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     r = reporter
     await junk_burst(r, fake)  # before any language is chosen
     await r.choose_language("ru")
@@ -102,8 +104,9 @@ async def test_junk_in_every_state_changes_nothing(fake: FakeTelegram, kua: BotP
     assert tr("ru", "This button is out of date.") in answers
 
 
-async def test_over_long_text_is_refused_and_kept_out(fake: FakeTelegram, kua: BotProcess,
-                                                     reporter: Reporter) -> None:
+async def test_over_long_text_is_refused_and_kept_out(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     r = reporter
     await r.choose_language("en")
     await r.press("m1:report")
@@ -122,8 +125,7 @@ async def test_over_long_text_is_refused_and_kept_out(fake: FakeTelegram, kua: B
     assert data["answers"]["facility_name"] == {"text": "ИВС"}
 
 
-async def test_files_limits_are_told(fake: FakeTelegram, kua: BotProcess,
-                                     reporter: Reporter) -> None:
+async def test_files_limits_are_told(fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
     r = reporter
     await r.choose_language("en")
     await r.press("m1:report")
@@ -176,7 +178,16 @@ async def test_commands_are_registered_per_language(fake: FakeTelegram, kua: Bot
     scope = {"type": "all_private_chats"}
     for locale in ("kk", "ru", "en"):
         commands = {c["command"]: c["description"] for c in fake.commands(scope, locale)}
-        assert set(commands) == {"start", "report", "myreports", "rights", "language", "cancel",
-                                 "help", "erase", "forget"}
+        assert set(commands) == {
+            "start",
+            "report",
+            "myreports",
+            "rights",
+            "language",
+            "cancel",
+            "help",
+            "erase",
+            "forget",
+        }
         assert commands["language"] == tr(locale, "Change the language")
     assert fake.commands(scope, "")  # a default for every other language

@@ -1,6 +1,7 @@
 """Limits that hold: wrong codes and the daily cap survive /forget, junk is not a code attempt,
 a code opened from another account is told and confirmed, a flooding account is slowed down,
 and a surge of reports alerts the admins."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -9,13 +10,12 @@ from sqlalchemy import select
 
 from bot.account_flood import FloodLimit
 from domain.card import card_text
+from emulator import FakeTelegram
 from handlers.followup.notices import forbidden_in
 from handlers.report.keyboards import ReviewAct
 from storage.followup import OPENED_ELSEWHERE
 from storage.models import Case
-from emulator import FakeTelegram
-from tests.harness import BotProcess, Reporter, coordination_env, fill_report, make_config, tr
-from tests.harness import submit_case
+from tests.harness import BotProcess, Reporter, coordination_env, fill_report, make_config, submit_case, tr
 from tests.test_e2e_window import CODE, SAVED
 
 WRONG = "AAAA-BBBB-CCCC"
@@ -45,12 +45,12 @@ async def test_wrong_codes_still_refused_after_forget(fake: FakeTelegram, kua: B
     await guesser.command("language")
     await guesser.press("l1:ru")
     await try_code(guesser, WRONG)
-    assert tr("ru", "Too many wrong codes. Please try again in an hour.") \
-        in guesser.window_text()
+    assert tr("ru", "Too many wrong codes. Please try again in an hour.") in guesser.window_text()
 
 
-async def test_junk_in_code_entry_uses_no_attempt(fake: FakeTelegram, kua: BotProcess,
-                                                  reporter: Reporter) -> None:
+async def test_junk_in_code_entry_uses_no_attempt(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:my")
     await reporter.press("f1:code:0")
@@ -72,8 +72,9 @@ def _hour():
     return timedelta(hours=1)
 
 
-async def test_daily_cap_still_holds_after_forget(fake: FakeTelegram, kua: BotProcess,
-                                                  reporter: Reporter) -> None:
+async def test_daily_cap_still_holds_after_forget(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     for _n in range(5):
         await submit_case(kua, reporter.chat_id)
     await reporter.choose_language("en")
@@ -89,7 +90,8 @@ async def test_daily_cap_still_holds_after_forget(fake: FakeTelegram, kua: BotPr
 
 
 async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
-        fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     await reporter.choose_language("ru")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -103,8 +105,7 @@ async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
     await phone.choose_language("ru")
     await try_code(phone, code)
     store = kua.app.store
-    assert [k for _at, _a, _id, k, _d in await store.casework.events(1)].count(
-        OPENED_ELSEWHERE) == 1
+    assert [k for _at, _a, _id, k, _d in await store.casework.events(1)].count(OPENED_ELSEWHERE) == 1
     when = await store.followup.opened_elsewhere_at(1)
     with kua.app.i18n.context(), kua.app.i18n.use_locale("en"):
         card = card_text(await store.casework.get(1), opened_elsewhere=when)
@@ -118,7 +119,8 @@ async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
 
 
 async def test_flood_gets_one_slow_down_and_the_draft_is_untouched(
-        fake: FakeTelegram, tmp_path: Path) -> None:
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     kua = BotProcess(make_config(fake, tmp_path, KUA_LIMITS__FLOOD_UPDATES="20"), fake)
     await kua.start()
     try:
@@ -136,8 +138,7 @@ async def _flood(fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> Non
     for n in range(40):
         await reporter.user.send_text(f"spam {n}")
     await reporter.settle()
-    slow = [m for m in fake.transcript(reporter.chat_id)
-            if m.from_bot and "slow down" in (m.text or "")]
+    slow = [m for m in fake.transcript(reporter.chat_id) if m.from_bot and "slow down" in (m.text or "")]
     assert len(slow) == 1
     after = await kua.app.fsm.get_data(_key(fake, reporter))
     assert after["answers"] == key_before["answers"]
@@ -158,8 +159,7 @@ def test_flood_rule_mutes_for_a_minute_then_forgives() -> None:
     assert rule.hit("k", 62.5) == FloodLimit.HANDLE
 
 
-async def test_surge_of_reports_alerts_the_admins_once(fake: FakeTelegram,
-                                                       tmp_path: Path) -> None:
+async def test_surge_of_reports_alerts_the_admins_once(fake: FakeTelegram, tmp_path: Path) -> None:
     admin = fake.user(7001, first_name="Admin", language_code="en", started=True)
     env = coordination_env(-1001, admins=(admin.id,), KUA_LIMITS__SURGE_PER_HOUR="2")
     fake.group(-1001, "Coordinators", members={admin.id: "administrator"})

@@ -1,4 +1,5 @@
 """The reporter's journey, end to end: the real bot polls the fake Bot API over HTTP."""
+
 from __future__ import annotations
 
 import io
@@ -11,12 +12,12 @@ from sqlalchemy import select
 
 from domain.questionnaire import ATTRIBUTION, STEPS
 from domain.values import LOCALES
+from emulator import FakeTelegram
 from handlers.report.keyboards import ConsentAct, NavAct, ReviewAct
 from storage.codes import normalize_code
 from storage.models import Attachment, Case
-from emulator import FakeTelegram
-from tests.media_fixtures import ogg_voice_with_tags
 from tests.harness import BotProcess, Reporter, fill_report, tr
+from tests.media_fixtures import ogg_voice_with_tags
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
@@ -58,8 +59,7 @@ def assert_language(texts: list[str], locale: str, typed: tuple[str, ...]) -> No
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-async def test_complete_report(locale: str, fake: FakeTelegram, kua: BotProcess,
-                               reporter: Reporter) -> None:
+async def test_complete_report(locale: str, fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
     await start_report(reporter, locale)
     await reporter.consent()
     await fill_report(reporter, narrative=SECRET_STORY, photo=jpeg_with_gps())
@@ -85,8 +85,10 @@ async def test_complete_report(locale: str, fake: FakeTelegram, kua: BotProcess,
     assert match, done
     assert normalize_code(match.group()) is not None
     # The urgent checklist: its own short message beside the window.
-    assert any(tr(locale, "Because the person may be in danger, in the next 24 hours:")
-               in (m.text or "") for m in reporter.present())
+    assert any(
+        tr(locale, "Because the person may be in danger, in the next 24 hours:") in (m.text or "")
+        for m in reporter.present()
+    )
 
     cases = await stored_cases(kua)
     assert len(cases) == 1
@@ -112,8 +114,7 @@ async def test_complete_report(locale: str, fake: FakeTelegram, kua: BotProcess,
 async def test_non_urgent_report_has_no_checklist(reporter: Reporter, kua: BotProcess) -> None:
     await start_report(reporter, "en")
     await reporter.consent()
-    await fill_report(reporter, narrative="He was humiliated.",
-                      answers={**FULL_ANSWERS, "danger": ["none"]})
+    await fill_report(reporter, narrative="He was humiliated.", answers={**FULL_ANSWERS, "danger": ["none"]})
     await reporter.review(ReviewAct.SEND)
     assert CODE.search(reporter.window_text())
     assert not any("next 24 hours" in (m.text or "") for m in reporter.present())
@@ -150,8 +151,12 @@ async def test_restart_mid_report_keeps_every_answer(reporter: Reporter, kua: Bo
     await reporter.nav("files", NavAct.SKIP)
     await reporter.answer("contact", "no")
     review = reporter.last_text()
-    for label in ("Husband, wife or partner", "No contact, whereabouts unknown",
-                  "Almaty (city)", "Today or yesterday"):
+    for label in (
+        "Husband, wife or partner",
+        "No contact, whereabouts unknown",
+        "Almaty (city)",
+        "Today or yesterday",
+    ):
         assert tr("ru", label) in review, label
     assert "ИВС ДП г. Алматы" in review
     await reporter.review(ReviewAct.SEND)
@@ -166,8 +171,10 @@ async def test_language_change_mid_report(reporter: Reporter, kua: BotProcess) -
     await reporter.command("language")
     await reporter.press("l1:kk")
     # The same question again, now in Kazakh; the earlier answer is kept.
-    assert tr("kk", "Is the person in danger right now? Choose everything that applies, then "
-                    "press Done.") in reporter.last_text()
+    assert (
+        tr("kk", "Is the person in danger right now? Choose everything that applies, then press Done.")
+        in reporter.last_text()
+    )
     await reporter.multi("danger", "none")
     await reporter.nav("facility_kind", NavAct.BACK)
     await reporter.nav("danger", NavAct.BACK)
@@ -214,8 +221,9 @@ async def test_untouched_draft_expires(reporter: Reporter, kua: BotProcess) -> N
     assert "Before you start" in reporter.last_text()  # a new draft, not the old one
 
 
-async def test_draft_lives_a_fixed_time_from_its_start(reporter: Reporter, kua: BotProcess,
-                                                      fake: FakeTelegram) -> None:
+async def test_draft_lives_a_fixed_time_from_its_start(
+    reporter: Reporter, kua: BotProcess, fake: FakeTelegram
+) -> None:
     await start_report(reporter, "en")
     await reporter.consent()
     await reporter.answer("relation", "child")

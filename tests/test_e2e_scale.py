@@ -1,6 +1,7 @@
 """The same journey at scale settings: PostgreSQL for storage and drafts, Redis for event
 isolation (run when KUA_TEST_DATABASE_URL / KUA_TEST_REDIS_URL are set, as CI does); and the
 real `python -m bot` process polling the fake server."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,18 +12,17 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from emulator import FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct
 from storage.db import upgrade_to_head
 from storage.models import Case
-from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = os.environ.get("KUA_TEST_REDIS_URL")
 
 
-async def test_journey_on_postgresql_and_redis(fake: FakeTelegram, tmp_path: Path,
-                                               pg_database: str) -> None:
+async def test_journey_on_postgresql_and_redis(fake: FakeTelegram, tmp_path: Path, pg_database: str) -> None:
     env = {"KUA_DATABASE__URL": pg_database}
     if REDIS_URL:
         env["KUA_REDIS__URL"] = REDIS_URL
@@ -67,21 +67,33 @@ async def test_journey_on_postgresql_and_redis(fake: FakeTelegram, tmp_path: Pat
         assert sorted(case.answers["danger"]) == ["no_contact", "ongoing"] and case.urgent
         assert case.region == "astana" and case.locale == "kk"
         assert (await kua.app.store.cases.private_answers(case.id))["narrative"] == {
-            "text": "PG-MARKER әңгіме"}
+            "text": "PG-MARKER әңгіме"
+        }
     finally:
         await kua.stop()
 
 
-async def test_python_m_bot_polls_the_configured_api_base(fake: FakeTelegram,
-                                                          tmp_path: Path) -> None:
+async def test_python_m_bot_polls_the_configured_api_base(fake: FakeTelegram, tmp_path: Path) -> None:
     """The real entry point: config from the environment, every call to telegram.api_base."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
-    env.update({"KUA_TELEGRAM__TOKEN": fake.token, "KUA_TELEGRAM__API_BASE": fake.base_url,
-                "KUA_APP__DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "KUA_TELEGRAM__TOKEN": fake.token,
+            "KUA_TELEGRAM__API_BASE": fake.base_url,
+            "KUA_APP__DATA_DIR": str(tmp_path / "data"),
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     await upgrade_to_head(f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}")
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+        sys.executable,
+        "-m",
+        "bot",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     try:
         for _ in range(600):
             if fake.calls("getUpdates"):

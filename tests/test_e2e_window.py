@@ -1,5 +1,6 @@
 """Nothing left on the reporter's phone: the whole report in one window, what the reporter sends
 deleted once stored, the code kept until "I have saved the code", and then one neutral line."""
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,16 @@ PLACE = "ИВС-77 MARKER-place"
 def six_files() -> tuple[tuple[str, bytes], ...]:
     """Six real files: unreadable bytes claiming a type are refused at intake, never stored."""
     pdf = fx.pdf_with_author()
-    return (("photo", jpeg_with_gps()), ("photo", jpeg_with_gps()), ("document", pdf),
-            ("voice", fx.ogg_voice_with_tags()), ("video", fx.mp4_with_gps()), ("document", pdf))
+    return (
+        ("photo", jpeg_with_gps()),
+        ("photo", jpeg_with_gps()),
+        ("document", pdf),
+        ("voice", fx.ogg_voice_with_tags()),
+        ("video", fx.mp4_with_gps()),
+        ("document", pdf),
+    )
+
+
 SAVED = SavedCb().pack()
 
 
@@ -40,8 +49,10 @@ def assert_nothing_revealing(r: Reporter, locale: str, code: str) -> None:
     """At most one message, and none holds an answer, a name, the story or the code."""
     shown = r.present()
     assert len(shown) <= 1, shown
-    labels = [tr(locale, label) for label in ("Karaganda region", "Mother or father",
-                                              "Beating", "Prison or detention staff")]
+    labels = [
+        tr(locale, label)
+        for label in ("Karaganda region", "Mother or father", "Beating", "Prison or detention staff")
+    ]
     for message in shown:
         text = shown_text(message)
         for secret in ("MARKER", code, code.replace("-", ""), *labels):
@@ -60,8 +71,7 @@ async def full_report(r: Reporter, locale: str, *, interrupt: BotProcess | None 
         await r.command("start")  # the reporter comes back later
         assert "m1:report" in str(r.screen().buttons())
         await r.press("m1:report")  # "Continue my report"
-    await fill_report(r, narrative=STORY, names=NAMES, person=PERSON, place=PLACE,
-                      files=six_files())
+    await fill_report(r, narrative=STORY, names=NAMES, person=PERSON, place=PLACE, files=six_files())
     assert tr(locale, "Review and send") in r.window_text()
     await r.review(ReviewAct.SEND)
     match = CODE.search(r.window_text())
@@ -70,13 +80,15 @@ async def full_report(r: Reporter, locale: str, *, interrupt: BotProcess | None 
 
 
 @pytest.mark.parametrize("locale", LOCALES)
-async def test_after_saving_the_code_the_chat_shows_nothing(locale: str, fake: FakeTelegram,
-                                                           kua: BotProcess,
-                                                           reporter: Reporter) -> None:
+async def test_after_saving_the_code_the_chat_shows_nothing(
+    locale: str, fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     code = await full_report(reporter, locale)
     # The urgent checklist is its own short message, beside the window.
-    assert any(tr(locale, "Because the person may be in danger, in the next 24 hours:")
-               in (m.text or "") for m in reporter.present())
+    assert any(
+        tr(locale, "Because the person may be in danger, in the next 24 hours:") in (m.text or "")
+        for m in reporter.present()
+    )
     await reporter.press(SAVED)
     assert_nothing_revealing(reporter, locale, code)
     async with kua.app.store.cases._sessions() as session:  # noqa: SLF001 - inspection
@@ -85,16 +97,17 @@ async def test_after_saving_the_code_the_chat_shows_nothing(locale: str, fake: F
     assert len(await kua.app.store.attachments.for_case(sent[0].case_id)) == 6
 
 
-async def test_interrupted_and_resumed_report_leaves_nothing(fake: FakeTelegram,
-                                                             kua: BotProcess,
-                                                             reporter: Reporter) -> None:
+async def test_interrupted_and_resumed_report_leaves_nothing(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     code = await full_report(reporter, "ru", interrupt=kua)
     await reporter.press(SAVED)
     assert_nothing_revealing(reporter, "ru", code)
 
 
-async def test_typed_answers_are_deleted_and_the_window_says_saved(reporter: Reporter,
-                                                                   kua: BotProcess) -> None:
+async def test_typed_answers_are_deleted_and_the_window_says_saved(
+    reporter: Reporter, kua: BotProcess
+) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -113,8 +126,7 @@ async def test_typed_answers_are_deleted_and_the_window_says_saved(reporter: Rep
     assert "When" in reporter.window_text()
 
 
-async def test_progress_counts_only_questions_that_apply(reporter: Reporter,
-                                                         kua: BotProcess) -> None:
+async def test_progress_counts_only_questions_that_apply(reporter: Reporter, kua: BotProcess) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -127,8 +139,7 @@ async def test_progress_counts_only_questions_that_apply(reporter: Reporter,
     assert second and int(second.group(2)) == int(first.group(2)) + 1
 
 
-async def test_code_is_shown_again_on_start_until_saved(reporter: Reporter,
-                                                        kua: BotProcess) -> None:
+async def test_code_is_shown_again_on_start_until_saved(reporter: Reporter, kua: BotProcess) -> None:
     code = await full_report(reporter, "en")
     await reporter.command("start")
     assert code in reporter.window_text()
@@ -141,8 +152,7 @@ async def test_code_is_shown_again_on_start_until_saved(reporter: Reporter,
     assert "m1:report" in str(reporter.screen().buttons())  # the main menu again
 
 
-async def test_double_send_creates_one_case(reporter: Reporter, kua: BotProcess,
-                                            fake: FakeTelegram) -> None:
+async def test_double_send_creates_one_case(reporter: Reporter, kua: BotProcess, fake: FakeTelegram) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -171,8 +181,7 @@ async def test_send_after_a_lost_state_write_finds_the_stored_case(kua: BotProce
     assert (await store.cases.submit(5550001, 5550001, sub)).id == first.id
 
 
-async def test_full_story_reads_in_pages_within_the_window(reporter: Reporter,
-                                                           kua: BotProcess) -> None:
+async def test_full_story_reads_in_pages_within_the_window(reporter: Reporter, kua: BotProcess) -> None:
     long_story = " ".join(["Он рассказал, что его били каждую ночь."] * 150)  # ~6000 characters
     await reporter.choose_language("ru")
     await reporter.press("m1:report")
@@ -186,8 +195,9 @@ async def test_full_story_reads_in_pages_within_the_window(reporter: Reporter,
     assert tr("ru", "Review and send") in reporter.window_text()
 
 
-async def test_reporter_who_says_the_person_disagrees_sees_the_note(reporter: Reporter,
-                                                                   kua: BotProcess) -> None:
+async def test_reporter_who_says_the_person_disagrees_sees_the_note(
+    reporter: Reporter, kua: BotProcess
+) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()

@@ -1,6 +1,7 @@
 """Exactly once per update, through the real Dispatcher (mocked session, SQLite and PostgreSQL):
 state and data are written once at the end with the update id, an update delivered again is
 not applied again, and a handler that fails or is killed mid-way leaves nothing half-written."""
+
 from __future__ import annotations
 
 import asyncio
@@ -52,8 +53,9 @@ async def on_press(query: CallbackQuery) -> None:
 async def setup(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Any]:
     async with isolated_engine(request.param, tmp_path, "once") as engine:
         async with engine.begin() as conn:
-            await conn.run_sync(Base.metadata.create_all,
-                                tables=[FsmRecord.__table__, AppliedUpdates.__table__])
+            await conn.run_sync(
+                Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__]
+            )
         fsm = SQLAlchemyStorage(make_sessionmaker(engine), make_crypto())
         dp = Dispatcher(storage=fsm)
         dp.update.outer_middleware(ExactlyOnceMiddleware(fsm))
@@ -70,10 +72,18 @@ async def setup(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
 
 
 def text_update(update_id: int, text: str) -> Update:
-    return Update.model_validate({"update_id": update_id, "message": {
-        "message_id": update_id, "date": 1, "text": text,
-        "chat": {"id": USER, "type": "private"}, "from": {"id": USER, "is_bot": False,
-                                                          "first_name": "U"}}})
+    return Update.model_validate(
+        {
+            "update_id": update_id,
+            "message": {
+                "message_id": update_id,
+                "date": 1,
+                "text": text,
+                "chat": {"id": USER, "type": "private"},
+                "from": {"id": USER, "is_bot": False, "first_name": "U"},
+            },
+        }
+    )
 
 
 def key() -> StorageKey:
@@ -132,11 +142,23 @@ async def test_an_update_killed_mid_way_writes_nothing(setup: Any) -> None:
 
 async def test_a_callback_nobody_answered_is_answered_once(setup: Any) -> None:
     dp, bot, _fsm, _engine, session = setup
-    update = Update.model_validate({"update_id": 50, "callback_query": {
-        "id": "cb50", "chat_instance": "c", "data": "x",
-        "from": {"id": USER, "is_bot": False, "first_name": "U"},
-        "message": {"message_id": 1, "date": 1, "chat": {"id": USER, "type": "private"},
-                    "text": "screen"}}})
+    update = Update.model_validate(
+        {
+            "update_id": 50,
+            "callback_query": {
+                "id": "cb50",
+                "chat_instance": "c",
+                "data": "x",
+                "from": {"id": USER, "is_bot": False, "first_name": "U"},
+                "message": {
+                    "message_id": 1,
+                    "date": 1,
+                    "chat": {"id": USER, "type": "private"},
+                    "text": "screen",
+                },
+            },
+        }
+    )
     await dp.feed_update(bot, update)
     await dp.feed_update(bot, update)  # delivered again: answered quietly, not applied
     assert runs == ["press:x"]
@@ -151,8 +173,10 @@ async def test_an_edit_repeated_by_a_re_applied_update_counts_as_done() -> None:
 
     class NotModified(MockedSession):
         async def make_request(self, bot: Bot, method: Any, timeout: int | None = None) -> Any:
-            raise TelegramBadRequest(method=method, message="Bad Request: message is not "
-                                     "modified: specified new message content ...")
+            raise TelegramBadRequest(
+                method=method,
+                message="Bad Request: message is not modified: specified new message content ...",
+            )
 
     session = NotModified()
     session.middleware(RepeatedEditIsDone())

@@ -1,6 +1,7 @@
 """Exports: JSON valid against docs/export.schema.json, CSV readable by csv, nothing private
 without --with-text (markers in every private field), the private answers with it, and every
 export recorded — from the operator's command line and from /export in the bot."""
+
 from __future__ import annotations
 
 import asyncio
@@ -13,18 +14,19 @@ import jsonschema
 import pytest
 
 from bot import cli_advocacy
+from emulator import FakeTelegram
 from services import export as export_service
 from storage.db import upgrade_to_head
 from storage.keys import load_crypto
 from storage.models import CaseEvent, CaseMessage
 from storage.repositories import Store
 from tests.advocacy_fixtures import NOW, Seed, add_case, seed, seeded_store
-from emulator import FakeTelegram
 from tests.harness import BotProcess, coordination_env, make_config, tr
 from tests.storage_fixtures import BACKENDS
 
-SCHEMA = json.loads((Path(__file__).resolve().parent.parent / "docs" / "export.schema.json")
-                    .read_text(encoding="utf-8"))
+SCHEMA = json.loads(
+    (Path(__file__).resolve().parent.parent / "docs" / "export.schema.json").read_text(encoding="utf-8")
+)
 MARK = "PRIVMARK"
 PRIVATE = {
     "narrative": {"text": f"{MARK}-narrative Сына избили"},
@@ -33,10 +35,14 @@ PRIVATE = {
     "person_name": f"{MARK}-person Даурен Ахметов",
     "reprisal_details": f"{MARK}-reprisals угрожали",
 }
-ANSWER_MARKERS = tuple(f"{MARK}-{k}" for k in ("narrative", "place", "names", "person",
-                                                "reprisals"))
-ALWAYS_PRIVATE = (f"{MARK}-filename", f"{MARK}-filedata", f"{MARK}-note", f"{MARK}-message",
-                  "771234567")  # the reporter's chat id
+ANSWER_MARKERS = tuple(f"{MARK}-{k}" for k in ("narrative", "place", "names", "person", "reprisals"))
+ALWAYS_PRIVATE = (
+    f"{MARK}-filename",
+    f"{MARK}-filedata",
+    f"{MARK}-note",
+    f"{MARK}-message",
+    "771234567",
+)  # the reporter's chat id
 CONTACT_CHAT = 771234567
 
 
@@ -47,28 +53,57 @@ def translate(msgid: str, locale: str) -> str:
 async def _seed_private(store: Store) -> None:
     """One case with a marker in every private place, and others plain or without consent."""
     case_id = await add_case(
-        store, Seed("2026-03", private=PRIVATE, answers={"reprisals": "yes"}),
+        store,
+        Seed("2026-03", private=PRIVATE, answers={"reprisals": "yes"}),
         files=[("photo", f"{MARK}-filedata".encode(), f"{MARK}-filename.jpg")],
-        events=[("take", {"from": "new"}),
-                ("status", {"from": "in_progress", "to": "referred", "referral": "lawyer"})],
-        contact_chat=CONTACT_CHAT)
+        events=[
+            ("take", {"from": "new"}),
+            ("status", {"from": "in_progress", "to": "referred", "referral": "lawyer"}),
+        ],
+        contact_chat=CONTACT_CHAT,
+    )
     async with store.cases._sessions() as session:  # noqa: SLF001 - test data
-        session.add(CaseEvent(case_id=case_id, at=NOW, actor_kind="coordinator", actor_id=1,
-                              kind="note", text_enc=store.crypto.encrypt_text(f"{MARK}-note")))
-        session.add(CaseMessage(case_id=case_id, direction="from_reporter", created_at=NOW,
-                                text_enc=store.crypto.encrypt_text(f"{MARK}-message")))
+        session.add(
+            CaseEvent(
+                case_id=case_id,
+                at=NOW,
+                actor_kind="coordinator",
+                actor_id=1,
+                kind="note",
+                text_enc=store.crypto.encrypt_text(f"{MARK}-note"),
+            )
+        )
+        session.add(
+            CaseMessage(
+                case_id=case_id,
+                direction="from_reporter",
+                created_at=NOW,
+                text_enc=store.crypto.encrypt_text(f"{MARK}-message"),
+            )
+        )
         await session.commit()
-    await seed(store, [Seed("2026-04", region=None, methods="-", perpetrators="-"),
-                       Seed("2026-05", consent_stats=False, private=PRIVATE)])
+    await seed(
+        store,
+        [
+            Seed("2026-04", region=None, methods="-", perpetrators="-"),
+            Seed("2026-05", consent_stats=False, private=PRIVATE),
+        ],
+    )
 
 
-async def run_export(store: Store, fmt: str, *, with_text: bool, since: str | None = None,
-                     until: str | None = None) -> tuple[str, int]:
+async def run_export(
+    store: Store, fmt: str, *, with_text: bool, since: str | None = None, until: str | None = None
+) -> tuple[str, int]:
     out = io.StringIO()
     count = await export_service.write(
-        store.stats, export_service.ExportRequest(fmt=fmt, since=since, until=until,
-                                                  with_text=with_text, actor_kind="operator"),
-        out, translate, now=NOW)
+        store.stats,
+        export_service.ExportRequest(
+            fmt=fmt, since=since, until=until, with_text=with_text, actor_kind="operator"
+        ),
+        out,
+        translate,
+        now=NOW,
+    )
     return out.getvalue(), count
 
 
@@ -91,8 +126,9 @@ async def test_json_without_text_validates_and_holds_nothing_private(store) -> N
     assert first["place"] == {"kind": "sizo", "region": "karaganda"}
     assert "name" not in first["victim"] and "files" not in first
     assert first["source"]["attribution"] == "person"
-    assert first["source"]["attribution_text"]["ru"] == tr("ru", "According to the detained "
-                                                              "person, as told to the reporter")
+    assert first["source"]["attribution_text"]["ru"] == tr(
+        "ru", "According to the detained person, as told to the reporter"
+    )
     assert [h["to"] for h in first["status_history"]] == ["in_progress", "referred"]
     assert data["events"][1]["place"]["region"] == "unknown"
     codes = {t["code"] for t in data["thesauri"]["region"]}
@@ -131,8 +167,7 @@ async def test_csv_opens_with_csv_and_has_the_same_codes(store) -> None:
 
 
 async def test_the_period_selects_by_month_reported(store) -> None:
-    _text, count = await run_export(store, "json", with_text=True, since="2026-04",
-                                    until="2026-04")
+    _text, count = await run_export(store, "json", with_text=True, since="2026-04", until="2026-04")
     assert count == 1
 
 
@@ -141,13 +176,17 @@ async def test_every_export_is_recorded(store) -> None:
     await run_export(store, "csv", with_text=True)
     rows = await store.stats.exports()
     assert [(r.format, r.with_text, r.since, r.case_count, r.actor_kind) for r in rows] == [
-        ("json", False, "2026-01", 2, "operator"), ("csv", True, None, 3, "operator")]
+        ("json", False, "2026-01", 2, "operator"),
+        ("csv", True, None, 3, "operator"),
+    ]
 
 
 # --- the operator's command line -----------------------------------------------------------------
 
-def test_cli_export_and_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
-                              capsys: pytest.CaptureFixture[str]) -> None:
+
+def test_cli_export_and_stats(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("KUA_APP__DATA_DIR", str(data_dir))
     monkeypatch.chdir(tmp_path)
@@ -173,13 +212,15 @@ def test_cli_export_and_stats(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     assert "exported 2 cases" in capsys.readouterr().err
     assert cli_advocacy.main(["export", "--format", "csv", "--with-text"]) == 0
     assert f"{MARK}-narrative" in capsys.readouterr().out
-    assert cli_advocacy.main(["stats", "--since", "2026-01", "--until", "2026-12",
-                              "--format", "json"]) == 0
+    assert cli_advocacy.main(["stats", "--since", "2026-01", "--until", "2026-12", "--format", "json"]) == 0
     stats = json.loads(capsys.readouterr().out)
     assert stats["total"] == "<5" and stats["period"] == {"since": "2026-01", "until": "2026-12"}
     assert cli_advocacy.main(["stats", "--format", "png", "--out", str(tmp_path / "png")]) == 0
     assert sorted(p.name for p in (tmp_path / "png").iterdir()) == [
-        "by-method.png", "by-region.png", "cases-per-month.png"]
+        "by-method.png",
+        "by-region.png",
+        "cases-per-month.png",
+    ]
     with pytest.raises(SystemExit):
         cli_advocacy.main(["export", "--format", "xml"])
 
@@ -193,8 +234,14 @@ GROUP = -1004400110077
 
 async def test_export_command_for_admins_in_private(fake: FakeTelegram, tmp_path: Path) -> None:
     fake.group(GROUP, "Coordinators", members={ADMIN: "member", COORD: "member"})
-    kua = BotProcess(make_config(fake, tmp_path, **coordination_env(
-        GROUP, (COORD,), (ADMIN,), KUA_COORDINATION__PRIVATE_VIEW_MINUTES="3")), fake)
+    kua = BotProcess(
+        make_config(
+            fake,
+            tmp_path,
+            **coordination_env(GROUP, (COORD,), (ADMIN,), KUA_COORDINATION__PRIVATE_VIEW_MINUTES="3"),
+        ),
+        fake,
+    )
     await kua.start()
     try:
         assert kua.app is not None
@@ -202,9 +249,9 @@ async def test_export_command_for_admins_in_private(fake: FakeTelegram, tmp_path
         admin, coordinator = fake.user(ADMIN), fake.user(COORD)
         await coordinator.send_text("/export json")
         await kua.settle()
-        assert coordinator.last_bot_message().text == tr("ru", "Only administrators can "
-                                                             "export, in a private chat with "
-                                                             "the bot.")
+        assert coordinator.last_bot_message().text == tr(
+            "ru", "Only administrators can export, in a private chat with the bot."
+        )
         await admin.send_text("/export xml")
         await kua.settle()
         assert "/export json" in admin.last_bot_message().text
@@ -218,8 +265,7 @@ async def test_export_command_for_admins_in_private(fake: FakeTelegram, tmp_path
         call = fake.calls("sendDocument")[-1]
         assert call.params.get("protect_content") is True
         exports = await kua.app.store.stats.exports()
-        assert [(e.actor_kind, e.actor_id, e.case_count) for e in exports] == [
-            ("admin", ADMIN, 2)]
+        assert [(e.actor_kind, e.actor_id, e.case_count) for e in exports] == [("admin", ADMIN, 2)]
         # Deleted after private_view_minutes.
         kua.clock.advance(seconds=3 * 60 + 5)
         fake.advance(3 * 60 + 5)

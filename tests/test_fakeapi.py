@@ -100,7 +100,9 @@ def _keyboard(*buttons: InlineKeyboardButton) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(inline_keyboard=[list(buttons)])
 
 
-async def _raw(fake: FakeTelegram, method: str, *, token: str | None = None, **kwargs: object) -> tuple[int, dict]:
+async def _raw(
+    fake: FakeTelegram, method: str, *, token: str | None = None, **kwargs: object
+) -> tuple[int, dict]:
     """Call the fake over plain HTTP (to send what aiogram would refuse to build)."""
     async with aiohttp.ClientSession() as session:
         url = f"{fake.base_url}/bot{token or fake.token}/{method}"
@@ -132,7 +134,9 @@ async def _raw(fake: FakeTelegram, method: str, *, token: str | None = None, **k
         ("<b><i>both</i></b>", "both", [("bold", 0, 4), ("italic", 0, 4)]),
     ],
 )  # fmt: skip
-def test_html_parser_accepts_telegram_html(source: str, text: str, entities: list[tuple[str, int, int]]) -> None:
+def test_html_parser_accepts_telegram_html(
+    source: str, text: str, entities: list[tuple[str, int, int]]
+) -> None:
     parsed_text, parsed = parse_html(source)
     assert parsed_text == text
     assert [(e["type"], e["offset"], e["length"]) for e in parsed] == entities
@@ -148,7 +152,10 @@ def test_html_parser_accepts_telegram_html(source: str, text: str, entities: lis
         ("x</b>", "Unexpected end tag at byte offset 1"),
         ("<b", "Unclosed start tag at byte offset 0"),
         ('<span class="red">x</span>', 'Tag "span" must have class "tg-spoiler" at byte offset 0'),
-        ("🏟 🏟&lt;<i    aba>", 'Expected equal sign in declaration of an attribute of the tag "i" at byte offset 13'),
+        (
+            "🏟 🏟&lt;<i    aba>",
+            'Expected equal sign in declaration of an attribute of the tag "i" at byte offset 13',
+        ),
         ("<br/>", 'Unsupported start tag "br/" at byte offset 0'),
     ],
 )
@@ -206,8 +213,12 @@ async def test_parameters_from_query_json_and_urlencoded(fake: FakeTelegram, use
     assert [m.text for m in user.bot_messages()] == ["by query", "by json", "by form"]
 
 
-async def test_requests_are_logged_with_decoded_parameters(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
-    await bot.send_message(USER_ID, "hi", reply_markup=_keyboard(InlineKeyboardButton(text="A", callback_data="a")))
+async def test_requests_are_logged_with_decoded_parameters(
+    fake: FakeTelegram, bot: Bot, user: FakeUser
+) -> None:
+    await bot.send_message(
+        USER_ID, "hi", reply_markup=_keyboard(InlineKeyboardButton(text="A", callback_data="a"))
+    )
     (call,) = fake.calls("sendMessage")
     assert call.chat_id == USER_ID and call.params["chat_id"] == USER_ID
     assert call.params["reply_markup"] == {"inline_keyboard": [[{"text": "A", "callback_data": "a"}]]}
@@ -271,7 +282,9 @@ async def test_invalid_html_is_refused(fake: FakeTelegram, bot: Bot, user: FakeU
     assert len(fake.errors) == 1 and user.bot_messages() == []
 
 
-async def test_markdown_is_refused_and_plain_entities_work(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
+async def test_markdown_is_refused_and_plain_entities_work(
+    fake: FakeTelegram, bot: Bot, user: FakeUser
+) -> None:
     with pytest.raises(TelegramBadRequest, match="parse_mode"):
         await bot.send_message(USER_ID, "*bold*", parse_mode="MarkdownV2")
     sent = await bot.send_message(
@@ -282,7 +295,9 @@ async def test_markdown_is_refused_and_plain_entities_work(fake: FakeTelegram, b
 
 async def test_reply_parameters(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
     question = await user.send_text("question")
-    answer = await bot.send_message(USER_ID, "answer", reply_parameters=ReplyParameters(message_id=question.message_id))
+    answer = await bot.send_message(
+        USER_ID, "answer", reply_parameters=ReplyParameters(message_id=question.message_id)
+    )
     assert answer.reply_to_message is not None and answer.reply_to_message.text == "question"
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
         await bot.send_message(USER_ID, "x", reply_parameters=ReplyParameters(message_id=999))
@@ -342,8 +357,12 @@ async def test_keyboard_size_and_shape_limits(fake: FakeTelegram, bot: Bot, user
         ('{"remove_keyboard": false}', '"remove_keyboard" must be True'),
         ('{"inline_keyboard": [{"text": "x"}]}', "Array of Arrays"),
     ]:
-        status, body = await _raw(fake, "sendMessage", data={"chat_id": USER_ID, "text": "x", "reply_markup": markup})
-        assert status == 400 and body["description"].startswith("Bad Request: ") and error in body["description"]
+        status, body = await _raw(
+            fake, "sendMessage", data={"chat_id": USER_ID, "text": "x", "reply_markup": markup}
+        )
+        assert (
+            status == 400 and body["description"].startswith("Bad Request: ") and error in body["description"]
+        )
 
 
 # --- editing --------------------------------------------------------------------------------
@@ -353,7 +372,9 @@ async def test_edit_message_text(fake: FakeTelegram, bot: Bot, user: FakeUser) -
     keyboard = _keyboard(InlineKeyboardButton(text="A", callback_data="a"))
     sent = await bot.send_message(USER_ID, "<b>v1</b>", reply_markup=keyboard)
     with pytest.raises(TelegramBadRequest, match="message is not modified: specified new message content"):
-        await bot.edit_message_text("<b>v1</b>", chat_id=USER_ID, message_id=sent.message_id, reply_markup=keyboard)
+        await bot.edit_message_text(
+            "<b>v1</b>", chat_id=USER_ID, message_id=sent.message_id, reply_markup=keyboard
+        )
     # Same text with other formatting is a modification.
     edited = await bot.edit_message_text(
         "<i>v1</i>", chat_id=USER_ID, message_id=sent.message_id, reply_markup=keyboard
@@ -372,7 +393,12 @@ async def test_edit_message_text(fake: FakeTelegram, bot: Bot, user: FakeUser) -
     status, body = await _raw(
         fake,
         "editMessageText",
-        data={"chat_id": USER_ID, "message_id": sent.message_id, "text": "v3", "reply_markup": '{"force_reply": true}'},
+        data={
+            "chat_id": USER_ID,
+            "message_id": sent.message_id,
+            "text": "v3",
+            "reply_markup": '{"force_reply": true}',
+        },
     )
     assert (status, body["description"]) == (400, "Bad Request: inline keyboard expected")
 
@@ -387,7 +413,9 @@ async def test_edit_reply_markup_and_caption(fake: FakeTelegram, bot: Bot, user:
     with pytest.raises(TelegramBadRequest, match="there is no caption in the message to edit"):
         await bot.edit_message_caption(chat_id=USER_ID, message_id=sent.message_id, caption="c")
     photo = await bot.send_photo(USER_ID, BufferedInputFile(_png(), "p.png"), caption="old")
-    edited = await bot.edit_message_caption(chat_id=USER_ID, message_id=photo.message_id, caption="<b>new</b>")
+    edited = await bot.edit_message_caption(
+        chat_id=USER_ID, message_id=photo.message_id, caption="<b>new</b>"
+    )
     assert isinstance(edited, Message) and edited.caption == "new"
     with pytest.raises(TelegramBadRequest, match="there is no text in the message to edit"):
         await bot.edit_message_text("t", chat_id=USER_ID, message_id=photo.message_id)
@@ -458,12 +486,16 @@ async def test_press_creates_a_callback_query(fake: FakeTelegram, bot: Bot, user
 
 
 async def test_answer_callback_query_rules(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
-    await bot.send_message(USER_ID, "?", reply_markup=_keyboard(InlineKeyboardButton(text="Go", callback_data="go")))
+    await bot.send_message(
+        USER_ID, "?", reply_markup=_keyboard(InlineKeyboardButton(text="Go", callback_data="go"))
+    )
     first = await user.press("Go")
     with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
         await bot.answer_callback_query(first, text="x" * 201)
     assert await bot.answer_callback_query(first, text="Done", show_alert=True)
-    with pytest.raises(TelegramBadRequest, match="query is too old and response timeout expired or query ID is"):
+    with pytest.raises(
+        TelegramBadRequest, match="query is too old and response timeout expired or query ID is"
+    ):
         await bot.answer_callback_query(first)
     with pytest.raises(TelegramBadRequest, match="query ID is invalid"):
         await bot.answer_callback_query("no-such-query")
@@ -494,7 +526,10 @@ async def test_user_actions_produce_valid_updates(fake: FakeTelegram, bot: Bot, 
     ]  # fmt: skip
     start = messages[0]
     assert start.text == "/start" and _spans(start.entities) == [("bot_command", 0, 6)]
-    assert start.from_user is not None and (start.from_user.language_code, start.from_user.username) == ("ru", "alice")
+    assert start.from_user is not None and (start.from_user.language_code, start.from_user.username) == (
+        "ru",
+        "alice",
+    )
     assert [u.update_id for u in updates] == sorted({u.update_id for u in updates})
     photo = messages[2].photo
     assert photo is not None and (photo[-1].width, photo[-1].height) == (40, 30) and photo[0].width <= 90
@@ -561,7 +596,9 @@ async def test_second_poller_conflicts_the_first(fake: FakeTelegram, bot: Bot) -
 
 
 async def test_allowed_updates_filters_unwanted_kinds(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
-    await bot.send_message(USER_ID, "?", reply_markup=_keyboard(InlineKeyboardButton(text="Go", callback_data="go")))
+    await bot.send_message(
+        USER_ID, "?", reply_markup=_keyboard(InlineKeyboardButton(text="Go", callback_data="go"))
+    )
     await user.press("Go")
     await user.send_text("text")
     updates = await bot.get_updates(timeout=0, allowed_updates=["message"])
@@ -577,7 +614,9 @@ async def test_idle_waits_for_the_bot_to_react(fake: FakeTelegram, bot: Bot) -> 
         await message.answer(f"1: {message.text}")
         await message.answer(f"2: {message.text}")
 
-    polling = asyncio.create_task(dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False))
+    polling = asyncio.create_task(
+        dispatcher.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
     try:
         user = fake.user(5)
         await user.send_text("hi")
@@ -624,7 +663,8 @@ async def test_injected_failures(fake: FakeTelegram, bot: Bot, user: FakeUser) -
 
 
 async def test_a_request_inside_an_open_flood_window_is_refused_and_counted(
-        fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
+    fake: FakeTelegram, bot: Bot, user: FakeUser
+) -> None:
     fake.fail_next("sendMessage", retry_after=30)
     with pytest.raises(TelegramRetryAfter):
         await bot.send_message(USER_ID, "x")
@@ -690,7 +730,9 @@ async def test_bot_uploads_are_stored_and_reusable(fake: FakeTelegram, bot: Bot,
     assert fake.files[document.document.file_id].data == b"%PDF"
     voice = await bot.send_voice(USER_ID, BufferedInputFile(b"OggS", "v.ogg"), duration=2)
     assert voice.voice is not None and voice.voice.duration == 2
-    video = await bot.send_video(USER_ID, BufferedInputFile(b"mp4", "v.mp4"), duration=3, width=640, height=480)
+    video = await bot.send_video(
+        USER_ID, BufferedInputFile(b"mp4", "v.mp4"), duration=3, width=640, height=480
+    )
     assert video.video is not None and (video.video.width, video.video.duration) == (640, 3)
     audio = await bot.send_audio(USER_ID, BufferedInputFile(b"ID3", "a.mp3"), title="Song")
     assert audio.audio is not None and (audio.audio.title, audio.audio.mime_type) == ("Song", "audio/mpeg")
@@ -765,12 +807,17 @@ async def test_get_chat_and_members(fake: FakeTelegram, bot: Bot, user: FakeUser
 
 
 async def test_commands_per_scope_and_language(fake: FakeTelegram, bot: Bot) -> None:
-    commands = [BotCommand(command="start", description="Start"), BotCommand(command="help_me", description="Help")]
+    commands = [
+        BotCommand(command="start", description="Start"),
+        BotCommand(command="help_me", description="Help"),
+    ]
     assert await bot.set_my_commands(commands)
     assert await bot.set_my_commands(commands[:1], scope=BotCommandScopeAllPrivateChats(), language_code="kk")
     got = await bot.get_my_commands()
     assert [(c.command, c.description) for c in got] == [("start", "Start"), ("help_me", "Help")]
-    assert fake.commands({"type": "all_private_chats"}, "kk") == [{"command": "start", "description": "Start"}]
+    assert fake.commands({"type": "all_private_chats"}, "kk") == [
+        {"command": "start", "description": "Start"}
+    ]
     assert fake.commands({"type": "all_private_chats"}) == []  # no fallback between scopes
     assert await bot.delete_my_commands()
     assert fake.commands() == []

@@ -2,6 +2,7 @@
 a 429 for a chat holds every later request to that chat — from any sender — until retry_after
 has passed, others go on; a 429 without a chat holds everything; the request that met it is
 sent again; the error handler says nothing into an open window."""
+
 from __future__ import annotations
 
 import asyncio
@@ -36,8 +37,7 @@ class Scripted(MockedSession):
         self.sent: list[tuple[float, str | None]] = []
         self.script: list[tuple[str | None, Exception]] = []
 
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any],
-                           timeout: int | None = None) -> Any:
+    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None) -> Any:
         chat = flood.chat_of(method)
         self.sent.append((self.clock.now, chat))
         for index, (target, error) in enumerate(self.script):
@@ -64,8 +64,9 @@ def rig(monkeypatch: pytest.MonkeyPatch) -> tuple[Bot, Scripted, FloodGate, Cloc
 
 
 def retry_after(seconds: int) -> TelegramRetryAfter:
-    return TelegramRetryAfter(method=SendMessage(chat_id=1, text="x"), message="Too Many",
-                              retry_after=seconds)
+    return TelegramRetryAfter(
+        method=SendMessage(chat_id=1, text="x"), message="Too Many", retry_after=seconds
+    )
 
 
 async def test_a_429_holds_that_chat_for_every_sender_and_retries_the_message(rig) -> None:
@@ -112,9 +113,18 @@ async def test_a_private_5xx_is_tried_again_a_group_5xx_goes_back_to_the_outbox(
 
 async def test_the_error_handler_says_nothing_into_an_open_window(rig) -> None:
     bot, session, gate, _clock = rig
-    update = Update.model_validate({"update_id": 1, "message": {
-        "message_id": 1, "date": 1, "text": "x", "chat": {"id": 666, "type": "private"},
-        "from": {"id": 666, "is_bot": False, "first_name": "U"}}})
+    update = Update.model_validate(
+        {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": 1,
+                "text": "x",
+                "chat": {"id": 666, "type": "private"},
+                "from": {"id": 666, "is_bot": False, "first_name": "U"},
+            },
+        }
+    )
     await gate.close_for("666", 30)
     await on_error(ErrorEvent(update=update, exception=RuntimeError()), bot, gate)
     assert [chat for _t, chat in session.sent] == []

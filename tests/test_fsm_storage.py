@@ -1,5 +1,6 @@
 """SQLAlchemyStorage: aiogram storage semantics (ported from aiogram's own storage tests),
 encryption at rest, expiry and atomic update_data, on SQLite and PostgreSQL."""
+
 from __future__ import annotations
 
 import asyncio
@@ -54,7 +55,9 @@ async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
     async with isolated_engine(request.param, tmp_path, "fsm") as engine:
         async with engine.begin() as conn:
             # Only the table under test; the migrations have their own test.
-            await conn.run_sync(Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__])
+            await conn.run_sync(
+                Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__]
+            )
         crypto = make_crypto()
         clock = FakeClock()
         storage = SQLAlchemyStorage(make_sessionmaker(engine), crypto, ttl=TTL, clock=clock)
@@ -329,9 +332,7 @@ async def test_lost_first_insert_race_is_retried(
     original = SQLAlchemyStorage._mutate_once
     calls = 0
 
-    async def flaky(
-        self: SQLAlchemyStorage, row_key: str, change: Callable[[_Record], _Record]
-    ) -> _Record:
+    async def flaky(self: SQLAlchemyStorage, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
         nonlocal calls
         calls += 1
         if calls == 1:

@@ -1,6 +1,7 @@
 """Keys guarded: a missing or replaced key file stops start-up with one line (exit 2) instead of
 new keys over old data; `python -m bot rotate-keys` adds a first key and old records stay
 readable."""
+
 from __future__ import annotations
 
 import json
@@ -9,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 
 from bot.app import StartupError, guarded_crypto
@@ -19,21 +21,26 @@ from storage.fsm import SQLAlchemyStorage
 from storage.keys import generate_key_material, load_crypto
 from tests.test_startup import ROOT, assert_one_line_exit_2
 
-import pytest
-
 KEY = StorageKey(bot_id=1, chat_id=424242, user_id=424242)
 
 
 def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
     environ.update({"KUA_APP__DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT), **env})
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=300)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        cwd=tmp_path,
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
 
 
 def config_for(tmp_path: Path):  # type: ignore[no-untyped-def]
-    return load_config(environ={"KUA_TELEGRAM__TOKEN": "123:abc",
-                                "KUA_APP__DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path)
+    return load_config(
+        environ={"KUA_TELEGRAM__TOKEN": "123:abc", "KUA_APP__DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path
+    )
 
 
 async def a_draft_stored(tmp_path: Path) -> Path:
@@ -71,8 +78,7 @@ async def test_a_replaced_key_file_stops_start_up(tmp_path: Path) -> None:
     assert_one_line_exit_2(result, "security.key_file", "not the ones", "restore")
 
 
-async def test_a_replaced_key_file_is_refused_even_before_the_check_value_exists(
-        tmp_path: Path) -> None:
+async def test_a_replaced_key_file_is_refused_even_before_the_check_value_exists(tmp_path: Path) -> None:
     keys = await a_draft_stored(tmp_path)  # written before any start: no check value yet
     keys.write_text(json.dumps(generate_key_material()))
     config = config_for(tmp_path)
@@ -99,8 +105,7 @@ async def test_a_changed_hmac_secret_is_refused(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_rotate_keys_adds_a_first_key_and_old_records_stay_readable(
-        tmp_path: Path) -> None:
+async def test_rotate_keys_adds_a_first_key_and_old_records_stay_readable(tmp_path: Path) -> None:
     keys = await a_draft_stored(tmp_path)
     old = json.loads(keys.read_text())
     result = run_bot(tmp_path, "rotate-keys", KUA_TELEGRAM__TOKEN="123:abc")

@@ -16,10 +16,12 @@ from storage.keys import load_crypto
 SECRET = "s" * 40
 
 
-def security(tmp_path: Path, *, data_keys: tuple[str, ...] = (), hmac_secret: str = "",
-             key_file: Path | None = None) -> SecurityConfig:
-    return SecurityConfig(data_keys=data_keys, hmac_secret=hmac_secret,
-                          key_file=key_file or tmp_path / "data" / "keys.json")
+def security(
+    tmp_path: Path, *, data_keys: tuple[str, ...] = (), hmac_secret: str = "", key_file: Path | None = None
+) -> SecurityConfig:
+    return SecurityConfig(
+        data_keys=data_keys, hmac_secret=hmac_secret, key_file=key_file or tmp_path / "data" / "keys.json"
+    )
 
 
 def mode(path: Path) -> int:
@@ -69,8 +71,9 @@ def test_default_path_when_key_file_is_empty(tmp_path: Path) -> None:
 
 def test_configured_keys_win_and_no_file_is_written(tmp_path: Path) -> None:
     key = Fernet.generate_key().decode()
-    crypto, warnings = load_crypto(security(tmp_path, data_keys=(key,), hmac_secret=SECRET),
-                                   tmp_path / "data")
+    crypto, warnings = load_crypto(
+        security(tmp_path, data_keys=(key,), hmac_secret=SECRET), tmp_path / "data"
+    )
     assert warnings == []
     assert not (tmp_path / "data").exists()
     assert Fernet(key.encode()).decrypt(crypto.encrypt(b"x")) == b"x"
@@ -167,8 +170,7 @@ def test_uncreatable_key_file_is_a_config_error(tmp_path: Path) -> None:
     assert "cannot create the key file" in str(info.value)
 
 
-def test_concurrent_creation_uses_the_file_that_won(tmp_path: Path,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_concurrent_creation_uses_the_file_that_won(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "keys.json"
     winner = {"data_keys": [Fernet.generate_key().decode()], "hmac_secret": "w" * 40}
     real_link = os.link

@@ -6,6 +6,7 @@ case's code seen by its reporter, no duplicate case, no duplicate topic; duplica
 in the window the README names, and counted (printed).
 
 KUA_KILLS (default 20) sets the number of kills."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,12 +21,12 @@ from pathlib import Path
 from sqlalchemy import select
 
 from domain.questionnaire import ORDER
+from emulator import FakeTelegram
 from handlers.report.keyboards import ReviewAct
 from storage.db import make_engine, make_sessionmaker, upgrade_to_head
 from storage.keys import load_crypto
 from storage.models import Case
 from storage.repositories import Store
-from emulator import FakeTelegram
 from tests.harness import Reporter, fill_report, make_config
 from tests.sample import FULL_ANSWERS
 from tests.test_delivery import COORDINATOR, FORUM_ID, cards, forum  # noqa: F401 - fixture
@@ -40,8 +41,9 @@ NOT_MODIFIED = "message is not modified"
 class KilledBot:
     """`python -m bot` as a child process, killed with SIGKILL on a random plan."""
 
-    def __init__(self, fake: FakeTelegram, env: dict[str, str], cwd: Path, *, seed: int,
-                 kills: int, actions: int) -> None:
+    def __init__(
+        self, fake: FakeTelegram, env: dict[str, str], cwd: Path, *, seed: int, kills: int, actions: int
+    ) -> None:
         self.fake = fake
         self.env = env
         self.cwd = cwd
@@ -58,8 +60,14 @@ class KilledBot:
         self._runs += 1
         log = open(self.cwd / f"bot-{self._runs}.log", "wb")  # noqa: SIM115 - child's stderr
         self.process = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bot", cwd=self.cwd, env=self.env,
-            stdout=asyncio.subprocess.DEVNULL, stderr=log)
+            sys.executable,
+            "-m",
+            "bot",
+            cwd=self.cwd,
+            env=self.env,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=log,
+        )
         log.close()
         for _ in range(3000):
             if len(self.fake.calls("getUpdates")) > polls:
@@ -126,32 +134,41 @@ def screens(r: Reporter) -> list[str]:
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing_on_sqlite(
-        fake: FakeTelegram, tmp_path: Path, forum) -> None:  # noqa: F811
-    await kill_run(fake, tmp_path, forum,
-                   f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}")
+    fake: FakeTelegram, tmp_path: Path, forum
+) -> None:  # noqa: F811
+    await kill_run(fake, tmp_path, forum, f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}")
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing_on_postgresql(
-        fake: FakeTelegram, tmp_path: Path, forum, pg_database: str) -> None:  # noqa: F811
+    fake: FakeTelegram, tmp_path: Path, forum, pg_database: str
+) -> None:  # noqa: F811
     await kill_run(fake, tmp_path, forum, pg_database)
 
 
 async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> None:  # noqa: F811
     env = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
-    env.update({"KUA_TELEGRAM__TOKEN": fake.token, "KUA_TELEGRAM__API_BASE": fake.base_url,
-                "KUA_APP__DATA_DIR": str(tmp_path / "data"), "KUA_DATABASE__URL": database,
-                "KUA_COORDINATION__CHAT_ID": str(FORUM_ID),
-                "KUA_COORDINATION__COORDINATORS": str(COORDINATOR),
-                "KUA_APP__DEFAULT_LOCALE": "en", "PYTHONPATH": str(ROOT)})
+    env.update(
+        {
+            "KUA_TELEGRAM__TOKEN": fake.token,
+            "KUA_TELEGRAM__API_BASE": fake.base_url,
+            "KUA_APP__DATA_DIR": str(tmp_path / "data"),
+            "KUA_DATABASE__URL": database,
+            "KUA_COORDINATION__CHAT_ID": str(FORUM_ID),
+            "KUA_COORDINATION__COORDINATORS": str(COORDINATOR),
+            "KUA_APP__DEFAULT_LOCALE": "en",
+            "PYTHONPATH": str(ROOT),
+        }
+    )
     await upgrade_to_head(database)
     reporters_count = 2
-    bot = KilledBot(fake, env, tmp_path, seed=20261201, kills=KILLS,
-                    actions=reporters_count * 36)
+    bot = KilledBot(fake, env, tmp_path, seed=20261201, kills=KILLS, actions=reporters_count * 36)
     await bot.start()
     pressed: list[str] = []
     try:
-        reporters = [Reporter(fake, fake.user(930000001 + i, first_name="K", language_code="en"),
-                              bot) for i in range(reporters_count)]  # type: ignore[arg-type]
+        reporters = [
+            Reporter(fake, fake.user(930000001 + i, first_name="K", language_code="en"), bot)
+            for i in range(reporters_count)
+        ]  # type: ignore[arg-type]
 
         async def journey(r: Reporter, index: int) -> None:
             await r.choose_language("en")
@@ -188,9 +205,11 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     # An update killed before its commit is applied again: an edit it had made already is
     # repeated and Telegram says "not modified" (harmless; counted, not hidden).
     repeated = [r for r in fake.errors if NOT_MODIFIED in (r.description or "")]
-    fake.errors[:] = [r for r in fake.errors
-                      if QUERY_INVALID not in (r.description or "")
-                      and NOT_MODIFIED not in (r.description or "")]
+    fake.errors[:] = [
+        r
+        for r in fake.errors
+        if QUERY_INVALID not in (r.description or "") and NOT_MODIFIED not in (r.description or "")
+    ]
 
     # No question asked again once a later one was shown.
     for r in reporters:
@@ -204,8 +223,7 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
             assert sorted(case.answers[qid]) == sorted(FULL_ANSWERS[qid]), qid
 
     # Every case's code seen by its reporter.
-    seen = {store.cases.code_key(c) for r in reporters for t in r.bot_texts()
-            for c in CODE.findall(t)}
+    seen = {store.cases.code_key(c) for r in reporters for t in r.bot_texts() for c in CODE.findall(t)}
     assert {case.code_hash for case in stored} <= seen
 
     # No duplicate topic; every card delivered (duplicates only in the named window).
@@ -214,5 +232,7 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     assert sorted(found) == ids
     assert len(forum.topics) == len(ids)
     duplicates = sum(len(v) - 1 for v in found.values())
-    print(f"\nkills={bot.kills} duplicate cards={duplicates} late callback answers={len(late)} "
-          f"repeated edits={len(repeated)}")
+    print(
+        f"\nkills={bot.kills} duplicate cards={duplicates} late callback answers={len(late)} "
+        f"repeated edits={len(repeated)}"
+    )

@@ -1,6 +1,7 @@
 """Every button label fits a phone, in every language: ≤ 32 characters in a one-column row,
 ≤ 18 in a two-column row, ≤ 10 in rows of three or more (the questionnaire's keyboards, the
 consent, the review, the main menu, the window's own buttons)."""
+
 from __future__ import annotations
 
 import pytest

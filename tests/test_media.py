@@ -34,8 +34,12 @@ def gradient(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
 def jpeg_with_gps(orientation: int = 6) -> bytes:
     buf = io.BytesIO()
     gradient((40, 20)).save(
-        buf, "JPEG", exif=camera_exif(orientation), comment=b"KuaComment",
-        xmp=b"<x:xmpmeta>KuaXmp</x:xmpmeta>", quality=95,
+        buf,
+        "JPEG",
+        exif=camera_exif(orientation),
+        comment=b"KuaComment",
+        xmp=b"<x:xmpmeta>KuaXmp</x:xmpmeta>",
+        quality=95,
     )
     return buf.getvalue()
 
@@ -144,8 +148,7 @@ def test_icc_profile_is_converted_and_dropped() -> None:
 
 def test_webp_exif_and_xmp_are_removed() -> None:
     buf = io.BytesIO()
-    gradient((12, 6)).save(buf, "WEBP", exif=camera_exif(orientation=8),
-                           xmp=b"<x:xmpmeta>KuaXmp</x:xmpmeta>")
+    gradient((12, 6)).save(buf, "WEBP", exif=camera_exif(orientation=8), xmp=b"<x:xmpmeta>KuaXmp</x:xmpmeta>")
     original = buf.getvalue()
     assert b"KuaMake" in original and b"KuaXmp" in original
 
@@ -173,8 +176,15 @@ def test_tiff_tags_are_removed() -> None:
 def test_animated_gif_keeps_frames_and_timing_but_not_comment() -> None:
     frames = [Image.new("RGB", (10, 10), (i * 80, 0, 0)) for i in range(3)]
     buf = io.BytesIO()
-    frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:], duration=[100, 200, 300],
-                   loop=0, comment=b"KuaComment")
+    frames[0].save(
+        buf,
+        "GIF",
+        save_all=True,
+        append_images=frames[1:],
+        duration=[100, 200, 300],
+        loop=0,
+        comment=b"KuaComment",
+    )
     original = buf.getvalue()
     assert b"KuaComment" in original
 

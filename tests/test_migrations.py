@@ -1,4 +1,5 @@
 """Alembic migrations (stairway, full cycle, schema == models) and the storage.db helpers."""
+
 from __future__ import annotations
 
 import asyncio
@@ -150,7 +151,9 @@ def test_alembic_config_is_cwd_independent(tmp_path: Path, monkeypatch: pytest.M
 
 
 # --- python -m storage.migrate --------------------------------------------------------------------
-def test_migrate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_cli(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'kua.sqlite3'}"
     monkeypatch.setattr(migrate, "_database_url", lambda: url)
     head = revisions_in_order()[-1][0]
@@ -166,7 +169,9 @@ def test_migrate_cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: py
     assert capsys.readouterr().out.strip().endswith(f"{head} (head)")
 
 
-def test_migrate_cli_config_error(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+def test_migrate_cli_config_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     import bot.config
 
     def broken(*_args: object, **_kwargs: object) -> object:

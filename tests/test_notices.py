@@ -1,5 +1,6 @@
 """Every text that reaches a reporter outside the window reads neutral on a lock screen, in kk,
 ru and en: no word for report, torture, case, complaint, police or prison."""
+
 from __future__ import annotations
 
 import pytest
@@ -15,8 +16,12 @@ _i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
 
 # Sent beside or instead of the window: notices, the flood warning, the last word of
 # Erase / Forget me, and the line a closed window keeps.
-OUTSIDE_THE_WINDOW = (*TEXTS.values(), SLOW_DOWN, "Done.",
-                      "All done. Send /start whenever you need the menu.")
+OUTSIDE_THE_WINDOW = (
+    *TEXTS.values(),
+    SLOW_DOWN,
+    "Done.",
+    "All done. Send /start whenever you need the menu.",
+)
 
 
 @pytest.mark.parametrize("locale", LOCALES)

@@ -1,4 +1,5 @@
 """Erase this chat, Forget me and retention, through the real bot and the fake Bot API."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,10 @@ from bot.retention import retention_round
 from bot.workers import housekeeping
 from domain.values import CaseStatus
 from domain.workflow import CloseReason
+from emulator import FakeMessage, FakeTelegram
 from handlers.report.keyboards import NavAct, ReviewAct, SavedCb
 from storage.base import Base
+from storage.fsm import FsmRecord
 from storage.models import (
     Account,
     Attachment,
@@ -33,9 +36,7 @@ from storage.models import (
     LimitMark,
     MessageTrace,
 )
-from storage.fsm import FsmRecord
 from storage.repositories import Consent, Submission
-from emulator import FakeMessage, FakeTelegram
 from tests.harness import BotProcess, Clock, Reporter, fill_report, make_config, tr
 from tests.sample import FULL_ANSWERS, jpeg_with_gps
 
@@ -46,6 +47,7 @@ PG_URL = os.environ.get("KUA_TEST_DATABASE_URL")
 
 
 # --- helpers -------------------------------------------------------------------------------------
+
 
 def advance(kua: BotProcess, fake: FakeTelegram, **delta: float) -> None:
     """Move the bot's clock and Telegram's together."""
@@ -94,8 +96,9 @@ async def submit(r: Reporter, locale: str = "en", **answers: Any) -> str:
     await r.choose_language(locale)
     await r.press("m1:report")
     await r.consent()
-    await fill_report(r, narrative=f"{MARKER} he was beaten", photo=jpeg_with_gps(),
-                      answers={**FULL_ANSWERS, **answers})
+    await fill_report(
+        r, narrative=f"{MARKER} he was beaten", photo=jpeg_with_gps(), answers={**FULL_ANSWERS, **answers}
+    )
     await r.review(ReviewAct.SEND)
     match = CODE.search(r.window_text())
     assert match, r.window_text()
@@ -103,6 +106,7 @@ async def submit(r: Reporter, locale: str = "en", **answers: Any) -> str:
 
 
 # --- Erase this chat -----------------------------------------------------------------------------
+
 
 async def test_erase_deletes_every_message_telegram_still_allows(
     fake: FakeTelegram, kua: BotProcess, reporter: Reporter
@@ -152,8 +156,9 @@ async def test_erase_deletes_every_message_telegram_still_allows(
     transcript = fake.transcript(chat)
     done = transcript[-1]
     requested = set(deletion_requests(fake, chat, before))
-    young = {m.message_id for m in transcript
-             if age(fake, m) < WINDOW - 600 and m.message_id != done.message_id}
+    young = {
+        m.message_id for m in transcript if age(fake, m) < WINDOW - 600 and m.message_id != done.message_id
+    }
     old = {m.message_id for m in transcript if age(fake, m) >= WINDOW}
     assert old == first and young, (old, first)
     assert young <= requested, young - requested  # the bot's messages and the user's
@@ -177,8 +182,7 @@ async def test_erase_deletes_every_message_telegram_still_allows(
     assert not set(deletion_requests(fake, chat, before)) & old
 
 
-async def test_erase_from_the_menu_and_keep(fake: FakeTelegram, kua: BotProcess,
-                                            reporter: Reporter) -> None:
+async def test_erase_from_the_menu_and_keep(fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
     await reporter.choose_language("en")
     await reporter.press("m1:report")
     await reporter.consent()
@@ -196,8 +200,7 @@ async def test_erase_from_the_menu_and_keep(fake: FakeTelegram, kua: BotProcess,
     await reporter.command("start")  # pauses the report: the menu
     await reporter.press("m1:erase")
     await reporter.press("pv1:erase")
-    assert [m.text for m in fake.transcript(reporter.chat_id) if not m.deleted] == [
-        tr("en", "Done.")]
+    assert [m.text for m in fake.transcript(reporter.chat_id) if not m.deleted] == [tr("en", "Done.")]
     assert await count(kua, FsmRecord) == 0
 
 
@@ -209,6 +212,7 @@ async def test_groups_are_never_traced(fake: FakeTelegram, kua: BotProcess) -> N
 
 
 # --- Forget me -----------------------------------------------------------------------------------
+
 
 @asynccontextmanager
 async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, str]]:
@@ -224,8 +228,7 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, 
     async with admin.connect() as conn:
         await conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        yield {"KUA_DATABASE__URL":
-               make_url(PG_URL).set(database=name).render_as_string(hide_password=False)}
+        yield {"KUA_DATABASE__URL": make_url(PG_URL).set(database=name).render_as_string(hide_password=False)}
     finally:
         async with admin.connect() as conn:
             await conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
@@ -233,8 +236,9 @@ async def database_url(backend: str, tmp_path: Path) -> AsyncIterator[dict[str, 
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-async def any_kua(request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path: Path,
-                  clock: Clock) -> AsyncIterator[BotProcess]:
+async def any_kua(
+    request: pytest.FixtureRequest, fake: FakeTelegram, tmp_path: Path, clock: Clock
+) -> AsyncIterator[BotProcess]:
     """The bot on SQLite, and on PostgreSQL where KUA_TEST_DATABASE_URL is set."""
     async with database_url(request.param, tmp_path) as env:
         process = BotProcess(make_config(fake, tmp_path, **env), fake, clock)
@@ -277,8 +281,7 @@ async def test_forget_me_leaves_nothing_that_links_to_the_account(
     store = kua.app.store
     uid = user.id
     links = {store.crypto.keyed_hash(p, uid) for p in ("account", "reporter", "trace")}
-    links.add(store.crypto.keyed_hash(
-        "fsm", f"{kua.app.bot.id}:{uid}:{uid}:None:None:default"))
+    links.add(store.crypto.keyed_hash("fsm", f"{kua.app.bot.id}:{uid}:{uid}:None:None:default"))
     assert links <= {v for v in await all_values(kua) if isinstance(v, str)}  # all linked now
 
     await reporter.command("forget")
@@ -334,14 +337,23 @@ async def submit_second(r: Reporter) -> None:
 
 # --- retention -----------------------------------------------------------------------------------
 
+
 async def new_case(kua: BotProcess, user_id: int, *, narrative: str = MARKER) -> int:
     store = kua.app.store
     ref = store.attachments.new_draft_ref()
-    await store.attachments.add(ref, kind="photo", mime_type="image/jpeg", file_name="a.jpg",
-                                data=b"\xff\xd8" + MARKER.encode())
-    case = await store.cases.submit(user_id, user_id, Submission(
-        answers={**FULL_ANSWERS, "narrative": {"text": narrative}}, consent=Consent(),
-        draft_ref=ref, locale="en"))
+    await store.attachments.add(
+        ref, kind="photo", mime_type="image/jpeg", file_name="a.jpg", data=b"\xff\xd8" + MARKER.encode()
+    )
+    case = await store.cases.submit(
+        user_id,
+        user_id,
+        Submission(
+            answers={**FULL_ANSWERS, "narrative": {"text": narrative}},
+            consent=Consent(),
+            draft_ref=ref,
+            locale="en",
+        ),
+    )
     await store.casework.take(case.id, 4242)
     await store.casework.add_note(case.id, 4242, f"{MARKER} note")
     await store.casework.message_to_reporter(case.id, 4242, f"{MARKER} question")
@@ -350,8 +362,9 @@ async def new_case(kua: BotProcess, user_id: int, *, narrative: str = MARKER) ->
 
 
 async def close(kua: BotProcess, case_id: int) -> None:
-    await kua.app.store.casework.set_status(case_id, CaseStatus.CLOSED, 4242,
-                                            close_reason=CloseReason.RESOLVED)
+    await kua.app.store.casework.set_status(
+        case_id, CaseStatus.CLOSED, 4242, close_reason=CloseReason.RESOLVED
+    )
 
 
 async def purged(kua: BotProcess, case_id: int) -> bool:
@@ -373,9 +386,7 @@ async def purged(kua: BotProcess, case_id: int) -> bool:
     return True
 
 
-async def test_closed_cases_are_purged_exactly_when_due_open_ones_never(
-    any_kua: BotProcess
-) -> None:
+async def test_closed_cases_are_purged_exactly_when_due_open_ones_never(any_kua: BotProcess) -> None:
     kua = any_kua
     app = kua.app
     days = app.config.retention.closed_case_days
@@ -442,6 +453,7 @@ async def test_drafts_are_purged_exactly_when_due_by_the_housekeeping_worker(
 
 
 # --- the trace and the batches -------------------------------------------------------------------
+
 
 class _Bot:
     """Just enough of a Bot for erase_chat: records what it was asked to delete."""

@@ -1,4 +1,5 @@
 """The questionnaire as data: ordering, conditions, urgency, and renderings that fit Telegram."""
+
 from __future__ import annotations
 
 import pytest
@@ -45,14 +46,25 @@ def test_conditions_follow_answers() -> None:
 
 
 def test_prune_drops_answers_that_no_longer_apply() -> None:
-    answers = {"last_incident": "today", "incident_year": "2024", "incident_month": "03",
-               "contact": "no", "silent": "yes"}
+    answers = {
+        "last_incident": "today",
+        "incident_year": "2024",
+        "incident_month": "03",
+        "contact": "no",
+        "silent": "yes",
+    }
     assert prune(answers) == {"last_incident": "today", "contact": "no"}
 
 
-@pytest.mark.parametrize("danger,urgent", [
-    (["ongoing"], True), (["none"], False), (SKIPPED, False), (["self_harm", "transfer"], True),
-])
+@pytest.mark.parametrize(
+    "danger,urgent",
+    [
+        (["ongoing"], True),
+        (["none"], False),
+        (SKIPPED, False),
+        (["self_harm", "transfer"], True),
+    ],
+)
 def test_urgency(danger, urgent) -> None:
     assert is_urgent({"danger": danger}) is urgent
 
@@ -75,8 +87,7 @@ def test_every_callback_fits_64_bytes() -> None:
 def test_every_rendering_is_attributed(locale: str) -> None:
     with i18n.context(), i18n.use_locale(locale):
         for source, line in ATTRIBUTION.items():
-            text = "\n".join(h for _i, h in render_sections({**FULL_ANSWERS, "knowledge": source},
-                                                           []))
+            text = "\n".join(h for _i, h in render_sections({**FULL_ANSWERS, "knowledge": source}, []))
             assert i18n.gettext(line, locale=locale) in text
 
 

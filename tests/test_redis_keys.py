@@ -1,5 +1,6 @@
 """No Telegram ids in Redis: event isolation and the flood gate's windows use keyed hashes
 (run when KUA_TEST_REDIS_URL is set)."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,12 +9,11 @@ import os
 from pathlib import Path
 
 import pytest
-
 from aiogram.fsm.storage.base import StorageKey
 
+from emulator import FakeTelegram
 from storage.crypto import Crypto
 from storage.redis_keys import HashedKeyBuilder
-from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, make_config
 
 REDIS_URL = os.environ.get("KUA_TEST_REDIS_URL")
@@ -34,7 +34,8 @@ def test_the_key_builder_keeps_ids_out_and_isolates_like_aiogram() -> None:
 
 @pytest.mark.skipif(not REDIS_URL, reason="KUA_TEST_REDIS_URL is not set")
 async def test_after_a_journey_with_redis_isolation_no_redis_command_carries_a_telegram_id(
-        fake: FakeTelegram, tmp_path: Path) -> None:
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     from redis.asyncio import Redis
 
     seen: list[str] = []

@@ -1,6 +1,7 @@
 """The rights library: every screen fits Telegram, ends with its sources, the review date and
 "not legal advice", is translated; and end to end: the menu, Next/Back in place, the links from
 inside the report (which must not disturb it), and the bot's descriptions per language."""
+
 from __future__ import annotations
 
 import html
@@ -43,8 +44,11 @@ def plain(text: str) -> str:
 
 def rendered(locale: str, deployment: Deployment = Deployment()) -> list[tuple[str, int, str]]:
     with _i18n.context(), _i18n.use_locale(locale):
-        return [(page.id, n, render_screen(page, n, deployment))
-                for page in PAGES for n in range(len(page.screens))]
+        return [
+            (page.id, n, render_screen(page, n, deployment))
+            for page in PAGES
+            for n in range(len(page.screens))
+        ]
 
 
 @pytest.mark.parametrize("locale", LOCALES)
@@ -72,8 +76,9 @@ def test_every_page_ends_with_sources_date_and_disclaimer(locale: str) -> None:
 def test_every_page_is_split_and_stated_once() -> None:
     assert len(PAGES) == 6 and len({p.id for p in PAGES}) == 6
     with _i18n.context(), _i18n.use_locale("kk"):
-        keyboards = [index_keyboard()] + [page_keyboard(page, n) for page in PAGES
-                                          for n in range(len(page.screens))]
+        keyboards = [index_keyboard()] + [
+            page_keyboard(page, n) for page in PAGES for n in range(len(page.screens))
+        ]
     for page in PAGES:
         assert page.screens and page.sources.startswith("Sources:")
     for keyboard in keyboards:
@@ -99,13 +104,13 @@ def test_pages_are_translated(locale: str) -> None:
 
 
 def test_ngo_contacts_show_only_when_configured() -> None:
-    page = next(p for p in PAGES if Slot.NGO_CONTACTS in
-                [i for s in p.screens for i in s.items])
+    page = next(p for p in PAGES if Slot.NGO_CONTACTS in [i for s in p.screens for i in s.items])
     n = next(n for n, s in enumerate(page.screens) if Slot.NGO_CONTACTS in s.items)
     with _i18n.context(), _i18n.use_locale("en"):
         bare = render_screen(page, n, Deployment())
-        named = render_screen(page, n, Deployment(ngo_name="Kazakh Rights <Org>",
-                                                     ngo_contacts="Signal: +7 700 000 00 00"))
+        named = render_screen(
+            page, n, Deployment(ngo_name="Kazakh Rights <Org>", ngo_contacts="Signal: +7 700 000 00 00")
+        )
     assert "Contacts of" not in bare and "+7 700" not in bare
     assert "Kazakh Rights &lt;Org&gt;" in named and "Signal: +7 700 000 00 00" in named
     assert "<Org>" not in named  # escaped
@@ -114,8 +119,10 @@ def test_ngo_contacts_show_only_when_configured() -> None:
 def test_retention_comes_from_the_configuration() -> None:
     stored = next(p for p in PAGES if p.id == "stored")
     with _i18n.context(), _i18n.use_locale("en"):
-        text = "\n".join(render_screen(stored, n, Deployment(draft_days=1, closed_case_days=30))
-                         for n in range(len(stored.screens)))
+        text = "\n".join(
+            render_screen(stored, n, Deployment(draft_days=1, closed_case_days=30))
+            for n in range(len(stored.screens))
+        )
     assert "for 1 day from when you started it" in text
     assert "is deleted 30 days after the case is closed" in text
 
@@ -127,6 +134,7 @@ def test_descriptions_fit_telegram_in_every_language() -> None:
 
 
 # --- end to end -------------------------------------------------------------------------------
+
 
 async def press_on(r: Reporter, message: FakeMessage, data: str) -> None:
     text = next(t for t, d in message.buttons() if d == data)
@@ -142,8 +150,9 @@ def open_(page: str) -> str:
     return Guide(act=GuideAct.OPEN, page=page).pack()
 
 
-async def test_library_from_the_menu_pages_in_place(fake: FakeTelegram, kua: BotProcess,
-                                                    reporter: Reporter) -> None:
+async def test_library_from_the_menu_pages_in_place(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     r = reporter
     await r.choose_language("ru")
     await r.press("m1:rights")
@@ -179,8 +188,9 @@ async def test_library_from_the_menu_pages_in_place(fake: FakeTelegram, kua: Bot
     assert tr("ru", "Know your rights") in r.screen().text
 
 
-async def test_pages_inside_the_report_leave_it_working(fake: FakeTelegram, kua: BotProcess,
-                                                        reporter: Reporter) -> None:
+async def test_pages_inside_the_report_leave_it_working(
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     r = reporter
     await r.choose_language("en")
     await r.press("m1:report")

@@ -1,6 +1,7 @@
 """The kk and ru catalogs pass hunspell (kk_KZ, ru_RU) with the project's word lists, and the
 word lists hold only words the dictionaries lack and the catalogs use (no stale entries that
 could hide a later misspelling)."""
+
 from __future__ import annotations
 
 import re
@@ -20,15 +21,17 @@ DICTS = {"kk": "kk_KZ", "ru": "ru_RU"}
 def _dictionaries() -> set[str]:
     if not shutil.which("hunspell"):
         return set()
-    listing = subprocess.run(["hunspell", "-D"], capture_output=True, text=True,
-                             stdin=subprocess.DEVNULL).stderr
+    listing = subprocess.run(
+        ["hunspell", "-D"], capture_output=True, text=True, stdin=subprocess.DEVNULL
+    ).stderr
     return {name for name in DICTS.values() if re.search(rf"/{name}$", listing, re.M)}
 
 
 pytestmark = pytest.mark.skipif(
     _dictionaries() != set(DICTS.values()),
     reason="hunspell with kk_KZ and ru_RU is not installed "
-           "(apt-get install hunspell hunspell-kk hunspell-ru)")
+    "(apt-get install hunspell hunspell-kk hunspell-ru)",
+)
 
 
 def word_list(locale: str) -> list[str]:
@@ -37,8 +40,13 @@ def word_list(locale: str) -> list[str]:
 
 
 def test_spellcheck_finds_no_unknown_words() -> None:
-    result = subprocess.run(["bash", str(SCRIPT), "kk", "ru"], cwd=ROOT, capture_output=True,
-                            text=True, env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+    result = subprocess.run(
+        ["bash", str(SCRIPT), "kk", "ru"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 0 and not result.stdout, result.stdout + result.stderr
 
 
@@ -53,10 +61,15 @@ def test_spellcheck_reports_a_misspelling(tmp_path: Path) -> None:
     (copy / "locales" / "ru" / "LC_MESSAGES" / "messages.po").write_text(
         'msgid ""\nmsgstr ""\n"Content-Type: text/plain; charset=UTF-8\\n"\n\n'
         'msgid "Your report has been received."\nmsgstr "Ваше обращение палучено."\n',
-        encoding="utf-8")
-    result = subprocess.run(["bash", str(copy / "scripts" / "spellcheck.sh"), "ru"], cwd=copy,
-                            capture_output=True, text=True,
-                            env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"})
+        encoding="utf-8",
+    )
+    result = subprocess.run(
+        ["bash", str(copy / "scripts" / "spellcheck.sh"), "ru"],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        env={"PYTHON": sys.executable, "PATH": "/usr/bin:/bin"},
+    )
     assert result.returncode == 1
     assert result.stdout.strip() == 'ru: палучено\t(in "Your report has been received.")'
 
@@ -65,13 +78,18 @@ def test_spellcheck_reports_a_misspelling(tmp_path: Path) -> None:
 def test_word_lists_hold_only_missing_words_the_catalog_uses(locale: str) -> None:
     words = word_list(locale)
     assert words == sorted(set(words)), "keep the list sorted, without repeats"
-    known = subprocess.run(["hunspell", "-i", "UTF-8", "-d", DICTS[locale], "-G"],
-                           input="\n".join(words), capture_output=True, text=True).stdout.split()
+    known = subprocess.run(
+        ["hunspell", "-i", "UTF-8", "-d", DICTS[locale], "-G"],
+        input="\n".join(words),
+        capture_output=True,
+        text=True,
+    ).stdout.split()
     assert not known, f"{locale}: the dictionary already knows {known}"
     with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh, locale=locale)
-    text = " ".join(s for m in catalog if m.id
-                    for s in (m.string if isinstance(m.string, tuple) else (m.string,)))
+    text = " ".join(
+        s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))
+    )
     used = set(re.findall(r"[^\W\d_]+", text.lower()))
     stale = [w for w in words if w.lower() not in used]
     assert not stale, f"{locale}: not used in the catalog any more: {stale}"

@@ -1,4 +1,5 @@
 """`python -m bot` refuses to start with one clear line and exit code 2 — never a traceback."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 def run_bot(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
     environ = {k: v for k, v in os.environ.items() if not k.startswith("KUA_")}
     environ.update({"KUA_APP__DATA_DIR": str(tmp_path / "data"), "PYTHONPATH": str(ROOT), **env})
-    return subprocess.run([sys.executable, "-m", "bot"], cwd=tmp_path, env=environ,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "bot"], cwd=tmp_path, env=environ, capture_output=True, text=True, timeout=60
+    )
 
 
 def assert_one_line_exit_2(result: subprocess.CompletedProcess[str], *needles: str) -> None:
@@ -43,8 +45,11 @@ def test_bad_config_file(tmp_path: Path) -> None:
 
 def test_unreachable_database(tmp_path: Path) -> None:
     # Port 9 (discard) on loopback: nothing listens there, the connection is refused at once.
-    result = run_bot(tmp_path, KUA_TELEGRAM__TOKEN="123:abc",
-                     KUA_DATABASE__URL="postgresql+asyncpg://kua:secret@127.0.0.1:9/kua")
+    result = run_bot(
+        tmp_path,
+        KUA_TELEGRAM__TOKEN="123:abc",
+        KUA_DATABASE__URL="postgresql+asyncpg://kua:secret@127.0.0.1:9/kua",
+    )
     assert_one_line_exit_2(result, "database.url", "KUA_DATABASE__URL")
     assert "secret" not in result.stderr  # the password is never printed
 

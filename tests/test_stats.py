@@ -1,5 +1,6 @@
 """Statistics: exact counts of consenting cases, small-number protection (also against
 differencing periods and categories), phone-sized PNG charts, and /stats through the bot."""
+
 from __future__ import annotations
 
 import io
@@ -10,12 +11,12 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.i18n import LOCALES_DIR
+from emulator import FakeTelegram
 from handlers.stats import BAD_PERIOD, StatsCb, report_charts, report_text
 from services import stats as stats_service
 from services.disclosure import Figure, Mark, Span, atoms, figure, month_index, protect_table
 from services.stats import Period, build
 from tests.advocacy_fixtures import NOW, Seed, seed, seeded_store
-from emulator import FakeTelegram
 from tests.harness import BotProcess, coordination_env, make_config, tr
 from tests.storage_fixtures import BACKENDS
 
@@ -35,6 +36,7 @@ def table(report: stats_service.Report, dimension: str) -> dict[str, Figure]:
 
 
 # --- the protection rules, on plain numbers ------------------------------------------------------
+
 
 def series(**months: int) -> dict[int, int]:
     return {month_index(m.replace("_", "-")[1:]): n for m, n in months.items()}
@@ -63,8 +65,9 @@ def test_differencing_two_periods_cannot_reveal_one_case() -> None:
             f = figure(s, SPAN_2026, K, first, last)
             if f.shown and f.value:
                 assert f.value >= K
-                assert all(a[0] >= first and a[1] <= last or a[1] < first or a[0] > last
-                           for a in cut if a[2])
+                assert all(
+                    (a[0] >= first and a[1] <= last) or a[1] < first or a[0] > last for a in cut if a[2]
+                )
 
 
 def test_any_two_shown_figures_of_a_series_differ_by_zero_or_at_least_min_cell() -> None:
@@ -76,16 +79,15 @@ def test_any_two_shown_figures_of_a_series_differ_by_zero_or_at_least_min_cell()
             if f.shown:
                 values.append(((first, last), f.value))
     assert values, "something must be publishable"
-    for (a, va) in values:
-        for (b, vb) in values:
+    for a, va in values:
+        for b, vb in values:
             nested = a[0] <= b[0] and b[1] <= a[1]
             if nested:
                 assert va - vb == 0 or va - vb >= K, (a, b, va, vb)
 
 
 def test_total_minus_shown_cells_cannot_reveal_a_small_cell() -> None:
-    cells = {"karaganda": series(m2026_03=6), "astana": series(m2026_03=2),
-             "pavlodar": series(m2026_03=9)}
+    cells = {"karaganda": series(m2026_03=6), "astana": series(m2026_03=2), "pavlodar": series(m2026_03=9)}
     figures = protect_table(cells, 17, SPAN_2026, K, SPAN_2026.first, SPAN_2026.last)
     assert figures["astana"] == SMALL
     # The smallest other cell is hidden with it, and 2 + 6 = 8 ≥ 5 is all one can work out.
@@ -101,15 +103,26 @@ def test_a_table_is_hidden_whole_when_nothing_smaller_protects_it() -> None:
 
 # --- on seeded cases, SQLite and PostgreSQL -------------------------------------------------------
 
+
 def seeds() -> list[Seed]:
     out: list[Seed] = []
     # 2026: 12 consenting cases in Karaganda (one a month), 8 in Astana in March, 2 in Pavlodar.
     out += [Seed(f"2026-{m:02d}", methods=["beating", "electric"]) for m in range(1, 13)]
-    out += [Seed("2026-03", region="astana", facility_kind="police", methods=["beating"],
-                 perpetrators=["police", "special_unit"], urgent=True, status="closed",
-                 close_reason="resolved", knowledge="saw") for _ in range(8)]
-    out += [Seed("2026-05", region="pavlodar", methods="-", knowledge="documents")
-            for _ in range(2)]
+    out += [
+        Seed(
+            "2026-03",
+            region="astana",
+            facility_kind="police",
+            methods=["beating"],
+            perpetrators=["police", "special_unit"],
+            urgent=True,
+            status="closed",
+            close_reason="resolved",
+            knowledge="saw",
+        )
+        for _ in range(8)
+    ]
+    out += [Seed("2026-05", region="pavlodar", methods="-", knowledge="documents") for _ in range(2)]
     # Not counted: their reporters did not agree to figures.
     out += [Seed("2026-03", region="astana", consent_stats=False) for _ in range(7)]
     out += [Seed("2026-06", region="atyrau", consent_stats=False) for _ in range(3)]
@@ -144,7 +157,11 @@ async def test_only_consenting_cases_are_counted_exactly(store) -> None:
     assert table(report, "close_reason")["resolved"] == shown(8)
     # The seeded cases predate the question: every one is "not stated", its answers are empty cells.
     assert table(report, "person_agrees") == {
-        "yes": shown(0), "no": shown(0), "could_not_ask": shown(0), "not_stated": shown(22)}
+        "yes": shown(0),
+        "no": shown(0),
+        "could_not_ask": shown(0),
+        "not_stated": shown(22),
+    }
 
 
 async def test_the_astana_cell_protects_pavlodar(store) -> None:
@@ -170,6 +187,7 @@ async def test_a_single_month_with_few_cases_is_small(store) -> None:
 
 # --- texts and charts ----------------------------------------------------------------------------
 
+
 def png_size(data: bytes) -> tuple[int, int]:
     assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
     width, height = struct.unpack(">II", data[16:24])
@@ -189,8 +207,7 @@ async def test_text_and_charts_in_each_language(tmp_path: Path, locale: str) -> 
     assert tr(locale, "Karaganda region") in text
     assert "<5" in text.replace("&lt;", "<")
     assert len(text) < 4096
-    assert [name for name, _png in charts] == ["cases-per-month.png", "by-region.png",
-                                               "by-method.png"]
+    assert [name for name, _png in charts] == ["cases-per-month.png", "by-region.png", "by-method.png"]
     for _name, png in charts:
         width, height = png_size(png)
         assert width == 1080 and 400 <= height <= 2400
@@ -216,7 +233,8 @@ OUTSIDER = 880011999
 
 
 async def test_stats_in_the_group_for_a_coordinator_not_for_an_outsider(
-        fake: FakeTelegram, tmp_path: Path) -> None:
+    fake: FakeTelegram, tmp_path: Path
+) -> None:
     group = fake.group(GROUP, "Coordinators", members={COORD: "member", OUTSIDER: "member"})
     kua = BotProcess(make_config(fake, tmp_path, **coordination_env(GROUP, (COORD,))), fake)
     await kua.start()

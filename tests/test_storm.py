@@ -3,6 +3,7 @@
 inside its retry_after window (the fake refuses and counts any), every card is delivered once,
 every reporter sees their code, and no case is stored twice. Plus: a file's caption is never
 silently dropped."""
+
 from __future__ import annotations
 
 import asyncio
@@ -11,12 +12,17 @@ from pathlib import Path
 
 from sqlalchemy import func, select
 
+from emulator import FakeTelegram
 from handlers.report.keyboards import ReviewAct
 from storage.models import Case
-from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, fill_report, make_config
 from tests.test_delivery import (  # noqa: F401 - fixtures
-    COORDINATOR, FORUM_ID, _quick_worker, cards, forum, until,
+    COORDINATOR,
+    FORUM_ID,
+    _quick_worker,
+    cards,
+    forum,
+    until,
 )
 
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
@@ -40,14 +46,24 @@ def codes_seen(r: Reporter) -> list[str]:
 
 
 async def test_a_storm_of_429_5xx_and_drops_loses_nothing_and_never_floods(
-        fake: FakeTelegram, tmp_path: Path, forum) -> None:  # noqa: F811
-    kua = PatientBot(make_config(fake, tmp_path, KUA_COORDINATION__CHAT_ID=str(FORUM_ID),
-                                 KUA_COORDINATION__COORDINATORS=str(COORDINATOR),
-                                 KUA_APP__DEFAULT_LOCALE="en"), fake)
+    fake: FakeTelegram, tmp_path: Path, forum
+) -> None:  # noqa: F811
+    kua = PatientBot(
+        make_config(
+            fake,
+            tmp_path,
+            KUA_COORDINATION__CHAT_ID=str(FORUM_ID),
+            KUA_COORDINATION__COORDINATORS=str(COORDINATOR),
+            KUA_APP__DEFAULT_LOCALE="en",
+        ),
+        fake,
+    )
     await kua.start()
     try:
-        reporters = [Reporter(fake, fake.user(910000001 + i, first_name="S", language_code="en"),
-                              kua) for i in range(3)]
+        reporters = [
+            Reporter(fake, fake.user(910000001 + i, first_name="S", language_code="en"), kua)
+            for i in range(3)
+        ]
 
         async def journey(r: Reporter, index: int) -> None:
             await r.choose_language("en")
@@ -79,9 +95,11 @@ async def test_a_storm_of_429_5xx_and_drops_loses_nothing_and_never_floods(
 
 
 async def test_a_caption_sent_with_a_file_is_not_dropped_silently(
-        fake: FakeTelegram, kua: BotProcess, reporter: Reporter) -> None:
-    from PIL import Image
+    fake: FakeTelegram, kua: BotProcess, reporter: Reporter
+) -> None:
     import io
+
+    from PIL import Image
 
     buf = io.BytesIO()
     Image.new("RGB", (32, 24), (200, 10, 10)).save(buf, "JPEG")
@@ -96,8 +114,8 @@ async def test_a_caption_sent_with_a_file_is_not_dropped_silently(
 
 async def fill_report_until_files(r: Reporter) -> None:
     """fill_report's answers up to the files question."""
-    from tests.sample import FULL_ANSWERS as a
     from handlers.report.keyboards import NavAct
+    from tests.sample import FULL_ANSWERS as a
 
     await r.answer("relation", a["relation"])
     if a["relation"] != "self":

@@ -4,6 +4,7 @@ The block is stored under a keyed hash of the reporter link (storage.casework.sp
 when a coordinator closes a case as spam and lifted when the case is reopened. The sender is
 told nothing about it: the answer is the same neutral line a busy queue would give.
 """
+
 from __future__ import annotations
 
 from domain.i18n import N_

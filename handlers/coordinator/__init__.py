@@ -14,6 +14,7 @@ menus are new messages under the card that belong to the coordinator who opened 
 presses are refused), so the shared card's buttons never change under anyone's finger; closing
 asks for confirmation. What a coordinator types is deleted from their chat once stored.
 """
+
 from __future__ import annotations
 
 import logging
@@ -111,6 +112,7 @@ class CoordInput(StatesGroup):
 
 # --- who may act ---------------------------------------------------------------------------------
 
+
 def is_staff(config: Config, user_id: int) -> bool:
     c = config.coordination
     return user_id in c.coordinators or user_id in c.admins
@@ -133,8 +135,9 @@ async def staff_only(event: TelegramObject, config: Config) -> bool:
 
 
 def input_context(bot: Bot, storage: BaseStorage, user_id: int) -> FSMContext:
-    return FSMContext(storage=storage, key=StorageKey(bot_id=bot.id, chat_id=user_id,
-                                                      user_id=user_id, destiny=DESTINY))
+    return FSMContext(
+        storage=storage, key=StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id, destiny=DESTINY)
+    )
 
 
 class Awaiting(Filter):
@@ -143,8 +146,9 @@ class Awaiting(Filter):
     def __init__(self, *states: State) -> None:
         self.states = {s.state for s in states}
 
-    async def __call__(self, event: TelegramObject, bot: Bot,
-                       fsm_storage: BaseStorage) -> bool | dict[str, FSMContext]:
+    async def __call__(
+        self, event: TelegramObject, bot: Bot, fsm_storage: BaseStorage
+    ) -> bool | dict[str, FSMContext]:
         user = getattr(event, "from_user", None)
         if user is None:
             return False
@@ -154,25 +158,30 @@ class Awaiting(Filter):
 
 # --- helpers -------------------------------------------------------------------------------------
 
-async def _card(view: CaseView, store: Store, config: Config, bot: Bot,
-                names: CoordinatorNames) -> tuple[str, InlineKeyboardMarkup]:
+
+async def _card(
+    view: CaseView, store: Store, config: Config, bot: Bot, names: CoordinatorNames
+) -> tuple[str, InlineKeyboardMarkup]:
     files, messages = await store.casework.counts(view.id)
     owner = await names.name(bot, view.assignee_id) if view.assignee_id else None
     elsewhere = await store.followup.opened_elsewhere_at(view.id)
-    return (card_text(view, file_count=files, message_count=messages, assignee_name=owner,
-                      opened_elsewhere=elsewhere),
-            card_keyboard(view, group_shows=config.coordination.group_shows))
+    return (
+        card_text(
+            view, file_count=files, message_count=messages, assignee_name=owner, opened_elsewhere=elsewhere
+        ),
+        card_keyboard(view, group_shows=config.coordination.group_shows),
+    )
 
 
 def _is_delivered_card(query: CallbackQuery, view: CaseView) -> bool:
     """The card the delivery worker posted (and refreshes itself), not a /case copy."""
     m = query.message
-    return (m is not None and view.card_message_id == m.message_id
-            and view.group_chat_id == m.chat.id)
+    return m is not None and view.card_message_id == m.message_id and view.group_chat_id == m.chat.id
 
 
-async def _show_card(query: CallbackQuery, view: CaseView, store: Store, config: Config,
-                     bot: Bot, names: CoordinatorNames) -> None:
+async def _show_card(
+    query: CallbackQuery, view: CaseView, store: Store, config: Config, bot: Bot, names: CoordinatorNames
+) -> None:
     """Bring a /case copy of the card up to date; the delivered card is the worker's to refresh
     (editing it here too would race the worker's edit)."""
     if _is_delivered_card(query, view) or not isinstance(query.message, Message):
@@ -181,8 +190,9 @@ async def _show_card(query: CallbackQuery, view: CaseView, store: Store, config:
     await _edit(query.message, text=text, markup=markup)
 
 
-async def _edit(message: Message, *, text: str | None = None,
-                markup: InlineKeyboardMarkup | None = None) -> None:
+async def _edit(
+    message: Message, *, text: str | None = None, markup: InlineKeyboardMarkup | None = None
+) -> None:
     try:
         if text is not None:
             await message.edit_text(text, reply_markup=markup)
@@ -198,25 +208,29 @@ def _cancel_markup(case_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-
 async def _no_private_chat(query: CallbackQuery) -> None:
-    await query.answer(_("Open a private chat with the bot first (press Start there), then try "
-                         "again."), show_alert=True)
+    await query.answer(
+        _("Open a private chat with the bot first (press Start there), then try again."), show_alert=True
+    )
 
 
 # --- /queue, /mine and /case --------------------------------------------------------------------
 
-async def _queue_page(store: Store, f: QueueFilter, user_id: int, after: int,
-                      shown: int) -> tuple[str, InlineKeyboardMarkup]:
+
+async def _queue_page(
+    store: Store, f: QueueFilter, user_id: int, after: int, shown: int
+) -> tuple[str, InlineKeyboardMarkup]:
     views, total, more = await store.casework.queue(
-        f, coordinator_id=user_id, after=after or None, limit=PAGE_SIZE)
+        f, coordinator_id=user_id, after=after or None, limit=PAGE_SIZE
+    )
     if not views and after:  # the queue shrank since this page was shown: the first page
         shown = 0
-        views, total, more = await store.casework.queue(f, coordinator_id=user_id,
-                                                        limit=PAGE_SIZE)
+        views, total, more = await store.casework.queue(f, coordinator_id=user_id, limit=PAGE_SIZE)
     last = views[-1].id if views else None
-    return (queue_text(views, total, shown, store.clock(), f),
-            queue_keyboard(f, last, shown, shown + len(views), more))
+    return (
+        queue_text(views, total, shown, store.clock(), f),
+        queue_keyboard(f, last, shown, shown + len(views), more),
+    )
 
 
 async def cmd_queue(message: Message, store: Store) -> None:
@@ -234,10 +248,8 @@ async def cmd_mine(message: Message, store: Store) -> None:
 def _is_queue_message(query: CallbackQuery) -> bool:
     message = query.message
     markup = message.reply_markup if isinstance(message, Message) else None
-    buttons = [b.callback_data or "" for row in (markup.inline_keyboard if markup else [])
-               for b in row]
-    prefixes = (QueueCb.__prefix__ + QueueCb.__separator__,
-                QueuePick.__prefix__ + QueuePick.__separator__)
+    buttons = [b.callback_data or "" for row in (markup.inline_keyboard if markup else []) for b in row]
+    prefixes = (QueueCb.__prefix__ + QueueCb.__separator__, QueuePick.__prefix__ + QueuePick.__separator__)
     return any(data.startswith(prefixes) for data in buttons)
 
 
@@ -251,8 +263,13 @@ async def on_queue_page(query: CallbackQuery, callback_data: QueueCb, store: Sto
         await query.answer(_(STALE))
         return
     await query.answer()
-    text, markup = await _queue_page(store, f, query.from_user.id, max(0, callback_data.after),
-                                     max(0, callback_data.n) if callback_data.after else 0)
+    text, markup = await _queue_page(
+        store,
+        f,
+        query.from_user.id,
+        max(0, callback_data.after),
+        max(0, callback_data.n) if callback_data.after else 0,
+    )
     if isinstance(query.message, Message):
         await _edit(query.message, text=text, markup=markup)
 
@@ -266,20 +283,20 @@ async def on_queue_pick(query: CallbackQuery, callback_data: QueuePick) -> None:
         await _edit(query.message, markup=queue_pick_keyboard(callback_data.what))
 
 
-async def _history_page(store: Store, bot: Bot, names: CoordinatorNames, config: Config,
-                        case_id: int, page: int) -> tuple[str, InlineKeyboardMarkup | None]:
-    entries = await store.casework.history(
-        case_id, with_texts=config.coordination.group_shows == "full")
+async def _history_page(
+    store: Store, bot: Bot, names: CoordinatorNames, config: Config, case_id: int, page: int
+) -> tuple[str, InlineKeyboardMarkup | None]:
+    entries = await store.casework.history(case_id, with_texts=config.coordination.group_shows == "full")
     ids = [e.actor_id for e in entries if e.actor_id is not None]
-    ids += [int(e.data["to"]) for e in entries if e.kind == "handover"
-            and isinstance(e.data.get("to"), int)]
+    ids += [int(e.data["to"]) for e in entries if e.kind == "handover" and isinstance(e.data.get("to"), int)]
     texts = history_pages(case_id, entries, await names.names(bot, ids))
     page = min(max(0, page), len(texts) - 1)
     return texts[page], history_keyboard(case_id, page, len(texts))
 
 
-async def cmd_case(message: Message, command: CommandObject, bot: Bot, store: Store,
-                   config: Config, names: CoordinatorNames) -> None:
+async def cmd_case(
+    message: Message, command: CommandObject, bot: Bot, store: Store, config: Config, names: CoordinatorNames
+) -> None:
     arg = (command.args or "").strip().lstrip("#")
     if not arg:
         await message.answer(_("Send /case and the case number, e.g. /case 12."))
@@ -294,11 +311,16 @@ async def cmd_case(message: Message, command: CommandObject, bot: Bot, store: St
     await message.answer(text, reply_markup=markup)
 
 
-async def on_history(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
-                     config: Config, names: CoordinatorNames) -> None:
+async def on_history(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+) -> None:
     """The timeline, as a new message next to the card (the card stays as it is)."""
-    if await store.casework.get(callback_data.case) is None or not isinstance(query.message,
-                                                                              Message):
+    if await store.casework.get(callback_data.case) is None or not isinstance(query.message, Message):
         await query.answer(_(NO_CASE))
         return
     await query.answer()
@@ -306,33 +328,50 @@ async def on_history(query: CallbackQuery, callback_data: CaseCb, bot: Bot, stor
     await query.message.reply(text, reply_markup=markup)
 
 
-async def on_history_page(query: CallbackQuery, callback_data: HistCb, bot: Bot, store: Store,
-                          config: Config, names: CoordinatorNames) -> None:
+async def on_history_page(
+    query: CallbackQuery,
+    callback_data: HistCb,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+) -> None:
     if await store.casework.get(callback_data.case) is None:
         await query.answer(_(NO_CASE))
         return
     await query.answer()
-    text, markup = await _history_page(store, bot, names, config, callback_data.case,
-                                       callback_data.page)
+    text, markup = await _history_page(store, bot, names, config, callback_data.case, callback_data.page)
     if isinstance(query.message, Message):
         await _edit(query.message, text=text, markup=markup)
 
 
 # --- the card's buttons --------------------------------------------------------------------------
 
-async def _taken_by(query: CallbackQuery, bot: Bot, names: CoordinatorNames, case_id: int,
-                    owner: int | None) -> None:
+
+async def _taken_by(
+    query: CallbackQuery, bot: Bot, names: CoordinatorNames, case_id: int, owner: int | None
+) -> None:
     if owner is None:
         await query.answer(_("This change is not possible now."))
     elif owner == query.from_user.id:
         await query.answer(_("Case #{number} is already yours.").format(number=case_id))
     else:
-        await query.answer(_("Case #{number} is already taken by {name}.").format(
-            number=case_id, name=await names.name(bot, owner)), show_alert=True)
+        await query.answer(
+            _("Case #{number} is already taken by {name}.").format(
+                number=case_id, name=await names.name(bot, owner)
+            ),
+            show_alert=True,
+        )
 
 
-async def on_take(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
-                  config: Config, names: CoordinatorNames) -> None:
+async def on_take(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+) -> None:
     try:
         view = await store.casework.take(callback_data.case, query.from_user.id)
     except CaseNotFound:
@@ -345,8 +384,9 @@ async def on_take(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
     await _show_card(query, view, store, config, bot, names)
 
 
-async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store,
-                  config: Config) -> None:
+async def on_open(
+    query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store, config: Config
+) -> None:
     """Full details, files and messages, sent to the pressing coordinator only; deleted later."""
     view = await store.casework.get(callback_data.case)
     if view is None:
@@ -362,9 +402,12 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
 
     async def sent(message: Message) -> None:
         # Scheduled as soon as it exists: a crash mid-way leaves nothing behind for good.
-        await store.outbox.add(OutboxKind.DELETE, case_id=view.id, available_at=delete_at,
-                               payload={"chat_id": message.chat.id,
-                                        "message_id": message.message_id})
+        await store.outbox.add(
+            OutboxKind.DELETE,
+            case_id=view.id,
+            available_at=delete_at,
+            payload={"chat_id": message.chat.id, "message_id": message.message_id},
+        )
 
     first = await send_private(bot, user_id, texts[0])
     if first is None:
@@ -376,22 +419,33 @@ async def on_open(query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: 
     for text in texts[1:]:
         await sent(await bot.send_message(user_id, text))
     await send_case_files(bot, store, user_id, view.id, user_id, sent)
-    await sent(await bot.send_message(user_id, record_text(
-        view.id, await store.attachments.records(view.id, with_names=True),
-        await store.custody.trail(view.id))))
-    await sent(await bot.send_message(user_id, _(
-        "These messages will be deleted in {minutes} min.").format(minutes=minutes)))
+    await sent(
+        await bot.send_message(
+            user_id,
+            record_text(
+                view.id,
+                await store.attachments.records(view.id, with_names=True),
+                await store.custody.trail(view.id),
+            ),
+        )
+    )
+    await sent(
+        await bot.send_message(
+            user_id, _("These messages will be deleted in {minutes} min.").format(minutes=minutes)
+        )
+    )
 
 
 # --- menus that belong to the coordinator who opened them ---------------------------------------
 
+
 def menu_context(bot: Bot, storage: BaseStorage, user_id: int) -> FSMContext:
-    return FSMContext(storage=storage, key=StorageKey(bot_id=bot.id, chat_id=user_id,
-                                                      user_id=user_id, destiny=MENU_DESTINY))
+    return FSMContext(
+        storage=storage, key=StorageKey(bot_id=bot.id, chat_id=user_id, user_id=user_id, destiny=MENU_DESTINY)
+    )
 
 
-async def _own_menu(bot: Bot, storage: BaseStorage, user_id: int, menu: Message,
-                    card: Message) -> None:
+async def _own_menu(bot: Bot, storage: BaseStorage, user_id: int, menu: Message, card: Message) -> None:
     ctx = menu_context(bot, storage, user_id)
     menus = [m for m in (await ctx.get_data()).get("menus", []) if isinstance(m, dict)]
     menus.append({"chat": menu.chat.id, "menu": menu.message_id, "card": card.message_id})
@@ -401,21 +455,26 @@ async def _own_menu(bot: Bot, storage: BaseStorage, user_id: int, menu: Message,
 class OwnMenu(Filter):
     """The pressed message is a menu this coordinator opened; passes on its record as `menu`."""
 
-    async def __call__(self, query: CallbackQuery, bot: Bot,
-                       fsm_storage: BaseStorage) -> bool | dict[str, dict[str, int]]:
+    async def __call__(
+        self, query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage
+    ) -> bool | dict[str, dict[str, int]]:
         message = query.message
         if message is None:
             return False
         ctx = menu_context(bot, fsm_storage, query.from_user.id)
         for menu in (await ctx.get_data()).get("menus", []):
-            if (isinstance(menu, dict) and menu.get("chat") == message.chat.id
-                    and menu.get("menu") == message.message_id):
+            if (
+                isinstance(menu, dict)
+                and menu.get("chat") == message.chat.id
+                and menu.get("menu") == message.message_id
+            ):
                 return {"menu": menu}
         return False
 
 
-async def _open_menu(query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage, text: str,
-                     markup: InlineKeyboardMarkup) -> None:
+async def _open_menu(
+    query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage, text: str, markup: InlineKeyboardMarkup
+) -> None:
     """A menu as a new message under the card: the card's buttons stay the same for all."""
     card = query.message
     if not isinstance(card, Message):
@@ -431,28 +490,36 @@ async def _close_menu(query: CallbackQuery, text: str) -> None:
         await _edit(query.message, text=escape(text), markup=None)
 
 
-async def _refresh_copy(bot: Bot, view: CaseView, menu: dict[str, int], store: Store,
-                        config: Config, names: CoordinatorNames) -> None:
+async def _refresh_copy(
+    bot: Bot, view: CaseView, menu: dict[str, int], store: Store, config: Config, names: CoordinatorNames
+) -> None:
     """The /case copy the menu was opened from (the delivered card is the worker's)."""
     chat_id, card_id = menu.get("chat"), menu.get("card")
-    if not isinstance(card_id, int) or (view.card_message_id == card_id
-                                        and view.group_chat_id == chat_id):
+    if not isinstance(card_id, int) or (view.card_message_id == card_id and view.group_chat_id == chat_id):
         return
     text, markup = await _card(view, store, config, bot, names)
     try:
-        await bot.edit_message_text(text=text, chat_id=chat_id, message_id=card_id,
-                                    reply_markup=markup)
+        await bot.edit_message_text(text=text, chat_id=chat_id, message_id=card_id, reply_markup=markup)
     except TelegramBadRequest as exc:
         log.info("card copy edit skipped: %s", type(exc).__name__)
 
 
 def _menu_head(view: CaseView, who: str) -> str:
-    return escape(_("Case #{number} · status: {status}. Menu of {name}:").format(
-        number=view.id, status=status_line(view), name=who))
+    return escape(
+        _("Case #{number} · status: {status}. Menu of {name}:").format(
+            number=view.id, status=status_line(view), name=who
+        )
+    )
 
 
-async def on_status(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
-                    fsm_storage: BaseStorage, store: Store, names: CoordinatorNames) -> None:
+async def on_status(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    store: Store,
+    names: CoordinatorNames,
+) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -469,9 +536,16 @@ async def on_back(query: CallbackQuery) -> None:
     await query.answer(_(STALE))
 
 
-async def on_status_change(query: CallbackQuery, callback_data: StatusCb, bot: Bot,
-                           fsm_storage: BaseStorage, store: Store, config: Config,
-                           names: CoordinatorNames, menu: dict[str, int]) -> None:
+async def on_status_change(
+    query: CallbackQuery,
+    callback_data: StatusCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+    menu: dict[str, int],
+) -> None:
     referral = close_reason = None
     try:
         if callback_data.to is CaseStatus.REFERRED:
@@ -496,42 +570,67 @@ async def on_status_change(query: CallbackQuery, callback_data: StatusCb, bot: B
         await pending.set_state(CoordInput.duplicate)
         await pending.set_data({"case": view.id, "chat": menu["chat"], "menu": menu["menu"]})
         if message:
-            await _edit(message, text=escape(_(
-                "Case #{number} duplicates which case? Send its number here, e.g. 12.").format(
-                    number=view.id)), markup=menu_cancel_keyboard(view.id))
+            await _edit(
+                message,
+                text=escape(
+                    _("Case #{number} duplicates which case? Send its number here, e.g. 12.").format(
+                        number=view.id
+                    )
+                ),
+                markup=menu_cancel_keyboard(view.id),
+            )
         return
     if close_reason is not None and needs_confirmation(callback_data.to):
         await query.answer()
         if message:
-            await _edit(message, text=escape(_confirm_text(view.id, close_reason)),
-                        markup=confirm_keyboard(view.id, close_reason))
+            await _edit(
+                message,
+                text=escape(_confirm_text(view.id, close_reason)),
+                markup=confirm_keyboard(view.id, close_reason),
+            )
         return
-    await _apply(query, bot, store, config, names, menu, view.id, callback_data.to,
-                 referral=referral)
+    await _apply(query, bot, store, config, names, menu, view.id, callback_data.to, referral=referral)
 
 
 def _confirm_text(case_id: int, reason: CloseReason, dup: int = 0) -> str:
     if dup:
-        return _("Close case #{number} as a duplicate of case #{other}? Both cases will show "
-                 "the link.").format(number=case_id, other=dup)
-    text = _("Close case #{number} as “{reason}”?").format(number=case_id,
-                                                           reason=_(CLOSE_LABELS[reason]))
+        return _(
+            "Close case #{number} as a duplicate of case #{other}? Both cases will show the link."
+        ).format(number=case_id, other=dup)
+    text = _("Close case #{number} as “{reason}”?").format(number=case_id, reason=_(CLOSE_LABELS[reason]))
     if reason is CloseReason.SPAM:
-        return text + " " + _("Its sender will not be able to submit reports for a while; "
-                              "reopening the case lifts that.")
+        return (
+            text
+            + " "
+            + _("Its sender will not be able to submit reports for a while; reopening the case lifts that.")
+        )
     return text + " " + _("The reporter is told that work on the report has finished.")
 
 
-async def _apply(query: CallbackQuery, bot: Bot, store: Store, config: Config,
-                 names: CoordinatorNames, menu: dict[str, int], case_id: int,
-                 target: CaseStatus, *, referral: Referral | None = None,
-                 close_reason: CloseReason | None = None, duplicate_of: int | None = None,
-                 ) -> None:
+async def _apply(
+    query: CallbackQuery,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+    menu: dict[str, int],
+    case_id: int,
+    target: CaseStatus,
+    *,
+    referral: Referral | None = None,
+    close_reason: CloseReason | None = None,
+    duplicate_of: int | None = None,
+) -> None:
     try:
         view = await store.casework.set_status(
-            case_id, target, query.from_user.id, referral=referral, close_reason=close_reason,
+            case_id,
+            target,
+            query.from_user.id,
+            referral=referral,
+            close_reason=close_reason,
             duplicate_of=duplicate_of,
-            spam_block=spam_block_for(close_reason, config.limits.spam_block_days))
+            spam_block=spam_block_for(close_reason, config.limits.spam_block_days),
+        )
     except CaseNotFound:
         await query.answer(_(NO_CASE))
         return
@@ -544,19 +643,43 @@ async def _apply(query: CallbackQuery, bot: Bot, store: Store, config: Config,
     await _refresh_copy(bot, view, menu, store, config, names)
 
 
-async def on_confirm(query: CallbackQuery, callback_data: ConfirmCb, bot: Bot, store: Store,
-                     config: Config, names: CoordinatorNames, menu: dict[str, int]) -> None:
+async def on_confirm(
+    query: CallbackQuery,
+    callback_data: ConfirmCb,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+    menu: dict[str, int],
+) -> None:
     dup = callback_data.dup or None
     if (callback_data.reason is CloseReason.DUPLICATE) != (dup is not None):
         await query.answer(_(STALE))
         return
-    await _apply(query, bot, store, config, names, menu, callback_data.case, CaseStatus.CLOSED,
-                 close_reason=callback_data.reason, duplicate_of=dup)
+    await _apply(
+        query,
+        bot,
+        store,
+        config,
+        names,
+        menu,
+        callback_data.case,
+        CaseStatus.CLOSED,
+        close_reason=callback_data.reason,
+        duplicate_of=dup,
+    )
 
 
-async def on_menu(query: CallbackQuery, callback_data: MenuCb, bot: Bot,
-                  fsm_storage: BaseStorage, store: Store, config: Config,
-                  names: CoordinatorNames, menu: dict[str, int]) -> None:
+async def on_menu(
+    query: CallbackQuery,
+    callback_data: MenuCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+    menu: dict[str, int],
+) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -583,8 +706,7 @@ async def on_menu(query: CallbackQuery, callback_data: MenuCb, bot: Bot,
         await query.answer(_("This change is not possible now."))
         return
     await query.answer(_("You gave up case #{number}.").format(number=view.id))
-    await _close_menu(query, _("Case #{number} is not taken by anyone now.").format(
-        number=view.id))
+    await _close_menu(query, _("Case #{number} is not taken by anyone now.").format(number=view.id))
     await _refresh_copy(bot, view, menu, store, config, names)
 
 
@@ -593,9 +715,15 @@ def _colleagues(config: Config, me: int) -> list[int]:
     return [uid for uid in dict.fromkeys((*c.coordinators, *c.admins)) if uid != me]
 
 
-async def on_handover(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
-                      fsm_storage: BaseStorage, store: Store, config: Config,
-                      names: CoordinatorNames) -> None:
+async def on_handover(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -604,22 +732,32 @@ async def on_handover(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
         await query.answer(_(STALE))
         return
     if view.assignee_id != query.from_user.id:
-        await query.answer(_("Only {name}, who has case #{number}, can hand it over.").format(
-            name=await names.name(bot, view.assignee_id), number=view.id), show_alert=True)
+        await query.answer(
+            _("Only {name}, who has case #{number}, can hand it over.").format(
+                name=await names.name(bot, view.assignee_id), number=view.id
+            ),
+            show_alert=True,
+        )
         return
     people = [(uid, await names.name(bot, uid)) for uid in _colleagues(config, view.assignee_id)]
     text = escape(_("Hand case #{number} over to:").format(number=view.id))
     await _open_menu(query, bot, fsm_storage, text, handover_keyboard(view.id, people))
 
 
-async def on_hand_to(query: CallbackQuery, callback_data: HandCb, bot: Bot, store: Store,
-                     config: Config, names: CoordinatorNames, menu: dict[str, int]) -> None:
+async def on_hand_to(
+    query: CallbackQuery,
+    callback_data: HandCb,
+    bot: Bot,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+    menu: dict[str, int],
+) -> None:
     if callback_data.to not in _colleagues(config, query.from_user.id):
         await query.answer(_(STALE))
         return
     try:
-        view = await store.casework.hand_over(callback_data.case, query.from_user.id,
-                                              callback_data.to)
+        view = await store.casework.hand_over(callback_data.case, query.from_user.id, callback_data.to)
     except CaseNotFound:
         await query.answer(_(NO_CASE))
         return
@@ -628,13 +766,18 @@ async def on_hand_to(query: CallbackQuery, callback_data: HandCb, bot: Bot, stor
         return
     name = await names.name(bot, callback_data.to)
     await query.answer(_("Case #{number} is now with {name}.").format(number=view.id, name=name))
-    await _close_menu(query, _("Case #{number} is now with {name}.").format(number=view.id,
-                                                                          name=name))
+    await _close_menu(query, _("Case #{number} is now with {name}.").format(number=view.id, name=name))
     await _refresh_copy(bot, view, menu, store, config, names)
     me = await names.name(bot, query.from_user.id)
-    await send_private(bot, callback_data.to, escape(_(
-        "{name} handed case #{number} over to you. Send /case {number} to see it.").format(
-            name=me, number=view.id)))
+    await send_private(
+        bot,
+        callback_data.to,
+        escape(
+            _("{name} handed case #{number} over to you. Send /case {number} to see it.").format(
+                name=me, number=view.id
+            )
+        ),
+    )
 
 
 async def menu_of_another(query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage) -> None:
@@ -642,15 +785,27 @@ async def menu_of_another(query: CallbackQuery, bot: Bot, fsm_storage: BaseStora
     if await OwnMenu()(query, bot, fsm_storage):
         await query.answer(_(STALE))
         return
-    await query.answer(_("This menu belongs to the coordinator who opened it. Press the button "
-                         "on the card to open your own."), show_alert=True)
+    await query.answer(
+        _(
+            "This menu belongs to the coordinator who opened it. Press the button "
+            "on the card to open your own."
+        ),
+        show_alert=True,
+    )
 
 
 # --- reply to the reporter and internal notes (in the coordinator's private chat) ----------------
 
-async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
-                   fsm_storage: BaseStorage, store: Store, config: Config,
-                   names: CoordinatorNames) -> None:
+
+async def on_write(
+    query: CallbackQuery,
+    callback_data: CaseCb,
+    bot: Bot,
+    fsm_storage: BaseStorage,
+    store: Store,
+    config: Config,
+    names: CoordinatorNames,
+) -> None:
     view = await store.casework.get(callback_data.case)
     if view is None:
         await query.answer(_(NO_CASE))
@@ -670,11 +825,14 @@ async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
         if took:
             await _show_card(query, view, store, config, bot, names)
     if reply:
-        prompt = _("Write your message for the reporter of case #{number}. You will see it "
-                   "before it is sent.").format(number=view.id)
+        prompt = _(
+            "Write your message for the reporter of case #{number}. You will see it before it is sent."
+        ).format(number=view.id)
     else:
-        prompt = _("Write an internal note for case #{number}. Notes stay with the "
-                   "coordinators and are never sent to the reporter.").format(number=view.id)
+        prompt = _(
+            "Write an internal note for case #{number}. Notes stay with the "
+            "coordinators and are never sent to the reporter."
+        ).format(number=view.id)
     ctx = input_context(bot, fsm_storage, query.from_user.id)
     await _drop_prompt(bot, query.from_user.id, await ctx.get_data())  # an earlier, unfinished one
     await ctx.clear()
@@ -685,8 +843,9 @@ async def on_write(query: CallbackQuery, callback_data: CaseCb, bot: Bot,
     await ctx.set_state(CoordInput.reply if reply else CoordInput.note)
     await ctx.set_data({"case": view.id, "prompt": sent.message_id})
     if took:
-        await query.answer(_("You have taken case #{number}. I have written to you in "
-                             "private.").format(number=view.id))
+        await query.answer(
+            _("You have taken case #{number}. I have written to you in private.").format(number=view.id)
+        )
     else:
         await query.answer(_("I have written to you in private."))
 
@@ -698,8 +857,7 @@ async def _drop_prompt(bot: Bot, chat_id: int, data: dict[str, object]) -> None:
         if not isinstance(message_id, int):
             continue
         try:
-            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id,
-                                                reply_markup=None)
+            await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
         except TelegramBadRequest:  # deleted by the coordinator, or already without buttons
             pass
 
@@ -709,8 +867,7 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
     data = await pending.get_data()
     case_id = int(data.get("case", 0))
     if not text or len(text) > MAX_MESSAGE:
-        await message.answer(_("Please send a text of up to {limit} characters.").format(
-            limit=MAX_MESSAGE))
+        await message.answer(_("Please send a text of up to {limit} characters.").format(limit=MAX_MESSAGE))
         return
     await _drop_prompt(bot, message.chat.id, data)
     if await pending.get_state() == CoordInput.note.state:
@@ -722,12 +879,14 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
             return
         await pending.clear()
         await _delete_typed(message)
-        await message.answer(_("The note was added to case #{number}. It stays with the "
-                               "coordinators.").format(number=case_id))
+        await message.answer(
+            _("The note was added to case #{number}. It stays with the coordinators.").format(number=case_id)
+        )
         return
     head = _("This will be sent to the reporter of case #{number}:").format(number=case_id)
-    preview = await message.answer(f"<b>{escape(head)}</b>\n\n{escape(text)}",
-                                   reply_markup=preview_keyboard(case_id))
+    preview = await message.answer(
+        f"<b>{escape(head)}</b>\n\n{escape(text)}", reply_markup=preview_keyboard(case_id)
+    )
     await pending.set_state(CoordInput.preview)
     await pending.set_data({"case": case_id, "text": text, "preview": preview.message_id})
     await _delete_typed(message)  # kept (encrypted) with the pending reply; the preview shows it
@@ -741,8 +900,7 @@ async def _delete_typed(message: Message) -> None:
         log.info("typed message not deleted: %s", type(exc).__name__)
 
 
-async def on_duplicate_number(message: Message, bot: Bot, pending: FSMContext,
-                              store: Store) -> None:
+async def on_duplicate_number(message: Message, bot: Bot, pending: FSMContext, store: Store) -> None:
     """The other case's number, typed after choosing "Duplicate" on one's own menu."""
     data = await pending.get_data()
     if data.get("chat") != message.chat.id:
@@ -751,8 +909,9 @@ async def on_duplicate_number(message: Message, bot: Bot, pending: FSMContext,
     arg = (message.text or "").strip().lstrip("#")
     other = await store.casework.get(int(arg)) if arg.isdigit() and len(arg) < 10 else None
     if other is None or other.id == case_id:
-        await message.answer(_("Send the number of another existing case, e.g. 12, or press "
-                               "Cancel on the menu."))
+        await message.answer(
+            _("Send the number of another existing case, e.g. 12, or press Cancel on the menu.")
+        )
         return
     await pending.clear()
     await _delete_typed(message)
@@ -760,8 +919,10 @@ async def on_duplicate_number(message: Message, bot: Bot, pending: FSMContext,
         try:
             await bot.edit_message_text(
                 text=escape(_confirm_text(case_id, CloseReason.DUPLICATE, other.id)),
-                chat_id=message.chat.id, message_id=menu_id,
-                reply_markup=confirm_keyboard(case_id, CloseReason.DUPLICATE, other.id))
+                chat_id=message.chat.id,
+                message_id=menu_id,
+                reply_markup=confirm_keyboard(case_id, CloseReason.DUPLICATE, other.id),
+            )
         except TelegramBadRequest as exc:
             log.info("duplicate menu edit skipped: %s", type(exc).__name__)
 
@@ -780,19 +941,22 @@ async def cmd_cancel_input(message: Message, bot: Bot, pending: FSMContext) -> N
     await message.answer(_("Cancelled. Nothing was sent."))
 
 
-async def on_preview(query: CallbackQuery, callback_data: PreviewCb, bot: Bot,
-                     fsm_storage: BaseStorage, store: Store) -> None:
+async def on_preview(
+    query: CallbackQuery, callback_data: PreviewCb, bot: Bot, fsm_storage: BaseStorage, store: Store
+) -> None:
     ctx = input_context(bot, fsm_storage, query.from_user.id)
     state = await ctx.get_state()
     data = await ctx.get_data()
     act = callback_data.act
-    current = (state is not None and state.startswith("CoordInput:")
-               and data.get("case") == callback_data.case)
+    current = state is not None and state.startswith("CoordInput:") and data.get("case") == callback_data.case
     message = query.message if isinstance(query.message, Message) else None
     # Send and Edit only on the preview now pending (an older preview shows another text).
-    if not current or (act is not PreviewAct.CANCEL and (
-            state != CoordInput.preview.state or message is None
-            or message.message_id != data.get("preview"))):
+    if not current or (
+        act is not PreviewAct.CANCEL
+        and (
+            state != CoordInput.preview.state or message is None or message.message_id != data.get("preview")
+        )
+    ):
         await query.answer(_(STALE))
         return
     if act is PreviewAct.CANCEL:
@@ -803,13 +967,16 @@ async def on_preview(query: CallbackQuery, callback_data: PreviewCb, bot: Bot,
         return
     if act is PreviewAct.EDIT:
         await ctx.set_state(CoordInput.reply)
-        await ctx.set_data({"case": callback_data.case,
-                            "prompt": message.message_id if message else None})
+        await ctx.set_data({"case": callback_data.case, "prompt": message.message_id if message else None})
         await query.answer()
         if message:
-            await _edit(message, text=_("Write the new message for the reporter of case "
-                                        "#{number}.").format(number=callback_data.case),
-                        markup=_cancel_markup(callback_data.case))
+            await _edit(
+                message,
+                text=_("Write the new message for the reporter of case #{number}.").format(
+                    number=callback_data.case
+                ),
+                markup=_cancel_markup(callback_data.case),
+            )
         return
     view = await store.casework.get(callback_data.case)
     if view is None or not view.contactable or view.unreachable:
@@ -825,12 +992,16 @@ async def on_preview(query: CallbackQuery, callback_data: PreviewCb, bot: Bot,
             await message.delete()
         except TelegramBadRequest:
             await _edit(message, text=_("Sent."))
-        await message.answer(_("Your message was sent to the reporter of case #{number}. "
-                               "They get a notification without its content.").format(
-                                   number=view.id))
+        await message.answer(
+            _(
+                "Your message was sent to the reporter of case #{number}. "
+                "They get a notification without its content."
+            ).format(number=view.id)
+        )
 
 
 # --- everyone else -------------------------------------------------------------------------------
+
 
 async def stale_button(query: CallbackQuery) -> None:
     await query.answer(_(STALE))
@@ -848,8 +1019,12 @@ class NamesMiddleware(BaseMiddleware):
     def __init__(self) -> None:
         self.names: CoordinatorNames | None = None
 
-    async def __call__(self, handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
-                       event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
         if self.names is None:
             self.names = CoordinatorNames(data["config"].coordination.chat_id)
         user = data.get("event_from_user")
@@ -873,9 +1048,10 @@ def make_router() -> Router:
     # Forged numbers beyond any case or page (and beyond the database's integers): stale.
     # (A hand-over names a colleague by user id, which may be long: checked against the config.)
     numbered = tuple(p for p in PREFIXES if p != HandCb.__prefix__ + HandCb.__separator__)
-    staff.callback_query.register(stale_button, F.data.startswith(numbered),
-                                  F.data.regexp(r"\d{10}", mode="search"))
-    staff.callback_query.register(stale_button, HandCb.filter(F.case >= 2 ** 31))
+    staff.callback_query.register(
+        stale_button, F.data.startswith(numbered), F.data.regexp(r"\d{10}", mode="search")
+    )
+    staff.callback_query.register(stale_button, HandCb.filter(F.case >= 2**31))
     staff.callback_query.register(on_queue_page, QueueCb.filter())
     staff.callback_query.register(on_queue_pick, QueuePick.filter())
     staff.callback_query.register(on_take, CaseCb.filter(F.act == CaseAct.TAKE))
@@ -884,8 +1060,7 @@ def make_router() -> Router:
     staff.callback_query.register(on_back, CaseCb.filter(F.act == CaseAct.BACK))
     staff.callback_query.register(on_history, CaseCb.filter(F.act == CaseAct.HISTORY))
     staff.callback_query.register(on_handover, CaseCb.filter(F.act == CaseAct.HANDOVER))
-    staff.callback_query.register(on_write, CaseCb.filter(F.act.in_({CaseAct.REPLY,
-                                                                      CaseAct.NOTE})))
+    staff.callback_query.register(on_write, CaseCb.filter(F.act.in_({CaseAct.REPLY, CaseAct.NOTE})))
     staff.callback_query.register(on_history_page, HistCb.filter())
     # Menus: only the coordinator who opened one may press its buttons.
     staff.callback_query.register(on_status_change, StatusCb.filter(), OwnMenu())
@@ -897,19 +1072,22 @@ def make_router() -> Router:
     staff.callback_query.register(stale_button, F.data.startswith(PREFIXES))
 
     # The other case's number for "Duplicate", typed where the menu is (group or private).
-    staff.message.register(on_duplicate_number, Awaiting(CoordInput.duplicate), F.text,
-                           ~F.text.startswith("/"))
+    staff.message.register(
+        on_duplicate_number, Awaiting(CoordInput.duplicate), F.text, ~F.text.startswith("/")
+    )
     # The coordinator's private input; commands other than /cancel pass on to other handlers.
     private = F.chat.type == "private"
     writing = Awaiting(CoordInput.reply, CoordInput.note)
-    staff.message.register(cmd_cancel_input, private, Command("cancel"),
-                           Awaiting(CoordInput.reply, CoordInput.note, CoordInput.preview,
-                                    CoordInput.duplicate))
+    staff.message.register(
+        cmd_cancel_input,
+        private,
+        Command("cancel"),
+        Awaiting(CoordInput.reply, CoordInput.note, CoordInput.preview, CoordInput.duplicate),
+    )
     not_command = ~F.text.startswith("/")
     staff.message.register(on_input_text, private, writing, F.text, not_command)
     staff.message.register(on_input_other, private, writing, not_command)
-    staff.message.register(on_preview_waiting, private, Awaiting(CoordInput.preview),
-                           not_command)
+    staff.message.register(on_preview_waiting, private, Awaiting(CoordInput.preview), not_command)
 
     others = Router(name="coordinator-refusal")
     others.callback_query.register(refuse, F.data.startswith(PREFIXES))

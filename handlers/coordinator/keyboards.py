@@ -1,4 +1,5 @@
 """Callback data and keyboards of the coordinators' side (pure functions of what they show)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -99,15 +100,15 @@ def card_keyboard(view: CaseView, *, group_shows: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     closed = view.status is CaseStatus.CLOSED
     if closed or view.assignee_id is None:
-        kb.button(text=_("Reopen") if closed else _("Take"),
-                  callback_data=CaseCb(act=CaseAct.TAKE, case=view.id))
+        kb.button(
+            text=_("Reopen") if closed else _("Take"), callback_data=CaseCb(act=CaseAct.TAKE, case=view.id)
+        )
     if group_shows == "summary":
         kb.button(text=_("Open"), callback_data=CaseCb(act=CaseAct.OPEN, case=view.id))
     if not closed:
         kb.button(text=_("Status"), callback_data=CaseCb(act=CaseAct.STATUS, case=view.id))
     if view.contactable and not view.unreachable:
-        kb.button(text=_("Reply to reporter"), callback_data=CaseCb(act=CaseAct.REPLY,
-                                                                    case=view.id))
+        kb.button(text=_("Reply to reporter"), callback_data=CaseCb(act=CaseAct.REPLY, case=view.id))
     kb.button(text=_("Note"), callback_data=CaseCb(act=CaseAct.NOTE, case=view.id))
     kb.button(text=_("History"), callback_data=CaseCb(act=CaseAct.HISTORY, case=view.id))
     if not closed and view.assignee_id is not None:
@@ -120,18 +121,22 @@ def card_keyboard(view: CaseView, *, group_shows: str) -> InlineKeyboardMarkup:
 def status_keyboard(view: CaseView) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if can_move(view.status, CaseStatus.WAITING):
-        kb.button(text=_("Waiting for the reporter"),
-                  callback_data=StatusCb(case=view.id, to=CaseStatus.WAITING))
+        kb.button(
+            text=_("Waiting for the reporter"), callback_data=StatusCb(case=view.id, to=CaseStatus.WAITING)
+        )
     if view.status in (CaseStatus.WAITING, CaseStatus.REFERRED):
-        kb.button(text=_("In progress"),
-                  callback_data=StatusCb(case=view.id, to=CaseStatus.IN_PROGRESS))
+        kb.button(text=_("In progress"), callback_data=StatusCb(case=view.id, to=CaseStatus.IN_PROGRESS))
     if can_move(view.status, CaseStatus.REFERRED):
         for referral, label in REFERRAL_LABELS.items():
-            kb.button(text=_(label), callback_data=StatusCb(case=view.id, to=CaseStatus.REFERRED,
-                                                            detail=referral.value))
+            kb.button(
+                text=_(label),
+                callback_data=StatusCb(case=view.id, to=CaseStatus.REFERRED, detail=referral.value),
+            )
     for reason, label in CLOSE_LABELS.items():
-        kb.button(text="✖ " + _(label), callback_data=StatusCb(case=view.id, to=CaseStatus.CLOSED,
-                                                               detail=reason.value))
+        kb.button(
+            text="✖ " + _(label),
+            callback_data=StatusCb(case=view.id, to=CaseStatus.CLOSED, detail=reason.value),
+        )
     kb.button(text="« " + _("Cancel"), callback_data=MenuCb(act=MenuAct.CANCEL, case=view.id))
     kb.adjust(1)
     return kb.as_markup()
@@ -139,8 +144,7 @@ def status_keyboard(view: CaseView) -> InlineKeyboardMarkup:
 
 def confirm_keyboard(case_id: int, reason: CloseReason, dup: int = 0) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(text=_("Yes, close it"), callback_data=ConfirmCb(case=case_id, reason=reason,
-                                                               dup=dup))
+    kb.button(text=_("Yes, close it"), callback_data=ConfirmCb(case=case_id, reason=reason, dup=dup))
     kb.button(text="« " + _("Back"), callback_data=MenuCb(act=MenuAct.STATUS, case=case_id))
     kb.adjust(1)
     return kb.as_markup()
@@ -156,8 +160,7 @@ def handover_keyboard(case_id: int, colleagues: Sequence[tuple[int, str]]) -> In
     kb = InlineKeyboardBuilder()
     for user_id, name in colleagues:
         kb.button(text=name, callback_data=HandCb(case=case_id, to=user_id))
-    kb.button(text=_("Give it up (unassigned)"),
-              callback_data=MenuCb(act=MenuAct.GIVE_UP, case=case_id))
+    kb.button(text=_("Give it up (unassigned)"), callback_data=MenuCb(act=MenuAct.GIVE_UP, case=case_id))
     kb.button(text="« " + _("Cancel"), callback_data=MenuCb(act=MenuAct.CANCEL, case=case_id))
     kb.adjust(1)
     return kb.as_markup()
@@ -189,16 +192,17 @@ class PreviewCb(CallbackData, prefix="cp1"):
 
 
 # Every callback prefix of the coordinators' side: anyone else pressing one is refused.
-PREFIXES = tuple(f"{cls.__prefix__}{cls.__separator__}"
-                 for cls in (CaseCb, StatusCb, QueueCb, PreviewCb, ConfirmCb, MenuCb, HandCb,
-                             HistCb, QueuePick))
+PREFIXES = tuple(
+    f"{cls.__prefix__}{cls.__separator__}"
+    for cls in (CaseCb, StatusCb, QueueCb, PreviewCb, ConfirmCb, MenuCb, HandCb, HistCb, QueuePick)
+)
 # The buttons of menus that belong to the coordinator who opened them.
-MENU_PREFIXES = tuple(f"{cls.__prefix__}{cls.__separator__}"
-                      for cls in (StatusCb, ConfirmCb, MenuCb, HandCb))
+MENU_PREFIXES = tuple(f"{cls.__prefix__}{cls.__separator__}" for cls in (StatusCb, ConfirmCb, MenuCb, HandCb))
 
 
-def queue_keyboard(f: QueueFilter, last: int | None, before: int, shown: int,
-                   more: bool) -> InlineKeyboardMarkup:
+def queue_keyboard(
+    f: QueueFilter, last: int | None, before: int, shown: int, more: bool
+) -> InlineKeyboardMarkup:
     """Filters, then Next (keyset: after the last case shown) and First."""
     code = f.code()
     kb = InlineKeyboardBuilder()
@@ -211,8 +215,10 @@ def queue_keyboard(f: QueueFilter, last: int | None, before: int, shown: int,
     sizes = [3, 3]
     nav = 0
     if before > 0 or code:
-        kb.button(text="« " + _("First page") if before > 0 else _("All open cases"),
-                  callback_data=QueueCb(f=code if before > 0 else ""))
+        kb.button(
+            text="« " + _("First page") if before > 0 else _("All open cases"),
+            callback_data=QueueCb(f=code if before > 0 else ""),
+        )
         nav += 1
     if more and last is not None:
         kb.button(text=_("Next") + " »", callback_data=QueueCb(f=code, after=last, n=shown))
@@ -226,16 +232,16 @@ def queue_keyboard(f: QueueFilter, last: int | None, before: int, shown: int,
 def queue_pick_keyboard(what: str) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     if what == "s":
-        for status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING,
-                       CaseStatus.REFERRED):
+        for status in (CaseStatus.NEW, CaseStatus.IN_PROGRESS, CaseStatus.WAITING, CaseStatus.REFERRED):
             if status in OPEN_STATUSES:
                 kb.button(text=_(STATUS_NAMES[status]), callback_data=QueueCb(f=f"s.{status}"))
         kb.adjust(2)
     else:
         question = QUESTIONS["region" if what == "r" else "facility_kind"]
         for option in question.options:
-            kb.button(text=option_label(question, option.value),
-                      callback_data=QueueCb(f=f"{what}.{option.value}"))
+            kb.button(
+                text=option_label(question, option.value), callback_data=QueueCb(f=f"{what}.{option.value}")
+            )
         kb.adjust(2)
     kb.row()
     back = InlineKeyboardBuilder()

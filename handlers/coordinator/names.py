@@ -4,6 +4,7 @@ Looked up with getChatMember in the coordinators' group (else getChat of their p
 and cached for a while: a coordinator is named in answers, hand-over menus and histories,
 never a reporter (a case holds no reporter identity to name).
 """
+
 from __future__ import annotations
 
 import logging
@@ -49,8 +50,7 @@ class CoordinatorNames:
                 member = await bot.get_chat_member(self.group_id, user_id)
                 return member.user.full_name
             except TelegramAPIError as exc:
-                log.info("a coordinator's name is not known in the group (%s)",
-                         type(exc).__name__)
+                log.info("a coordinator's name is not known in the group (%s)", type(exc).__name__)
         try:
             chat = await bot.get_chat(user_id)
         except TelegramAPIError as exc:

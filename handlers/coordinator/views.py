@@ -1,5 +1,6 @@
 """What the coordinators read: queue pages, the channel and the notes of a case (HTML, current
 locale). No Telegram ids and no reporter identities ever appear here: the case has none."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -14,8 +15,7 @@ from domain.questionnaire import QUESTIONS
 from domain.render import answer_text, option_label
 from domain.textlimits import TEXT_LIMIT, visible_length
 from domain.values import CaseStatus
-from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, \
-    QueueFilter, Referral
+from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, QueueFilter, Referral
 from storage.casework import CaseView, ChannelMessage, HistoryEntry
 
 PAGE_SIZE = 10
@@ -59,16 +59,17 @@ def filter_name(f: QueueFilter) -> str:
     return _("all open cases")
 
 
-def queue_text(views: Sequence[CaseView], total: int, shown_before: int, now: datetime,
-               f: QueueFilter | None = None) -> str:
+def queue_text(
+    views: Sequence[CaseView], total: int, shown_before: int, now: datetime, f: QueueFilter | None = None
+) -> str:
     f = f or QueueFilter()
     if total == 0 or not views:
         if f.code():
             return escape(_("No open cases match: {filter}.").format(filter=filter_name(f)))
         return escape(_("No open cases."))
     head = _("Open cases: {total} · {filter} · {first}–{last}").format(
-        total=total, filter=filter_name(f), first=shown_before + 1,
-        last=shown_before + len(views))
+        total=total, filter=filter_name(f), first=shown_before + 1, last=shown_before + len(views)
+    )
     lines = [f"<b>{escape(head)}</b>", escape(_("Urgent first, then oldest."))]
     lines += [queue_line(view, now) for view in views]
     lines.append(escape(_("Send /case N to see a case.")))
@@ -85,7 +86,7 @@ def _when(at: datetime) -> str:
 
 def _pieces(text: str) -> list[str]:
     """A free text, escaped, in pieces short enough for one message each."""
-    return [escape(text[i:i + CHUNK]) for i in range(0, len(text), CHUNK)] or [""]
+    return [escape(text[i : i + CHUNK]) for i in range(0, len(text), CHUNK)] or [""]
 
 
 def _pack(parts: Sequence[str]) -> list[str]:
@@ -218,8 +219,7 @@ def history_line(entry: HistoryEntry, names: dict[int, str]) -> list[str]:
     return [line, *pieces[1:]]
 
 
-def history_pages(case_id: int, entries: Sequence[HistoryEntry],
-                  names: dict[int, str]) -> list[str]:
+def history_pages(case_id: int, entries: Sequence[HistoryEntry], names: dict[int, str]) -> list[str]:
     """The timeline in pages that fit one message each; the page title on every page."""
     lines = [line for e in entries for line in history_line(e, names)]
     pages_: list[list[str]] = [[]]
@@ -235,6 +235,7 @@ def history_pages(case_id: int, entries: Sequence[HistoryEntry],
     out = []
     for number, page in enumerate(pages_, start=1):
         title = _("History of case #{number} (page {page} of {pages})").format(
-            number=case_id, page=number, pages=count)
+            number=case_id, page=number, pages=count
+        )
         out.append(f"<b>{escape(title)}</b>\n\n" + "\n\n".join(page))
     return out

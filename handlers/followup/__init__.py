@@ -6,6 +6,7 @@ deleted once stored, and "Close" leaves one neutral line. Adding information has
 state; an unfinished draft is paused first and resumed afterwards, so the two never overwrite
 each other.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -48,6 +49,7 @@ class Follow(StatesGroup):
 
 # --- screens -----------------------------------------------------------------------------------
 
+
 def _date(view: CaseView, locale: str) -> str:
     return format_date(view.created_at.date(), format="long", locale=locale)
 
@@ -56,41 +58,66 @@ def _close_button(kb: InlineKeyboardBuilder) -> None:
     kb.button(text="✖ " + _("Close"), callback_data=FollowCb(act=FollowAct.CLOSE))
 
 
-async def _show(bot: Bot, chat_id: int, state: FSMContext, text: str,
-                markup: InlineKeyboardMarkup | None, *, fresh: bool = False) -> None:
+async def _show(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    fresh: bool = False,
+) -> None:
     await window.Window(bot, chat_id, state).show(text, markup, fresh=fresh)
 
 
-async def show_list(bot: Bot, chat_id: int, user_id: int, state: FSMContext, store: Store,
-                    i18n: I18n, *, fresh: bool = False) -> None:
+async def show_list(
+    bot: Bot, chat_id: int, user_id: int, state: FSMContext, store: Store, i18n: I18n, *, fresh: bool = False
+) -> None:
     views = await store.casework.cases_of(store.cases.reporter_key(user_id))
     unread = await store.casework.unread_counts([v.id for v in views])
     kb = InlineKeyboardBuilder()
     for view in views[:20]:  # newest first; older ones open with their code
         mark = "🔔 " if unread.get(view.id) else ""
-        kb.button(text=mark + _("Report of {date}").format(date=_date(view, i18n.current_locale)),
-                  callback_data=FollowCb(act=FollowAct.OPEN, case=view.id))
-    kb.button(text="🔑 " + _("Open a report with its code"),
-              callback_data=FollowCb(act=FollowAct.CODE))
+        kb.button(
+            text=mark + _("Report of {date}").format(date=_date(view, i18n.current_locale)),
+            callback_data=FollowCb(act=FollowAct.OPEN, case=view.id),
+        )
+    kb.button(text="🔑 " + _("Open a report with its code"), callback_data=FollowCb(act=FollowAct.CODE))
     _close_button(kb)
     kb.adjust(1)
     if views:
         lines = [escape(_("Your reports. Press one to see its status and messages."))]
-        lines += ["• " + escape(_("Report of {date}").format(date=_date(v, i18n.current_locale)))
-                  + ": " + escape(_(STATUS_LABELS[v.status])) for v in views[:20]]
+        lines += [
+            "• "
+            + escape(_("Report of {date}").format(date=_date(v, i18n.current_locale)))
+            + ": "
+            + escape(_(STATUS_LABELS[v.status]))
+            for v in views[:20]
+        ]
         text = "\n".join(lines)
     else:
-        text = escape(_("There are no reports linked to this account. If you have a case code, "
-                        "you can open the report with it."))
+        text = escape(
+            _(
+                "There are no reports linked to this account. If you have a case code, "
+                "you can open the report with it."
+            )
+        )
     await _show(bot, chat_id, state, text, kb.as_markup(), fresh=fresh)
 
 
-async def show_case(bot: Bot, chat_id: int, state: FSMContext, view: CaseView, store: Store,
-                    i18n: I18n, *, note: str | None = None) -> None:
+async def show_case(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    view: CaseView,
+    store: Store,
+    i18n: I18n,
+    *,
+    note: str | None = None,
+) -> None:
     """Status in plain words and the channel; opening it marks the coordinators' news read."""
     lines = [
-        "<b>" + escape(_("Report of {date}").format(date=_date(view, i18n.current_locale)))
-        + "</b>",
+        "<b>" + escape(_("Report of {date}").format(date=_date(view, i18n.current_locale))) + "</b>",
         escape(_("Status: {status}").format(status=_(STATUS_LABELS[view.status]))),
     ]
     if note:
@@ -100,8 +127,7 @@ async def show_case(bot: Bot, chat_id: int, state: FSMContext, view: CaseView, s
         who = _("Coordinator") if m.direction == "to_reporter" else _("You")
         body = escape(m.text or "")
         if m.file_ids:
-            body = (body + " " if body else "") + escape(
-                _("(files: {count})").format(count=len(m.file_ids)))
+            body = (body + " " if body else "") + escape(_("(files: {count})").format(count=len(m.file_ids)))
         lines.append(f"<b>{escape(who)}</b>: {body}")
     if not messages:
         lines.append(escape(_("No messages yet.")))
@@ -110,8 +136,9 @@ async def show_case(bot: Bot, chat_id: int, state: FSMContext, view: CaseView, s
         lines.pop(2)
         text = "\n\n".join(lines)
     kb = InlineKeyboardBuilder()
-    kb.button(text="✏ " + _("Add information or files"),
-              callback_data=FollowCb(act=FollowAct.ADD, case=view.id))
+    kb.button(
+        text="✏ " + _("Add information or files"), callback_data=FollowCb(act=FollowAct.ADD, case=view.id)
+    )
     if await store.attachments.for_case(view.id):
         receipt_button(kb, view.id)
     kb.button(text="📂 " + _("My reports"), callback_data=FollowCb(act=FollowAct.LIST))
@@ -122,12 +149,23 @@ async def show_case(bot: Bot, chat_id: int, state: FSMContext, view: CaseView, s
 
 
 def _adding_text(added: int, hint: str | None = None) -> str:
-    parts = [escape(_(
-        "Send what you want to add: text, photos, documents, voice messages or videos. Say "
-        "how you know what you write. Press Done when you have finished."))]
+    parts = [
+        escape(
+            _(
+                "Send what you want to add: text, photos, documents, voice messages or videos. Say "
+                "how you know what you write. Press Done when you have finished."
+            )
+        )
+    ]
     if added:
-        parts.append("✓ " + escape(_("Saved: {count}. The coordinators will see it. Send more, "
-                                     "or press Done.").format(count=added)))
+        parts.append(
+            "✓ "
+            + escape(
+                _("Saved: {count}. The coordinators will see it. Send more, or press Done.").format(
+                    count=added
+                )
+            )
+        )
     if hint:
         parts.append("⚠ " + escape(hint))
     return "\n\n".join(parts)
@@ -145,8 +183,7 @@ def _code_keyboard() -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-CODE_PROMPT = ("Send the case code, for example K7MQ-4XTP-9RWD. Letters may be small or "
-               "capital.")
+CODE_PROMPT = "Send the case code, for example K7MQ-4XTP-9RWD. Letters may be small or capital."
 
 
 async def _own_case(query: CallbackQuery, store: Store, case_id: int) -> CaseView | None:
@@ -160,22 +197,32 @@ async def _own_case(query: CallbackQuery, store: Store, case_id: int) -> CaseVie
 
 # --- handlers ------------------------------------------------------------------------------------
 
-async def menu_my_reports(query: CallbackQuery, bot: Bot, state: FSMContext, config: Config,
-                          store: Store, i18n: I18n) -> None:
+
+async def menu_my_reports(
+    query: CallbackQuery, bot: Bot, state: FSMContext, config: Config, store: Store, i18n: I18n
+) -> None:
     await query.answer()
     await _enter(state, None, None, bot, query.message.chat.id, config)
     await show_list(bot, query.message.chat.id, query.from_user.id, state, store, i18n)
 
 
-async def cmd_my_reports(message: Message, bot: Bot, state: FSMContext, config: Config,
-                         store: Store, i18n: I18n) -> None:
+async def cmd_my_reports(
+    message: Message, bot: Bot, state: FSMContext, config: Config, store: Store, i18n: I18n
+) -> None:
     await window.remove(message)
     await _enter(state, None, None, bot, message.chat.id, config)
     await show_list(bot, message.chat.id, message.from_user.id, state, store, i18n, fresh=True)
 
 
-async def on_follow(query: CallbackQuery, callback_data: FollowCb, bot: Bot, state: FSMContext,
-                    config: Config, store: Store, i18n: I18n) -> None:
+async def on_follow(
+    query: CallbackQuery,
+    callback_data: FollowCb,
+    bot: Bot,
+    state: FSMContext,
+    config: Config,
+    store: Store,
+    i18n: I18n,
+) -> None:
     chat_id = query.message.chat.id
     act = callback_data.act
     if act is FollowAct.LIST:
@@ -199,8 +246,10 @@ async def on_follow(query: CallbackQuery, callback_data: FollowCb, bot: Bot, sta
     await query.answer()
     if act in (FollowAct.OPEN, FollowAct.READ):
         await _leave_adding(state)
-        if act is FollowAct.READ and query.message.message_id != await window.Window(
-                bot, chat_id, state).current():
+        if (
+            act is FollowAct.READ
+            and query.message.message_id != await window.Window(bot, chat_id, state).current()
+        ):
             # The neutral notice has done its job: the news shows in the window instead.
             await window.drop(bot, chat_id, query.message.message_id)
         await show_case(bot, chat_id, state, view, store, i18n)
@@ -209,31 +258,56 @@ async def on_follow(query: CallbackQuery, callback_data: FollowCb, bot: Bot, sta
         await _show(bot, chat_id, state, _adding_text(0), _adding_keyboard(view.id))
     elif act is FollowAct.MOVE:
         moved = await store.followup.move_contact(
-            view.id, store.cases.reporter_key(query.from_user.id), chat_id)
-        await show_case(bot, chat_id, state, view, store, i18n, note=_(
-            "Coordinators will write to this account from now on.") if moved else None)
+            view.id, store.cases.reporter_key(query.from_user.id), chat_id
+        )
+        await show_case(
+            bot,
+            chat_id,
+            state,
+            view,
+            store,
+            i18n,
+            note=_("Coordinators will write to this account from now on.") if moved else None,
+        )
     elif act is FollowAct.STAY:
         await show_case(bot, chat_id, state, view, store, i18n)
 
 
-async def on_code(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store,
-                  i18n: I18n) -> None:
+async def on_code(
+    message: Message, bot: Bot, state: FSMContext, config: Config, store: Store, i18n: I18n
+) -> None:
     chat_id = message.chat.id
     await window.remove(message)  # a code must not stay on screen either
     canonical = normalize_code(message.text or "")
     if canonical is None:
         # Not even shaped like a code: no attempt used; a hint and the way back.
-        await _show(bot, chat_id, state, "⚠ " + escape(_(
-            "This does not look like a case code: it has 12 letters and digits. Check it and "
-            "send it again.")) + "\n\n" + escape(_(CODE_PROMPT)), _code_keyboard())
+        await _show(
+            bot,
+            chat_id,
+            state,
+            "⚠ "
+            + escape(
+                _(
+                    "This does not look like a case code: it has 12 letters and digits. Check it and "
+                    "send it again."
+                )
+            )
+            + "\n\n"
+            + escape(_(CODE_PROMPT)),
+            _code_keyboard(),
+        )
         return
     window_ = timedelta(hours=1)
     user_id = message.from_user.id
     await _leave_adding(state)  # code-entry mode ends with this try, right or wrong
-    if await store.limits.count(limits.CODE, user_id, window_) \
-            >= config.limits.code_attempts_per_hour:
-        await _show(bot, chat_id, state, escape(_(
-            "Too many wrong codes. Please try again in an hour.")), _code_keyboard())
+    if await store.limits.count(limits.CODE, user_id, window_) >= config.limits.code_attempts_per_hour:
+        await _show(
+            bot,
+            chat_id,
+            state,
+            escape(_("Too many wrong codes. Please try again in an hour.")),
+            _code_keyboard(),
+        )
         return
     reporter = store.cases.reporter_key(user_id)
     opened = await store.followup.open_by_code(store.cases.code_key(canonical), reporter)
@@ -243,8 +317,9 @@ async def on_code(message: Message, bot: Bot, state: FSMContext, config: Config,
         kb.button(text="🔑 " + _("Try again"), callback_data=FollowCb(act=FollowAct.CODE))
         kb.button(text="« " + _("Back"), callback_data=FollowCb(act=FollowAct.LIST))
         kb.adjust(1)
-        await _show(bot, chat_id, state, escape(_(
-            "No report has this code. Check it and try again.")), kb.as_markup())
+        await _show(
+            bot, chat_id, state, escape(_("No report has this code. Check it and try again.")), kb.as_markup()
+        )
         return
     view = await store.casework.get(opened.case_id)
     assert view is not None
@@ -253,19 +328,28 @@ async def on_code(message: Message, bot: Bot, state: FSMContext, config: Config,
             await bot.send_message(opened.previous_chat, opened_elsewhere_notice(view.locale))
     if opened.elsewhere and opened.contactable:
         kb = InlineKeyboardBuilder()
-        kb.button(text=_("Yes, write to this account"),
-                  callback_data=FollowCb(act=FollowAct.MOVE, case=view.id))
+        kb.button(
+            text=_("Yes, write to this account"), callback_data=FollowCb(act=FollowAct.MOVE, case=view.id)
+        )
         kb.button(text=_("No"), callback_data=FollowCb(act=FollowAct.STAY, case=view.id))
         kb.adjust(1)
-        await _show(bot, chat_id, state, escape(_(
-            "The report is open in this account now. May the coordinators write to you here "
-            "from now on (instead of the account that sent it)?")), kb.as_markup())
+        await _show(
+            bot,
+            chat_id,
+            state,
+            escape(
+                _(
+                    "The report is open in this account now. May the coordinators write to you here "
+                    "from now on (instead of the account that sent it)?"
+                )
+            ),
+            kb.as_markup(),
+        )
         return
     await show_case(bot, chat_id, state, view, store, i18n)
 
 
-async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
-                 store: Store) -> None:
+async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     data = await state.get_data()
     case_id = data.get("adding_case")
     chat_id = message.chat.id
@@ -278,9 +362,11 @@ async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
         text = message.text.strip()
         await window.remove(message)
         if len(text) > ADDED_MAX_CHARS:
-            hint = _("Your text is {length} characters long; the limit here is {limit}. Please "
-                     "shorten it and send it again, or send a voice message. (Your message was "
-                     "removed from the chat.)").format(length=len(text), limit=ADDED_MAX_CHARS)
+            hint = _(
+                "Your text is {length} characters long; the limit here is {limit}. Please "
+                "shorten it and send it again, or send a voice message. (Your message was "
+                "removed from the chat.)"
+            ).format(length=len(text), limit=ADDED_MAX_CHARS)
         else:
             await store.casework.message_from_reporter(case_id, text)
             added += 1
@@ -289,11 +375,11 @@ async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
         if item is None:
             hint = _("Please send text, a photo, a document, a voice message or a video.")
         else:
-            stored, hint = await store_or_explain(bot, store, store.attachments.new_draft_ref(),
-                                                  item, config.limits)
+            stored, hint = await store_or_explain(
+                bot, store, store.attachments.new_draft_ref(), item, config.limits
+            )
             if stored is not None:
-                await store.casework.message_from_reporter(case_id, message.caption,
-                                                           [stored.id])
+                await store.casework.message_from_reporter(case_id, message.caption, [stored.id])
                 added += 1
                 hint = stored_notice(stored) or None  # e.g. "metadata not removed"
         await window.remove(message)
@@ -301,13 +387,13 @@ async def on_add(message: Message, bot: Bot, state: FSMContext, config: Config,
     await _show(bot, chat_id, state, _adding_text(added, hint), _adding_keyboard(case_id))
 
 
-async def _enter(state: FSMContext, target: State | None, case_id: int | None, bot: Bot,
-                 chat_id: int, config: Config) -> None:
+async def _enter(
+    state: FSMContext, target: State | None, case_id: int | None, bot: Bot, chat_id: int, config: Config
+) -> None:
     """Switch to a follow-up screen; an open draft is paused first and kept (a saved-code
     screen is left as it is: /start shows the code again)."""
     raw = await state.get_state()
-    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused",
-                                                                    "Report:submitted"):
+    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:submitted"):
         await flow.pause(bot, chat_id, state, config)
     if target is None:
         return
@@ -330,13 +416,17 @@ async def _leave_adding(state: FSMContext) -> None:
         await state.set_state("Report:paused" if data.get("draft_ref") else None)
 
 
-async def on_stray(message: Message, bot: Bot, state: FSMContext, config: Config,
-                   store: Store) -> None:
+async def on_stray(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     """A message outside any conversation: removed (nothing the reporter sends stays in the
     chat), and the menu in the window."""
     await window.remove(message)
-    await _show(bot, message.chat.id, state, escape(_("Please use the menu below.")) + "\n\n"
-                + main_menu_text(), main_menu())
+    await _show(
+        bot,
+        message.chat.id,
+        state,
+        escape(_("Please use the menu below.")) + "\n\n" + main_menu_text(),
+        main_menu(),
+    )
 
 
 def make_router() -> Router:

@@ -1,4 +1,5 @@
 """Callback data of the reporter's follow-up (My reports, reading news, adding information)."""
+
 from __future__ import annotations
 
 from enum import StrEnum

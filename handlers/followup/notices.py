@@ -5,6 +5,7 @@ about, so these texts carry no word for report, torture, case, complaint, police
 any language (tests/test_notices.py checks every catalog). They live in the catalogs: the
 deploying organisation may reword them.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,20 +28,45 @@ TEXTS = {
     Notice.NEWS: N_("You have something new. Tap “Read” to see it."),
     Notice.STATUS: N_("There is an update for you. Tap “Read” to see it."),
     Notice.REMINDER: N_("A reminder is waiting for you. Tap “Read” to see it."),
-    Notice.OPENED_ELSEWHERE: N_("Your code has just been used from another Telegram account. "
-                                "If this was not you, contact the organisation."),
+    Notice.OPENED_ELSEWHERE: N_(
+        "Your code has just been used from another Telegram account. "
+        "If this was not you, contact the organisation."
+    ),
 }
 
 # Words a neutral notice must never contain, in lower case: stems match the start of a word
 # (catching Russian and Kazakh inflections), short words match whole words only. The report is
 # «обращение» in Russian (locales/GLOSSARY.md); «сообщени» stays, as the older word for it.
 FORBIDDEN_STEMS = {
-    "en": ("report", "tortur", "case", "complain", "police", "prison", "detain", "detention",
-           "jail", "colony"),
-    "ru": ("обращени", "сообщени", "жалоб", "пытк", "полици", "тюрьм", "колони", "заявлени", "отчёт",
-           "отчет", "изолятор", "сизо", "донос", "заключ"),
-    "kk": ("хабарлама", "шағым", "азапта", "полиц", "түрме", "колони", "арыз", "есеп",
-           "қамау"),
+    "en": (
+        "report",
+        "tortur",
+        "case",
+        "complain",
+        "police",
+        "prison",
+        "detain",
+        "detention",
+        "jail",
+        "colony",
+    ),
+    "ru": (
+        "обращени",
+        "сообщени",
+        "жалоб",
+        "пытк",
+        "полици",
+        "тюрьм",
+        "колони",
+        "заявлени",
+        "отчёт",
+        "отчет",
+        "изолятор",
+        "сизо",
+        "донос",
+        "заключ",
+    ),
+    "kk": ("хабарлама", "шағым", "азапта", "полиц", "түрме", "колони", "арыз", "есеп", "қамау"),
 }
 FORBIDDEN_WORDS = {
     "en": (),

@@ -4,6 +4,7 @@ Handlers are thin: they check that an update fits the current question, store th
 draft and let `flow` show what comes next. Every state also has a catch-all that answers
 unexpected input with a hint and shows the question again, keeping all answers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -50,8 +51,10 @@ SAVED = N_("Saved.")
 
 # --- starting, resuming, cancelling -------------------------------------------------------------
 
-async def _start_or_resume(bot: Bot, chat_id: int, state: FSMContext, config: Config,
-                           store: Store, *, fresh: bool = False) -> None:
+
+async def _start_or_resume(
+    bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store, *, fresh: bool = False
+) -> None:
     raw = await state.get_state()
     if raw in (Report.paused.state, Report.submitted.state):
         if await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
@@ -62,20 +65,21 @@ async def _start_or_resume(bot: Bot, chat_id: int, state: FSMContext, config: Co
     await flow.begin(bot, chat_id, state, config, store, fresh=fresh)
 
 
-async def cmd_report(message: Message, bot: Bot, state: FSMContext, config: Config,
-                     store: Store) -> None:
+async def cmd_report(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     await window.remove(message)
     await _start_or_resume(bot, message.chat.id, state, config, store, fresh=True)
 
 
-async def menu_report(query: CallbackQuery, bot: Bot, state: FSMContext, config: Config,
-                      store: Store) -> None:
+async def menu_report(
+    query: CallbackQuery, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     await query.answer()
     await _start_or_resume(bot, query.message.chat.id, state, config, store)
 
 
-async def on_draft_choice(query: CallbackQuery, callback_data: DraftCb, bot: Bot,
-                          state: FSMContext, config: Config, store: Store) -> None:
+async def on_draft_choice(
+    query: CallbackQuery, callback_data: DraftCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     await query.answer()
     chat_id = query.message.chat.id
     if callback_data.act is DraftAct.RESTART:
@@ -90,8 +94,7 @@ async def cmd_cancel(message: Message, bot: Bot, state: FSMContext) -> None:
     await _confirm_cancel(bot, message.chat.id, state, fresh=True)
 
 
-async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext, *,
-                          fresh: bool = False) -> None:
+async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool = False) -> None:
     draft = await load_draft(state)
     if draft is None:
         if await state.get_state() != Report.submitted.state:
@@ -99,32 +102,41 @@ async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext, *,
             await state.clear()
             await state.set_data({window.UI_KEY: ui} if ui else {})
         await window.Window(bot, chat_id, state).show(
-            _("There is no unfinished report to delete."), main_menu(), fresh=fresh)
+            _("There is no unfinished report to delete."), main_menu(), fresh=fresh
+        )
         return
     if draft.paused is None:
         draft.paused = await flow.current_screen(state)
-    draft.ui = await window.draw(bot, chat_id, draft.ui, _(
-        "Delete all your answers and files from this report?"), cancel_keyboard(), fresh=fresh)
+    draft.ui = await window.draw(
+        bot,
+        chat_id,
+        draft.ui,
+        _("Delete all your answers and files from this report?"),
+        cancel_keyboard(),
+        fresh=fresh,
+    )
     await state.set_state(screen("cancel"))
     await save_draft(state, draft)
 
 
-async def on_cancel_choice(query: CallbackQuery, callback_data: CancelCb, bot: Bot,
-                           state: FSMContext, config: Config, store: Store) -> None:
+async def on_cancel_choice(
+    query: CallbackQuery, callback_data: CancelCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     await query.answer()
     chat_id = query.message.chat.id
     if callback_data.act is CancelAct.YES:
         await flow.discard(state, store, await load_draft(state))
-        await window.Window(bot, chat_id, state).show(_("Your answers were deleted."),
-                                                      main_menu())
+        await window.Window(bot, chat_id, state).show(_("Your answers were deleted."), main_menu())
     else:
         await flow.redisplay(bot, chat_id, state, config, store)
 
 
 # --- consent --------------------------------------------------------------------------------
 
-async def on_consent(query: CallbackQuery, callback_data: ConsentCb, bot: Bot,
-                     state: FSMContext, config: Config, store: Store) -> None:
+
+async def on_consent(
+    query: CallbackQuery, callback_data: ConsentCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     draft = await load_draft(state)
     if draft is None:
         await query.answer(_(STALE))
@@ -149,16 +161,19 @@ async def on_consent(query: CallbackQuery, callback_data: ConsentCb, bot: Bot,
     elif act is ConsentAct.CANCEL:
         await flow.discard(state, store, draft)
         await window.Window(bot, query.message.chat.id, state).show(
-            _("The report was cancelled. Nothing was stored."), main_menu())
+            _("The report was cancelled. Nothing was stored."), main_menu()
+        )
 
 
-async def _in_window(bot: Bot, query: CallbackQuery, state: FSMContext, draft: Draft,
-                     text: str, markup) -> None:
+async def _in_window(
+    bot: Bot, query: CallbackQuery, state: FSMContext, draft: Draft, text: str, markup
+) -> None:
     draft.ui = await window.draw(bot, query.message.chat.id, draft.ui, text, markup)
     await save_draft(state, draft)
 
 
 # --- answers by button ------------------------------------------------------------------------
+
 
 async def _current(query: CallbackQuery, state: FSMContext, qid: str) -> Draft | None:
     """The draft, if `qid` is the question being asked now; otherwise answer as stale."""
@@ -171,8 +186,9 @@ async def _current(query: CallbackQuery, state: FSMContext, qid: str) -> Draft |
     return draft
 
 
-async def on_answer(query: CallbackQuery, callback_data: Ans, bot: Bot, state: FSMContext,
-                    config: Config, store: Store) -> None:
+async def on_answer(
+    query: CallbackQuery, callback_data: Ans, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     qid, value = callback_data.q, callback_data.v
     draft = await _current(query, state, qid)
     if draft is None:
@@ -200,8 +216,9 @@ def _toggle(selected: list[str], option: Option, options: tuple[Option, ...]) ->
     return [v for v in selected if v not in exclusive] + [option.value]
 
 
-async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMContext,
-                 config: Config, store: Store) -> None:
+async def on_nav(
+    query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     qid, act = callback_data.q, callback_data.act
     draft = await _current(query, state, qid)
     if draft is None:
@@ -209,8 +226,12 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMC
     question = QUESTIONS[qid]
     chat_id = query.message.chat.id
     if act is NavAct.DONE and question.kind is Kind.MULTI and not draft.pending.get(qid):
-        await query.answer(_("Choose at least one option, or press “{skip}”.").format(
-            skip=_(question.skip) if question.skip else _("Back")), show_alert=True)
+        await query.answer(
+            _("Choose at least one option, or press “{skip}”.").format(
+                skip=_(question.skip) if question.skip else _("Back")
+            ),
+            show_alert=True,
+        )
         return
     if act is NavAct.SKIP and not question.skip:
         await query.answer(_(STALE))
@@ -243,6 +264,7 @@ async def on_nav(query: CallbackQuery, callback_data: Nav, bot: Bot, state: FSMC
 
 # --- answers by message -----------------------------------------------------------------------
 
+
 async def _asked(state: FSMContext) -> tuple[str, Draft] | None:
     """The question being asked and the draft, when a message can answer it."""
     qid = question_of(await state.get_state())
@@ -254,8 +276,7 @@ def _asking(kind: Kind) -> StateFilter:
     return StateFilter(*(question_state(q.id) for q in QUESTIONS.values() if q.kind is kind))
 
 
-async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
-                  store: Store) -> None:
+async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     asked = await _asked(state)
     if asked is None:
         return
@@ -265,21 +286,40 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
     # Whatever it was, it does not stay on screen: the window says what happened.
     await window.remove(message)
     if not text or text.startswith("/"):
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
-                       hint=_("Please write your answer as text, or send a voice message."))
+        await flow.ask(
+            bot,
+            message.chat.id,
+            state,
+            draft,
+            qid,
+            config,
+            store,
+            hint=_("Please write your answer as text, or send a voice message."),
+        )
         return
     if len(text) > limit:
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
-            "Your text is {length} characters long; the limit here is {limit}. Please shorten "
-            "it and send it again, or send a voice message. (Your message was removed from "
-            "the chat.)").format(length=len(text), limit=limit))
+        await flow.ask(
+            bot,
+            message.chat.id,
+            state,
+            draft,
+            qid,
+            config,
+            store,
+            hint=_(
+                "Your text is {length} characters long; the limit here is {limit}. Please shorten "
+                "it and send it again, or send a voice message. (Your message was removed from "
+                "the chat.)"
+            ).format(length=len(text), limit=limit),
+        )
         return
     draft.answers[qid] = {"text": text}
     await flow.advance(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED))
 
 
-async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config: Config,
-                          store: Store) -> None:
+async def on_voice_answer(
+    message: Message, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     asked = await _asked(state)
     if asked is None:
         return
@@ -287,30 +327,46 @@ async def on_voice_answer(message: Message, bot: Bot, state: FSMContext, config:
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
         draft.answers[qid] = {"voice": stored.id}
-        await flow.advance(bot, message.chat.id, state, draft, qid, config, store,
-                           note=_(SAVED))
+        await flow.advance(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED))
 
 
-async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config,
-                  store: Store) -> None:
+async def on_file(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     asked = await _asked(state)
     if asked is None:
         return
     qid, draft = asked
     if incoming_file(message) is None:
         await window.remove(message)
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store, hint=_(
-            "Please send a photo, a document, a voice message or a video, or press Done."))
+        await flow.ask(
+            bot,
+            message.chat.id,
+            state,
+            draft,
+            qid,
+            config,
+            store,
+            hint=_("Please send a photo, a document, a voice message or a video, or press Done."),
+        )
         return
     stored = await _store_file(message, bot, state, draft, qid, config, store)
     if stored is not None:
         notes = [n for n in (stored_notice(stored), caption_not_kept(message)) if n]
-        await flow.ask(bot, message.chat.id, state, draft, qid, config, store, note=_(SAVED),
-                       hint=" ".join(notes) or None)
+        await flow.ask(
+            bot,
+            message.chat.id,
+            state,
+            draft,
+            qid,
+            config,
+            store,
+            note=_(SAVED),
+            hint=" ".join(notes) or None,
+        )
 
 
-async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str,
-                      config: Config, store: Store) -> StoredFile | None:
+async def _store_file(
+    message: Message, bot: Bot, state: FSMContext, draft: Draft, qid: str, config: Config, store: Store
+) -> StoredFile | None:
     """Store the message's file for the draft; on any problem, say so and ask again.
 
     The reporter's message is deleted either way: stored, the window says so; refused, the
@@ -322,13 +378,13 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
     if item is None:
         hint = _("Please send a photo, a document, a voice message or a video.")
     elif await flow.file_count(store, draft) >= limits.max_files_per_case:
-        hint = _("This report already has {max_files} files, the most one report can hold. A "
-                 "coordinator can ask you for more later.").format(
-            max_files=limits.max_files_per_case)
+        hint = _(
+            "This report already has {max_files} files, the most one report can hold. A "
+            "coordinator can ask you for more later."
+        ).format(max_files=limits.max_files_per_case)
     else:
         if QUESTIONS[qid].kind is Kind.FILES:  # its status line, while it downloads
-            await flow.ask(bot, message.chat.id, state, draft, qid, config, store,
-                           receiving=True)
+            await flow.ask(bot, message.chat.id, state, draft, qid, config, store, receiving=True)
         stored, hint = await store_or_explain(bot, store, draft.draft_ref, item, limits)
         if stored is not None:
             await window.remove(message)
@@ -340,8 +396,10 @@ async def _store_file(message: Message, bot: Bot, state: FSMContext, draft: Draf
 
 # --- review -----------------------------------------------------------------------------------
 
-async def on_review(query: CallbackQuery, callback_data: ReviewCb, bot: Bot, state: FSMContext,
-                    config: Config, store: Store) -> None:
+
+async def on_review(
+    query: CallbackQuery, callback_data: ReviewCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     draft = await load_draft(state)
     if draft is None:
         await query.answer(_(STALE))
@@ -373,8 +431,7 @@ HINTS = {
 }
 
 
-async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: Config,
-                        store: Store) -> None:
+async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     """Stickers, locations, contacts, text where a button is expected...: hint, ask again.
 
     The message is deleted: nothing the reporter sends stays in the chat.
@@ -391,8 +448,7 @@ async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: C
     hint = _(HINTS[QUESTIONS[qid].kind]) if qid else _("Please use the buttons below.")
     if not await flow.redisplay(bot, message.chat.id, state, config, store, hint=hint):
         await flow.discard(state, store, None)
-        await window.Window(bot, message.chat.id, state).show(_("Please use the menu below."),
-                                                              main_menu())
+        await window.Window(bot, message.chat.id, state).show(_("Please use the menu below."), main_menu())
 
 
 async def on_saved(query: CallbackQuery, bot: Bot, state: FSMContext, store: Store) -> None:

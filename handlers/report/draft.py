@@ -1,4 +1,5 @@
 """The draft report, as kept (encrypted) in the FSM storage between updates."""
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field

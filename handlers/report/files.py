@@ -5,6 +5,7 @@ cannot be cleaned is never stored as it came: the reporter is told, and the draf
 The hash of the bytes as Telegram served them and the time of receipt are kept with the file
 (the reporter's evidence receipt).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -58,9 +59,11 @@ def caption_not_kept(message: Message) -> str | None:
     (its free text lives in its own, encrypted answer), so they must not think it was saved."""
     if not (message.caption or "").strip():
         return None
-    return _("Only the file was saved, not the text you sent with it. If that text matters, "
-             "add it to your own account of what happened from the review screen, or tell "
-             "the coordinator later.")
+    return _(
+        "Only the file was saved, not the text you sent with it. If that text matters, "
+        "add it to your own account of what happened from the review screen, or tell "
+        "the coordinator later."
+    )
 
 
 class FileTooBig(Exception):
@@ -73,16 +76,21 @@ def accepted_types() -> str:
 
 def cleaning_wording(limits: LimitsConfig) -> str:
     """What the files step promises: exactly what is removed, and what happens to other types."""
-    text = _("Before a file is stored, we remove: from photos (JPEG, PNG, WebP, GIF, TIFF, HEIC) "
-             "the place, the camera or phone model and the dates inside them; from PDFs the "
-             "author, the program and the dates in the document's properties; from videos and "
-             "audio (MP4, MOV, M4A, OGG, MP3) the place, the device and the dates; from Word and "
-             "Excel files (DOCX, XLSX) the author, the company and the dates in the file's "
-             "properties. Names written in the file itself, or in its comments and tracked "
-             "changes, stay.") + " " + _("HEIC photos are stored as JPEG.")
+    text = (
+        _(
+            "Before a file is stored, we remove: from photos (JPEG, PNG, WebP, GIF, TIFF, HEIC) "
+            "the place, the camera or phone model and the dates inside them; from PDFs the "
+            "author, the program and the dates in the document's properties; from videos and "
+            "audio (MP4, MOV, M4A, OGG, MP3) the place, the device and the dates; from Word and "
+            "Excel files (DOCX, XLSX) the author, the company and the dates in the file's "
+            "properties. Names written in the file itself, or in its comments and tracked "
+            "changes, stay."
+        )
+        + " "
+        + _("HEIC photos are stored as JPEG.")
+    )
     if limits.allow_other_types:
-        return text + " " + _("Files of other types are stored as they came, with nothing "
-                              "removed.")
+        return text + " " + _("Files of other types are stored as they came, with nothing removed.")
     return text + " " + _("Files of other types are not accepted.")
 
 
@@ -90,12 +98,19 @@ def stored_notice(stored: StoredFile) -> str | None:
     """The line a reporter must see about a stored file, if any (a file kept as it came)."""
     if stored.metadata_removed:
         return None
-    return _("The file was stored as it came: hidden information in files of this type (such as "
-             "the author or the device) could not be removed and may show who made it.")
+    return _(
+        "The file was stored as it came: hidden information in files of this type (such as "
+        "the author or the device) could not be removed and may show who made it."
+    )
 
 
 async def save_file(
-    bot: Bot, store: Store, draft_ref: str, item: Incoming, *, max_bytes: int,
+    bot: Bot,
+    store: Store,
+    draft_ref: str,
+    item: Incoming,
+    *,
+    max_bytes: int,
     allow_other: bool = False,
 ) -> StoredFile:
     """Download, clean, encrypt and store. Raises FileTooBig, MediaError or UnsupportedType."""
@@ -109,13 +124,17 @@ async def save_file(
     if len(data) > max_bytes:
         raise FileTooBig
     # Re-encoding and ffmpeg runs: off the event loop, so other reporters are not held up.
-    cleaned = await asyncio.to_thread(clean, data, mime_type=item.mime_type,
-                                      file_name=item.file_name, allow_other=allow_other)
+    cleaned = await asyncio.to_thread(
+        clean, data, mime_type=item.mime_type, file_name=item.file_name, allow_other=allow_other
+    )
     stored_type = cleaned.output_type
     return await store.attachments.add(
-        draft_ref, kind=item.kind.value,
+        draft_ref,
+        kind=item.kind.value,
         mime_type=stored_type.mime_type if stored_type else item.mime_type,
-        file_name=item.file_name, data=cleaned.data, received=received,
+        file_name=item.file_name,
+        data=cleaned.data,
+        received=received,
         file_type=stored_type.value if stored_type else None,
         received_type=cleaned.type.value if cleaned.type else None,
         metadata_removed=cleaned.metadata_removed,
@@ -127,18 +146,20 @@ async def store_or_explain(
 ) -> tuple[StoredFile | None, str | None]:
     """Store a file; on a problem, the localized reason to tell the user instead."""
     try:
-        stored = await save_file(bot, store, draft_ref, item, max_bytes=limits.max_file_bytes,
-                                 allow_other=limits.allow_other_types)
+        stored = await save_file(
+            bot, store, draft_ref, item, max_bytes=limits.max_file_bytes, allow_other=limits.allow_other_types
+        )
         return stored, None
     except (FileTooBig, TelegramBadRequest):  # Telegram refuses getFile over 20 MB
-        return None, _("This file is too large: bots can receive files of up to {max_mb} MB. "
-                       "Please send a smaller file, or tell the coordinator about it later."
-                       ).format(max_mb=limits.max_file_mb)
+        return None, _(
+            "This file is too large: bots can receive files of up to {max_mb} MB. "
+            "Please send a smaller file, or tell the coordinator about it later."
+        ).format(max_mb=limits.max_file_mb)
     except UnsupportedType:
-        return None, _("Files of this type are not accepted: we cannot remove the hidden "
-                       "information in them that may show who made them. Accepted types: "
-                       "{types}. You can send a photo or a screenshot of it instead."
-                       ).format(types=accepted_types())
+        return None, _(
+            "Files of this type are not accepted: we cannot remove the hidden "
+            "information in them that may show who made them. Accepted types: "
+            "{types}. You can send a photo or a screenshot of it instead."
+        ).format(types=accepted_types())
     except MediaError:
-        return None, _("This file could not be read. Please send it again, or in another "
-                       "format.")
+        return None, _("This file could not be read. Please send it again, or in another format.")

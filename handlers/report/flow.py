@@ -3,18 +3,19 @@
 Handlers call these; they hold the rules that are not specific to one kind of update. Every
 screen is drawn into the chat's one window (handlers.window): the draft keeps its message id.
 """
+
 from __future__ import annotations
 
 import contextlib
 import logging
-from html import escape
 from datetime import timedelta
+from html import escape
 
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
-from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.config import Config
 from domain.questionnaire import (
@@ -32,6 +33,7 @@ from domain.values import CONSENT_VERSION
 from handlers import window
 from handlers.common import main_menu
 from handlers.report.draft import Draft, load_draft, save_draft
+from handlers.report.files import cleaning_wording
 from handlers.report.keyboards import (
     consent_keyboard,
     draft_keyboard,
@@ -51,8 +53,7 @@ from handlers.report.screens import (
 )
 from handlers.report.states import question_state, screen
 from storage import limits
-from storage.repositories import Consent, Store, SubmittedCase, Submission
-from handlers.report.files import cleaning_wording
+from storage.repositories import Consent, Store, Submission, SubmittedCase
 from usecases.spam import BLOCKED_ANSWER, is_blocked
 
 log = logging.getLogger(__name__)
@@ -65,8 +66,7 @@ def lifetime(config: Config) -> timedelta:
     return timedelta(days=config.retention.draft_days)
 
 
-async def _draw(bot: Bot, chat_id: int, draft: Draft, text: str, markup, *,
-                fresh: bool = False) -> None:
+async def _draw(bot: Bot, chat_id: int, draft: Draft, text: str, markup, *, fresh: bool = False) -> None:
     draft.ui = await window.draw(bot, chat_id, draft.ui, text, markup, fresh=fresh)
 
 
@@ -75,47 +75,85 @@ async def file_count(store: Store, draft: Draft) -> int:
 
 
 async def ask(
-    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, qid: str, config: Config,
-    store: Store, *, hint: str | None = None, note: str | None = None, fresh: bool = False,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    draft: Draft,
+    qid: str,
+    config: Config,
+    store: Store,
+    *,
+    hint: str | None = None,
+    note: str | None = None,
+    fresh: bool = False,
     receiving: bool = False,
 ) -> None:
     question = QUESTIONS[qid]
-    kinds = ([f.kind for f in await store.attachments.for_draft(draft.draft_ref)]
-             if question.kind is Kind.FILES else [])
+    kinds = (
+        [f.kind for f in await store.attachments.for_draft(draft.draft_ref)]
+        if question.kind is Kind.FILES
+        else []
+    )
     text = question_text(
-        qid, draft.answers, max_files=config.limits.max_files_per_case,
-        max_mb=config.limits.max_file_mb, long_limit=config.limits.max_text_chars,
-        file_kinds=kinds, hint=hint, note=note, receiving=receiving,
+        qid,
+        draft.answers,
+        max_files=config.limits.max_files_per_case,
+        max_mb=config.limits.max_file_mb,
+        long_limit=config.limits.max_text_chars,
+        file_kinds=kinds,
+        hint=hint,
+        note=note,
+        receiving=receiving,
         cleaning=cleaning_wording(config.limits) if question.kind is Kind.FILES else None,
     )
-    await _draw(bot, chat_id, draft, text,
-                question_keyboard(question, draft.answers.get(qid), draft.pending.get(qid)),
-                fresh=fresh)
+    await _draw(
+        bot,
+        chat_id,
+        draft,
+        text,
+        question_keyboard(question, draft.answers.get(qid), draft.pending.get(qid)),
+        fresh=fresh,
+    )
     await state.set_state(question_state(qid))
     await save_draft(state, draft)
 
 
 async def show_review(
-    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, config: Config, store: Store,
-    *, hint: str | None = None, fresh: bool = False,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    draft: Draft,
+    config: Config,
+    store: Store,
+    *,
+    hint: str | None = None,
+    fresh: bool = False,
 ) -> None:
     draft.answers = prune(draft.answers)
     draft.editing = False
     # Never show the review with a required or applicable question unanswered.
     for qid in ORDER:
-        if QUESTIONS[qid].applies(draft.answers) and qid not in draft.answers \
-                and QUESTIONS[qid].kind is not Kind.FILES:
+        if (
+            QUESTIONS[qid].applies(draft.answers)
+            and qid not in draft.answers
+            and QUESTIONS[qid].kind is not Kind.FILES
+        ):
             await ask(bot, chat_id, state, draft, qid, config, store, fresh=fresh)
             return
     kinds = [f.kind for f in await store.attachments.for_draft(draft.draft_ref)]
-    await _draw(bot, chat_id, draft, review_text(draft.answers, kinds, hint=hint),
-                review_keyboard(draft.answers), fresh=fresh)
+    await _draw(
+        bot,
+        chat_id,
+        draft,
+        review_text(draft.answers, kinds, hint=hint),
+        review_keyboard(draft.answers),
+        fresh=fresh,
+    )
     await state.set_state(screen("review"))
     await save_draft(state, draft)
 
 
-async def show_story(bot: Bot, chat_id: int, state: FSMContext, draft: Draft,
-                     page: int) -> None:
+async def show_story(bot: Bot, chat_id: int, state: FSMContext, draft: Draft, page: int) -> None:
     """The reporter's own account in full, paged within Telegram's limit, in the window."""
     pages = story_pages(draft.answers)
     page = max(0, min(page, len(pages) - 1))
@@ -124,8 +162,15 @@ async def show_story(bot: Bot, chat_id: int, state: FSMContext, draft: Draft,
 
 
 async def advance(
-    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, after: str, config: Config,
-    store: Store, *, note: str | None = None,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    draft: Draft,
+    after: str,
+    config: Config,
+    store: Store,
+    *,
+    note: str | None = None,
 ) -> None:
     """After answering `after`: the next question, or back to the review when editing."""
     draft.answers = prune(draft.answers)
@@ -138,22 +183,32 @@ async def advance(
         await ask(bot, chat_id, state, draft, nxt, config, store, note=note)
 
 
-async def show_consent(bot: Bot, chat_id: int, state: FSMContext, draft: Draft,
-                       config: Config, *, fresh: bool = False) -> None:
-    await _draw(bot, chat_id, draft, consent_text(config.ngo.name),
-                consent_keyboard(draft.consent), fresh=fresh)
+async def show_consent(
+    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, config: Config, *, fresh: bool = False
+) -> None:
+    await _draw(
+        bot, chat_id, draft, consent_text(config.ngo.name), consent_keyboard(draft.consent), fresh=fresh
+    )
     await state.set_state(screen("consent"))
     await save_draft(state, draft)
 
 
 async def begin(
-    bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
-    *, fresh: bool = False,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    config: Config,
+    store: Store,
+    *,
+    fresh: bool = False,
 ) -> None:
     """A new draft, starting with the consent screen, in the chat's window."""
     ui = (await state.get_data()).get(window.UI_KEY)
-    draft = Draft(draft_ref=store.attachments.new_draft_ref(), started=store.clock(),
-                  ui=ui if isinstance(ui, int) else None)
+    draft = Draft(
+        draft_ref=store.attachments.new_draft_ref(),
+        started=store.clock(),
+        ui=ui if isinstance(ui, int) else None,
+    )
     await state.set_data({})
     await show_consent(bot, chat_id, state, draft, config, fresh=fresh)
 
@@ -171,8 +226,14 @@ async def current_screen(state: FSMContext) -> str | None:
 
 
 async def redisplay(
-    bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store,
-    *, hint: str | None = None, fresh: bool = False,
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    config: Config,
+    store: Store,
+    *,
+    hint: str | None = None,
+    fresh: bool = False,
 ) -> bool:
     """Show the current screen of the draft again (after a pause, a restart, a language change).
 
@@ -188,12 +249,22 @@ async def redisplay(
         await discard(state, store, draft)
         await window.Window(bot, chat_id, state).show(
             _("Your unfinished report expired and was deleted. You can start a new one."),
-            main_menu(), fresh=fresh)
+            main_menu(),
+            fresh=fresh,
+        )
         return True
     sent = await store.cases.sent(draft.draft_ref)
     if sent is not None:  # Send went through before a restart: the code, not the review
-        await show_submitted(bot, chat_id, state, draft.draft_ref, sent, draft.ui,
-                             contact=draft.answers.get("contact") == "yes", fresh=fresh)
+        await show_submitted(
+            bot,
+            chat_id,
+            state,
+            draft.draft_ref,
+            sent,
+            draft.ui,
+            contact=draft.answers.get("contact") == "yes",
+            fresh=fresh,
+        )
         return True
     draft.paused = None
     if target == "consent":
@@ -207,15 +278,20 @@ async def redisplay(
     return True
 
 
-async def pause(bot: Bot, chat_id: int, state: FSMContext, config: Config,
-                *, fresh: bool = False) -> None:
+async def pause(bot: Bot, chat_id: int, state: FSMContext, config: Config, *, fresh: bool = False) -> None:
     draft = await load_draft(state)
     target = await current_screen(state)
     if draft is None or target is None or target == "submitted":
         return
     draft.paused = target
-    await _draw(bot, chat_id, draft, paused_text(config.retention.draft_days),
-                main_menu(draft_step(target)), fresh=fresh)
+    await _draw(
+        bot,
+        chat_id,
+        draft,
+        paused_text(config.retention.draft_days),
+        main_menu(draft_step(target)),
+        fresh=fresh,
+    )
     await state.set_state(screen("paused"))
     await save_draft(state, draft)
 
@@ -231,8 +307,11 @@ async def offer_resume(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool
     target = await current_screen(state)
     await window.Window(bot, chat_id, state).show(
         _("You have an unfinished report (step {step}). Continue it, or start over?").format(
-            step=draft_step(target or "consent")),
-        draft_keyboard(), fresh=fresh)
+            step=draft_step(target or "consent")
+        ),
+        draft_keyboard(),
+        fresh=fresh,
+    )
 
 
 async def discard(state: FSMContext, store: Store, draft: Draft | None) -> None:
@@ -245,8 +324,9 @@ async def discard(state: FSMContext, store: Store, draft: Draft | None) -> None:
         await state.set_data({window.UI_KEY: ui})
 
 
-async def edit_step(bot: Bot, chat_id: int, state: FSMContext, draft: Draft, step: int,
-                    config: Config, store: Store) -> None:
+async def edit_step(
+    bot: Bot, chat_id: int, state: FSMContext, draft: Draft, step: int, config: Config, store: Store
+) -> None:
     qid = first_of_step(step, draft.answers)
     if qid is None:
         await show_review(bot, chat_id, state, draft, config, store)
@@ -257,17 +337,28 @@ async def edit_step(bot: Bot, chat_id: int, state: FSMContext, draft: Draft, ste
 
 # --- Send ---------------------------------------------------------------------------------
 
-async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft: Draft,
-                 config: Config, store: Store) -> None:
+
+async def submit(
+    bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft: Draft, config: Config, store: Store
+) -> None:
     """Send the draft, once: a second Send of the same draft shows the case it became."""
     case = await store.cases.sent(draft.draft_ref)
     if case is None:
         sent_today = await store.limits.count(limits.REPORT, user_id, timedelta(days=1))
         if sent_today >= config.limits.reports_per_day:
-            await show_review(bot, chat_id, state, draft, config, store, hint=_(
-                "You have already sent several reports today. To protect the queue from "
-                "floods, please wait a few hours before sending another one. Your answers are "
-                "kept."))
+            await show_review(
+                bot,
+                chat_id,
+                state,
+                draft,
+                config,
+                store,
+                hint=_(
+                    "You have already sent several reports today. To protect the queue from "
+                    "floods, please wait a few hours before sending another one. Your answers are "
+                    "kept."
+                ),
+            )
             return
         if await is_blocked(store, user_id):  # closed as spam before: nothing is stored
             await store.attachments.discard_draft(draft.draft_ref)
@@ -276,16 +367,21 @@ async def submit(bot: Bot, user_id: int, chat_id: int, state: FSMContext, draft:
             await state.set_data({window.UI_KEY: ui})
             return
         case = await store.cases.submit(
-            user_id, chat_id,
-            Submission(answers=draft.answers, consent=_consent(draft),
-                       draft_ref=draft.draft_ref, locale=get_i18n().current_locale),
+            user_id,
+            chat_id,
+            Submission(
+                answers=draft.answers,
+                consent=_consent(draft),
+                draft_ref=draft.draft_ref,
+                locale=get_i18n().current_locale,
+            ),
         )
-        log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent,
-                 CONSENT_VERSION)
+        log.info("case %s submitted (urgent=%s, consent %s)", case.id, case.urgent, CONSENT_VERSION)
         await surge_check(bot, config, store)
     # The case is committed before anything else: losing the draft now loses nothing.
-    await show_submitted(bot, chat_id, state, draft.draft_ref, case, draft.ui,
-                         contact=draft.answers.get("contact") == "yes")
+    await show_submitted(
+        bot, chat_id, state, draft.draft_ref, case, draft.ui, contact=draft.answers.get("contact") == "yes"
+    )
 
 
 def _consent(draft: Draft) -> Consent:
@@ -294,24 +390,36 @@ def _consent(draft: Draft) -> Consent:
     return Consent(contact=draft.answers.get("contact") == "yes", share=c.share, stats=c.stats)
 
 
-async def show_submitted(bot: Bot, chat_id: int, state: FSMContext, draft_ref: str,
-                         case: SubmittedCase, ui: int | None, *, contact: bool,
-                         checklist: int | None = None, fresh: bool = False) -> None:
+async def show_submitted(
+    bot: Bot,
+    chat_id: int,
+    state: FSMContext,
+    draft_ref: str,
+    case: SubmittedCase,
+    ui: int | None,
+    *,
+    contact: bool,
+    checklist: int | None = None,
+    fresh: bool = False,
+) -> None:
     """The code in the window, with "I have saved the code"; the urgent checklist below."""
     if case.code is None:  # already saved: nothing to show any more
         await finish(bot, chat_id, state, draft_ref)
         return
-    ui = await window.draw(bot, chat_id, ui, submitted_text(case.code, contact),
-                           saved_keyboard(), fresh=fresh)
+    ui = await window.draw(
+        bot, chat_id, ui, submitted_text(case.code, contact), saved_keyboard(), fresh=fresh
+    )
     if case.urgent and checklist is None:
         checklist = await window.send(bot, chat_id, urgent_checklist())
     await state.set_state(screen("submitted"))
-    await state.set_data({window.UI_KEY: ui, SENT_KEY: draft_ref, CHECKLIST_KEY: checklist,
-                          "contact": contact})
+    await state.set_data(
+        {window.UI_KEY: ui, SENT_KEY: draft_ref, CHECKLIST_KEY: checklist, "contact": contact}
+    )
 
 
-async def show_sent_again(bot: Bot, chat_id: int, state: FSMContext, store: Store, *,
-                          fresh: bool = False) -> bool:
+async def show_sent_again(
+    bot: Bot, chat_id: int, state: FSMContext, store: Store, *, fresh: bool = False
+) -> bool:
     """/start (or anything) before "I have saved the code": the code again, until saved."""
     data = await state.get_data()
     draft_ref = data.get(SENT_KEY)
@@ -320,9 +428,17 @@ async def show_sent_again(bot: Bot, chat_id: int, state: FSMContext, store: Stor
     case = await store.cases.sent(draft_ref)
     if case is None:
         return False
-    await show_submitted(bot, chat_id, state, draft_ref, case, data.get(window.UI_KEY),
-                         contact=bool(data.get("contact")), checklist=data.get(CHECKLIST_KEY),
-                         fresh=fresh)
+    await show_submitted(
+        bot,
+        chat_id,
+        state,
+        draft_ref,
+        case,
+        data.get(window.UI_KEY),
+        contact=bool(data.get("contact")),
+        checklist=data.get(CHECKLIST_KEY),
+        fresh=fresh,
+    )
     return True
 
 
@@ -339,8 +455,7 @@ async def code_saved(bot: Bot, chat_id: int, state: FSMContext, store: Store) ->
 
 async def finish(bot: Bot, chat_id: int, state: FSMContext, draft_ref: object) -> None:
     ui = (await state.get_data()).get(window.UI_KEY)
-    ui = await window.draw(bot, chat_id, ui if isinstance(ui, int) else None,
-                           window.neutral_line())
+    ui = await window.draw(bot, chat_id, ui if isinstance(ui, int) else None, window.neutral_line())
     await state.clear()
     await state.set_data({window.UI_KEY: ui})
 
@@ -355,9 +470,10 @@ async def surge_check(bot: Bot, config: Config, store: Store) -> None:
     await store.limits.mark(limits.SURGE, 0)
     count = await store.cases.count_since(hour)
     with get_i18n().use_locale(config.app.default_locale):  # staff, not the reporter
-        text = _("⚠ Unusually many new reports: {count} in the last hour (the alert limit is "
-                 "{limit}). This may be a flood of fake reports.").format(
-            count=count, limit=config.limits.surge_per_hour)
+        text = _(
+            "⚠ Unusually many new reports: {count} in the last hour (the alert limit is "
+            "{limit}). This may be a flood of fake reports."
+        ).format(count=count, limit=config.limits.surge_per_hour)
     for admin in config.coordination.admins:
         with contextlib.suppress(TelegramAPIError):  # an admin who never started the bot
             await bot.send_message(admin, text)

@@ -1,4 +1,5 @@
 """Callback data and keyboards of the report. Keyboards are pure functions of what they show."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -130,12 +131,15 @@ def consent_keyboard(consent: Consent) -> InlineKeyboardMarkup:
         return "✅ " if on else "⬜ "
 
     kb = InlineKeyboardBuilder()
-    kb.button(text=tick(consent.share) + _("Ask me before passing it on"),
-              callback_data=ConsentCb(act=ConsentAct.SHARE))
-    kb.button(text=tick(consent.stats) + _("Count in anonymous statistics"),
-              callback_data=ConsentCb(act=ConsentAct.STATS))
-    kb.button(text="ℹ " + _("About legal risk"),
-              callback_data=ConsentCb(act=ConsentAct.MORE))
+    kb.button(
+        text=tick(consent.share) + _("Ask me before passing it on"),
+        callback_data=ConsentCb(act=ConsentAct.SHARE),
+    )
+    kb.button(
+        text=tick(consent.stats) + _("Count in anonymous statistics"),
+        callback_data=ConsentCb(act=ConsentAct.STATS),
+    )
+    kb.button(text="ℹ " + _("About legal risk"), callback_data=ConsentCb(act=ConsentAct.MORE))
     kb.button(text="▶ " + _("Start the report"), callback_data=ConsentCb(act=ConsentAct.START))
     kb.button(text="✖ " + _("Cancel"), callback_data=ConsentCb(act=ConsentAct.CANCEL))
     kb.adjust(1)
@@ -155,15 +159,15 @@ def review_keyboard(answers: Mapping[str, Any]) -> InlineKeyboardMarkup:
         kb.button(text=f"✏ {index + 1}", callback_data=ReviewCb(act=ReviewAct.EDIT, step=index))
     extra = 0
     if any(isinstance(v, dict) and v.get("text") for v in answers.values()):
-        kb.button(text="📖 " + _("Read my full text"),
-                  callback_data=ReviewCb(act=ReviewAct.STORY, step=0))
+        kb.button(text="📖 " + _("Read my full text"), callback_data=ReviewCb(act=ReviewAct.STORY, step=0))
         extra = 1
     kb.add(link_button(RISK))  # the last moment to read about the legal risk before sending
     kb.button(text="📨 " + _("Send the report"), callback_data=ReviewCb(act=ReviewAct.SEND))
     kb.button(text="💾 " + _("Save for later"), callback_data=ReviewCb(act=ReviewAct.LATER))
     kb.button(text="✖ " + _("Cancel"), callback_data=ReviewCb(act=ReviewAct.CANCEL))
-    kb.adjust(*([4] * (len(STEPS) // 4)), *([len(STEPS) % 4] if len(STEPS) % 4 else []),
-              *([1] * extra), 1, 1, 2)
+    kb.adjust(
+        *([4] * (len(STEPS) // 4)), *([len(STEPS) % 4] if len(STEPS) % 4 else []), *([1] * extra), 1, 1, 2
+    )
     return kb.as_markup()
 
 
@@ -171,12 +175,10 @@ def story_keyboard(page: int, pages: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     row = 0
     if page > 0:
-        kb.button(text="‹ " + _("Previous"), callback_data=ReviewCb(act=ReviewAct.STORY,
-                                                                   step=page - 1))
+        kb.button(text="‹ " + _("Previous"), callback_data=ReviewCb(act=ReviewAct.STORY, step=page - 1))
         row += 1
     if page + 1 < pages:
-        kb.button(text=_("Next") + " ›", callback_data=ReviewCb(act=ReviewAct.STORY,
-                                                               step=page + 1))
+        kb.button(text=_("Next") + " ›", callback_data=ReviewCb(act=ReviewAct.STORY, step=page + 1))
         row += 1
     kb.button(text="« " + _("Back to the review"), callback_data=ReviewCb(act=ReviewAct.BACK))
     kb.adjust(*([row] if row else []), 1)

@@ -1,5 +1,6 @@
 """FSM states of the report: one per question (generated from the questionnaire), plus the
 screens around them."""
+
 from __future__ import annotations
 
 from aiogram.fsm.state import State, StatesGroup

@@ -3,6 +3,7 @@
 Each cleaner is a pure function ``bytes -> bytes`` that returns a copy of the file without its
 identifying metadata, or raises :class:`CleaningError` (never with file content in the message).
 """
+
 from __future__ import annotations
 
 

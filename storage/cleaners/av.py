@@ -12,6 +12,7 @@ Safety: the input format is forced from the magic bytes already checked (an HLS 
 ffmpeg runs with a timeout, and the input and output live in a private temporary directory
 that is always removed.
 """
+
 from __future__ import annotations
 
 import functools
@@ -52,17 +53,49 @@ def clean_av(data: bytes, type_id: str, *, timeout: float | None = None) -> byte
         with open(source, "wb") as fh:
             fh.write(data)
         command = [
-            ffmpeg_exe(), "-nostdin", "-hide_banner", "-loglevel", "error",
-            "-protocol_whitelist", "file", "-f", demuxer, "-i", source,
-            "-map", "0:V?", "-map", "0:a?",  # video and audio only (V: not cover art)
-            "-map_metadata", "-1", "-map_metadata:s", "-1", "-map_chapters", "-1",
-            "-c", "copy", "-fflags", "+bitexact", "-flags:v", "+bitexact",
-            "-flags:a", "+bitexact", *options, "-f", muxer, "-y", target,
+            ffmpeg_exe(),
+            "-nostdin",
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-protocol_whitelist",
+            "file",
+            "-f",
+            demuxer,
+            "-i",
+            source,
+            "-map",
+            "0:V?",
+            "-map",
+            "0:a?",  # video and audio only (V: not cover art)
+            "-map_metadata",
+            "-1",
+            "-map_metadata:s",
+            "-1",
+            "-map_chapters",
+            "-1",
+            "-c",
+            "copy",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-flags:a",
+            "+bitexact",
+            *options,
+            "-f",
+            muxer,
+            "-y",
+            target,
         ]
         try:
-            result = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                                    timeout=TIMEOUT_SECONDS if timeout is None else timeout,
-                                    check=False)
+            result = subprocess.run(
+                command,
+                stdin=subprocess.DEVNULL,
+                capture_output=True,
+                timeout=TIMEOUT_SECONDS if timeout is None else timeout,
+                check=False,
+            )
         except subprocess.TimeoutExpired:
             raise CleaningError("cleaning the media file timed out") from None
         except OSError as exc:

@@ -8,6 +8,7 @@ times), and pictures inside (``*/media/``) go through the image cleaner.
 
 Not removed: names of comment authors and tracked-change authors inside the document itself.
 """
+
 from __future__ import annotations
 
 import io
@@ -22,32 +23,28 @@ MAX_ENTRIES = 5000
 MAX_UNCOMPRESSED = 300 * 1024 * 1024  # a zip bomb stops here
 
 _REL_NS = "{http://schemas.openxmlformats.org/package/2006/relationships}"
-_CORE_REL = ("http://schemas.openxmlformats.org/package/2006/relationships/metadata/"
-             "core-properties")
-_APP_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-            "extended-properties")
-_CUSTOM_REL = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/"
-               "custom-properties")
+_CORE_REL = "http://schemas.openxmlformats.org/package/2006/relationships/metadata/core-properties"
+_APP_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/extended-properties"
+_CUSTOM_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/custom-properties"
 _HEAD = b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _VT = b'xmlns:vt="http://schemas.openxmlformats.org/officeDocument/2006/docPropsVTypes"'
 EMPTY_PARTS = {
     "core": _HEAD + b'<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/'
-            b'2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
-            b'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
-            b'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
+    b'2006/metadata/core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+    b'xmlns:dcterms="http://purl.org/dc/terms/" xmlns:dcmitype="http://purl.org/dc/'
+    b'dcmitype/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance"/>',
     "app": _HEAD + b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-           b'extended-properties" ' + _VT + b'/>',
+    b'extended-properties" ' + _VT + b"/>",
     "custom": _HEAD + b'<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/'
-              b'2006/custom-properties" ' + _VT + b'/>',
+    b'2006/custom-properties" ' + _VT + b"/>",
 }
-_DEFAULT_PARTS = {"docProps/core.xml": "core", "docProps/app.xml": "app",
-                  "docProps/custom.xml": "custom"}
+_DEFAULT_PARTS = {"docProps/core.xml": "core", "docProps/app.xml": "app", "docProps/custom.xml": "custom"}
 _NEUTRAL_TIME = (1980, 1, 1, 0, 0, 0)
 _IMAGE_EXT = (".jpg", ".jpeg", ".png", ".webp", ".tif", ".tiff", ".gif")
 
 
 def office_type(data: bytes) -> str | None:
-    """"docx" or "xlsx" for an OOXML package of that kind, else None (other zips, damage)."""
+    """ "docx" or "xlsx" for an OOXML package of that kind, else None (other zips, damage)."""
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as zf:
             names = set(zf.namelist())
@@ -91,8 +88,11 @@ def _rewrite(data: bytes, clean_image: Callable[[bytes], bytes] | None) -> bytes
                     body = EMPTY_PARTS[parts[info.filename]]
                 else:
                     body = src.read(info)
-                    if (clean_image is not None and "/media/" in info.filename
-                            and info.filename.lower().endswith(_IMAGE_EXT)):
+                    if (
+                        clean_image is not None
+                        and "/media/" in info.filename
+                        and info.filename.lower().endswith(_IMAGE_EXT)
+                    ):
                         body = clean_image(body)
                 entry = zipfile.ZipInfo(info.filename, date_time=_NEUTRAL_TIME)
                 entry.compress_type = zipfile.ZIP_DEFLATED

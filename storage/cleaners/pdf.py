@@ -8,6 +8,7 @@ is replaced by one computed from the content.
 Not removed: metadata *inside* embedded images (a scanned JPEG's own EXIF) and names written on
 the pages themselves.
 """
+
 from __future__ import annotations
 
 import io

@@ -9,6 +9,7 @@ The database URL is, in order of precedence:
 A caller may also hand over a ready connection in ``config.attributes["connection"]``
 (storage.db does, to run migrations from inside a running event loop).
 """
+
 from __future__ import annotations
 
 import asyncio
