@@ -18,7 +18,7 @@ import json
 import re
 import sys
 from collections.abc import Sequence
-from contextlib import nullcontext
+from contextlib import ExitStack
 from pathlib import Path
 
 from bot.config import Config, ConfigError, load_config
@@ -121,8 +121,10 @@ async def _export(args: argparse.Namespace, config: Config, store: Store) -> int
     request = export_service.ExportRequest(
         fmt=args.format, since=args.since, until=args.until, with_text=args.with_text, actor_kind="operator"
     )
-    target = open(args.out, "w", encoding="utf-8", newline="") if args.out else nullcontext(sys.stdout)
-    with target as out:
+    with ExitStack() as stack:
+        out = (
+            stack.enter_context(open(args.out, "w", encoding="utf-8", newline="")) if args.out else sys.stdout
+        )
         count = await export_service.write(
             store.stats,
             request,

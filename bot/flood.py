@@ -90,7 +90,8 @@ class FloodGate:
         return max(0.0, await self.until(chat) - self._clock())
 
     async def wait(self, chat: str | None) -> None:
-        while (left := await self.remaining(chat)) > 0:
+        # The gate can live in Redis, shared with other processes: no Event to wait on, so re-read it.
+        while (left := await self.remaining(chat)) > 0:  # noqa: ASYNC110 - see above
             await asyncio.sleep(left)
 
     async def close_for(self, chat: str | None, seconds: float) -> None:

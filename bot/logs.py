@@ -20,7 +20,7 @@ class RedactIds(logging.Filter):
         redacted = _ID.sub("<id>", message)
         if record.exc_info:
             # Exception messages can carry request data; keep the type and the frames only.
-            exc_type, exc, tb = record.exc_info
+            exc_type, _exc, tb = record.exc_info
             record.exc_info = None
             record.exc_text = None
             frames = "".join(traceback.format_tb(tb))

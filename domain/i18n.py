@@ -3,6 +3,6 @@
 from __future__ import annotations
 
 
-def N_(msgid: str) -> str:
+def N_(msgid: str) -> str:  # noqa: N802 - gettext's conventional name, which pybabel extracts
     """Mark a string for extraction without translating it now (it is translated when shown)."""
     return msgid

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
@@ -77,9 +77,9 @@ YES_NO = (Option("yes", N_("Yes")), Option("no", N_("No")))
 
 
 def _years() -> tuple[Option, ...]:
-    this = date.today().year
+    this = datetime.now(UTC).year
     years = tuple(Option(str(y), str(y), translate=False) for y in range(this, this - 6, -1))
-    return years + (Option("older", N_("Earlier")),)
+    return (*years, Option("older", N_("Earlier")))
 
 
 def _is(qid: str, *values: str) -> Callable[[Answers], bool]:

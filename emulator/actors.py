@@ -223,7 +223,8 @@ class FakeUser:
 
     def _group(self) -> FakeGroup:
         group = self._world.chat(self.chat_id)
-        assert isinstance(group, FakeGroup)
+        if not isinstance(group, FakeGroup):
+            raise TypeError(f"chat {self.chat_id} is not a group")
         return group
 
     # --- buttons -------------------------------------------------------------------
@@ -348,7 +349,8 @@ class FakeGroup:
         self.users: dict[int, FakeUser] = {}
         for user_id in members:
             private = world.known_user(user_id)
-            assert private is not None
+            if private is None:
+                raise LookupError(f"group member {user_id} has no private chat with the bot")
             self.users[user_id] = FakeUser(world, private.profile, self.chat_id)
 
     @property

@@ -29,7 +29,7 @@ PORT_ENV = "KUA_DEMO_PORT"
 LOCALE_ENV = "KUA_DEMO_LOCALE"  # the group's language (and the default); English unless set
 DEFAULT_PORT = 8090
 ROOT = Path(__file__).resolve().parent.parent
-TOKEN = "7000000001:DEMO-not-a-real-token"
+TOKEN = "7000000001:DEMO-not-a-real-token"  # noqa: S105 - the emulator's, not a secret
 BOT_ID = 7000000001
 BOT_USERNAME = "kua_demo_bot"
 GROUP_ID = -1007000000001
@@ -176,7 +176,8 @@ class Demo:
             if migrate.returncode != 0:
                 print(f"kua demo: preparing the demo database failed:\n{migrate.stderr}", file=sys.stderr)
                 return 1
-            self.bot = subprocess.Popen(
+            # Popen returns once the child is started; the demo then polls it (_until_stopped).
+            self.bot = subprocess.Popen(  # noqa: ASYNC220 - see above
                 [sys.executable, "-m", "bot"],
                 cwd=ROOT,
                 env=env,
@@ -195,7 +196,8 @@ class Demo:
             await self.fake.stop()
 
     async def _until_stopped(self, stop: asyncio.Event) -> int:
-        assert self.bot is not None
+        if self.bot is None:
+            raise RuntimeError("the bot process was not started")
         while not stop.is_set():
             code = self.bot.poll()
             if code is not None:

@@ -282,7 +282,7 @@ class BotApi:
             if alone in kinds and set(kinds) != {alone}:
                 raise bad_request(f"{alone}s can't be mixed with other media types")
         prepared = []
-        for item, kind in zip(media, kinds):
+        for item, kind in zip(media, kinds, strict=True):
             value = item.get("media")
             source = params.attached(value) if isinstance(value, str) else None
             content, stored = self._media(kind, source, Params(item, {}))
@@ -303,7 +303,7 @@ class BotApi:
                     content=content,
                     data=stored.data,
                     file_id=stored.file_id,
-                )  # fmt: skip
+                )
             )
         return [message.raw for message in messages]
 

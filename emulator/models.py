@@ -91,7 +91,7 @@ class FakeMessage:
             message["is_topic_message"] = True
         if self.reply_to is not None and with_reply:
             # Telegram does not nest replies any deeper.
-            message["reply_to_message"] = self.reply_to._api(with_reply=False)
+            message["reply_to_message"] = self.reply_to._api(with_reply=False)  # noqa: SLF001 - the same class
         if self.edit_date is not None:
             message["edit_date"] = self.edit_date
         if self.text is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 from .errors import ApiError
@@ -32,10 +33,8 @@ class Notifier:
 
     async def wait(self, timeout: float) -> None:
         """Wait for the next notify() or ``timeout`` seconds, whichever comes first."""
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
-        except TimeoutError:
-            pass
 
 
 class UpdateQueue:

@@ -415,7 +415,8 @@ class DemoWeb:
         """The person acting in a chat they belong to."""
         if chat_id == person.user_id:
             user = self.fake.known_user(person.user_id)
-            assert user is not None  # registered by the demo
+            if user is None:  # registered by the demo
+                raise ActionError("That person is not known.")
             return user
         if self.group is not None and chat_id == self.group.chat_id:
             if person.user_id not in self.group.members:
@@ -428,7 +429,8 @@ class DemoWeb:
             return None
         if not isinstance(value, int):
             raise ActionError("The topic is not valid.")
-        assert self.group is not None
+        if self.group is None:
+            raise ActionError("There is no group.")
         topic = self.group.find_topic(value)
         if topic is None or topic.deleted:
             raise ActionError("That topic was deleted.")

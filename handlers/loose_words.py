@@ -8,6 +8,7 @@ the (encrypted) conversation data and files in encrypted storage; "No" discards 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from html import escape
 
@@ -75,7 +76,8 @@ async def _cases(store: Store, user_id: int) -> list[CaseView]:
 
 
 async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
-    assert message.from_user is not None
+    if message.from_user is None:  # a channel post: no reporter
+        raise SkipHandler
     cases = await _cases(store, message.from_user.id)
     if not cases:
         raise SkipHandler  # no report to add to: the ordinary answer
@@ -114,17 +116,15 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
         question = _("Which report should this be added to? The coordinators will see it.")
     old = pending.get("ask")
     if isinstance(old, int):  # one question at a time: the newest one counts
-        try:
+        with contextlib.suppress(TelegramBadRequest):
             await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=old, reply_markup=None)
-        except TelegramBadRequest:
-            pass
     ask = await message.answer(escape(question), reply_markup=_keyboard(cases))
     pending["ask"] = ask.message_id
     await state.update_data({KEY: pending})
-    try:  # kept (encrypted) until the answer: it need not stay on the phone
+    with contextlib.suppress(
+        TelegramBadRequest
+    ):  # kept (encrypted) until the answer: it need not stay on the phone
         await message.delete()
-    except TelegramBadRequest:
-        pass
 
 
 async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMContext, store: Store) -> None:
@@ -150,10 +150,8 @@ async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMCont
     data.pop(KEY, None)
     await state.set_data(data)
     await query.answer()
-    try:
+    with contextlib.suppress(TelegramBadRequest):
         await message.edit_text(escape(done), reply_markup=None)
-    except TelegramBadRequest:
-        pass
 
 
 def make_router() -> Router:

@@ -142,9 +142,13 @@ async def on_choice(
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
         raw = await state.get_state()
-        if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:cancel"):
-            if await flow.redisplay(bot, chat_id, state, config, store):  # back to the question
-                return
+        if (
+            raw is not None
+            and raw.startswith("Report:")
+            and raw not in ("Report:paused", "Report:cancel")
+            and await flow.redisplay(bot, chat_id, state, config, store)  # back to the question
+        ):
+            return
         await window.Window(bot, chat_id, state).show(
             main_menu_text(),
             main_menu(flow.draft_step(t) if (t := await flow.current_screen(state)) else None),

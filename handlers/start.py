@@ -128,9 +128,13 @@ async def on_language(
     with i18n.use_locale(code):
         # Mid-report: the same screen again, now in the new language; no answer is lost.
         raw = await state.get_state()
-        if raw is not None and raw.startswith("Report:") and raw != "Report:paused":
-            if await flow.redisplay(bot, chat_id, state, config, store):
-                return
+        if (
+            raw is not None
+            and raw.startswith("Report:")
+            and raw != "Report:paused"
+            and await flow.redisplay(bot, chat_id, state, config, store)
+        ):
+            return
         await _show_menu(bot, chat_id, state, config, store)
 
 

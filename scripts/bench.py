@@ -35,6 +35,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -188,16 +189,21 @@ async def bench_fsm(db: Database, ops: int) -> list[list[Any]]:
         sample = Sample()
         started = time.perf_counter()
         for _ in range(ops):
-            await timed(sample, lambda: op(keys[0]))
+            await timed(sample, partial(op, keys[0]))
         sample.wall = time.perf_counter() - started
         rows.append([db.name, "sequential, 1 key", name, sample.rate, sample.pct(50), sample.pct(95)])
 
         sample = Sample()
         per_key = max(1, ops // CONCURRENT_KEYS)
 
-        async def worker(k: StorageKey, op=op, sample=sample) -> None:
+        async def worker(
+            k: StorageKey,
+            op: Callable[[StorageKey], Awaitable[Any]] = op,
+            sample: Sample = sample,
+            per_key: int = per_key,
+        ) -> None:
             for _ in range(per_key):
-                await timed(sample, lambda: op(k))
+                await timed(sample, partial(op, k))
 
         started = time.perf_counter()
         await asyncio.gather(*(worker(k) for k in keys))

@@ -113,7 +113,7 @@ async def bench(engine: AsyncEngine, label: str, count: int) -> None:
     print(f"  {'filter':<22} {'open':>8} {'first page':>12} {'deep page':>12}")
     for name, code in FILTERS.items():
         f = QueueFilter.parse(code)
-        views, total, _more = await repo.queue(f, coordinator_id=ME, limit=10)
+        _views, total, _more = await repo.queue(f, coordinator_id=ME, limit=10)
         # A case far down this filter's order: its page is found by keyset, not OFFSET.
         deep_views, _t, _m = await repo.queue(f, coordinator_id=ME, limit=max(1, total // 2))
         deep = deep_views[-1].id if deep_views else None

@@ -49,19 +49,17 @@ def _options(qid: str) -> tuple[str, ...]:
 
 
 DIMENSIONS: tuple[Dimension, ...] = (
-    Dimension("region", Source(COLUMN, "region"), True, _options("region") + (NOT_STATED,)),
+    Dimension("region", Source(COLUMN, "region"), True, (*_options("region"), NOT_STATED)),
     Dimension(
-        "facility_kind", Source(COLUMN, "facility_kind"), True, _options("facility_kind") + (NOT_STATED,)
+        "facility_kind", Source(COLUMN, "facility_kind"), True, (*_options("facility_kind"), NOT_STATED)
     ),
     Dimension("methods", Source(ANSWERS, "methods"), False, _options("methods")),
     Dimension("perpetrators", Source(ANSWERS, "perpetrators"), False, _options("perpetrators")),
     Dimension("urgency", Source(COLUMN, "urgent"), True, ("yes", "no")),
     Dimension("status", Source(COLUMN, "status"), True, tuple(s.value for s in CaseStatus)),
-    Dimension(
-        "close_reason", Source(COLUMN, "close_reason"), True, tuple(r.value for r in CloseReason) + (OPEN,)
-    ),
-    Dimension("knowledge", Source(ANSWER, "knowledge"), True, _options("knowledge") + (NOT_STATED,)),
-    Dimension("person_agrees", Source(ANSWER, PERSON_AGREES), True, _options(PERSON_AGREES) + (NOT_STATED,)),
+    Dimension("close_reason", Source(COLUMN, "close_reason"), True, (*(r.value for r in CloseReason), OPEN)),
+    Dimension("knowledge", Source(ANSWER, "knowledge"), True, (*_options("knowledge"), NOT_STATED)),
+    Dimension("person_agrees", Source(ANSWER, PERSON_AGREES), True, (*_options(PERSON_AGREES), NOT_STATED)),
 )
 BY_ID = {d.id: d for d in DIMENSIONS}
 

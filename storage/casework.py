@@ -235,7 +235,7 @@ class CaseworkRepository:
                     rows = await session.execute(
                         select(CaseMessage.id, CaseMessage.text_enc).where(CaseMessage.id.in_(ids))
                     )
-                    texts = {message_id: token for message_id, token in rows}
+                    texts = dict(rows)
         entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter", actor_id=None, data={})]
         for e in events:
             data = dict(e.data or {})
@@ -765,7 +765,7 @@ class CaseworkRepository:
                 .where(CaseMessage.case_id.in_(case_ids), CaseMessage.read_at.is_(None))
                 .group_by(CaseMessage.case_id)
             )
-            return {case_id: count for case_id, count in rows}
+            return dict(rows)
 
     async def find_by_code_key(self, code_key: str) -> CaseView | None:
         async with self._sessions() as session:

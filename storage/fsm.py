@@ -254,8 +254,10 @@ class SQLAlchemyStorage(BaseStorage):
     async def _commit_once(self, unit: UpdateUnit) -> None:
         async with self._sessionmaker() as session, session.begin():
             if unit.dirty:
-                assert unit.record is not None
-                await self._write(session, unit.row_key, lambda _current: unit.record)
+                record = unit.record
+                if record is None:
+                    raise RuntimeError("a changed FSM unit without its record")
+                await self._write(session, unit.row_key, lambda _current: record)
             if unit.dirty and unit.record is not None and unit.record.empty:
                 # The update cleared the key (a finished report, "Forget me"): the trace of its
                 # updates goes with it, so no row about the account outlives its draft.

@@ -118,9 +118,8 @@ def _read_key_file(path: Path, *, need_keys: bool, need_secret: bool) -> dict[st
                 raise _corrupt(path, f'"data_keys"[{i}] is not a valid Fernet key') from None
 
     secret = data.get("hmac_secret")
-    if secret is not None or need_secret:
-        if not isinstance(secret, str) or len(secret) < 32:
-            raise _corrupt(path, '"hmac_secret" must be a string of at least 32 characters')
+    if (secret is not None or need_secret) and (not isinstance(secret, str) or len(secret) < 32):
+        raise _corrupt(path, '"hmac_secret" must be a string of at least 32 characters')
     return data
 
 

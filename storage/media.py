@@ -547,7 +547,7 @@ def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
         converted = ImageCms.profileToProfile(
             image, source, _srgb_profile, outputMode="RGBA" if image.mode == "RGBA" else "RGB"
         )
-    except Exception:  # a broken or mismatched profile: keep the pixels as they are
+    except Exception:  # noqa: BLE001 - a broken or mismatched profile: keep the pixels as they are
         return image
     return converted if converted is not None else image
 

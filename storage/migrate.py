@@ -46,7 +46,8 @@ async def _run(command: str, revision: str | None, url: str) -> None:
         if command == "upgrade":
             await db.upgrade(engine, revision or "head")
         elif command == "downgrade":
-            assert revision is not None
+            if revision is None:
+                raise ValueError("downgrade needs a revision")
             await db.downgrade(engine, revision)
         current = sorted(await db.current_revisions(engine))
         heads = db.head_revisions()

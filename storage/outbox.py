@@ -171,4 +171,4 @@ class OutboxRepository:
             rows = await session.execute(
                 select(OutboxItem.status, func.count(OutboxItem.id)).group_by(OutboxItem.status)
             )
-            return {status: count for status, count in rows}
+            return dict(rows)

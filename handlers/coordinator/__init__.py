@@ -17,6 +17,7 @@ asks for confirmation. What a coordinator types is deleted from their chat once 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from datetime import timedelta
@@ -234,13 +235,15 @@ async def _queue_page(
 
 
 async def cmd_queue(message: Message, store: Store) -> None:
-    assert message.from_user is not None
+    if message.from_user is None:  # a channel post: nobody to show a queue to
+        return
     text, markup = await _queue_page(store, QueueFilter(), message.from_user.id, 0, 0)
     await message.answer(text, reply_markup=markup)
 
 
 async def cmd_mine(message: Message, store: Store) -> None:
-    assert message.from_user is not None
+    if message.from_user is None:  # a channel post: nobody to show a queue to
+        return
     text, markup = await _queue_page(store, QueueFilter(mine=True), message.from_user.id, 0, 0)
     await message.answer(text, reply_markup=markup)
 
@@ -856,10 +859,10 @@ async def _drop_prompt(bot: Bot, chat_id: int, data: dict[str, object]) -> None:
         message_id = data.get(key)
         if not isinstance(message_id, int):
             continue
-        try:
+        with contextlib.suppress(
+            TelegramBadRequest
+        ):  # deleted by the coordinator, or already without buttons
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
-        except TelegramBadRequest:  # deleted by the coordinator, or already without buttons
-            pass
 
 
 async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: Store) -> None:

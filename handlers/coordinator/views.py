@@ -3,6 +3,7 @@ locale). No Telegram ids and no reporter identities ever appear here: the case h
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from html import escape
@@ -182,15 +183,11 @@ def _status_detail(data: dict[str, object]) -> str:
     except ValueError:
         return escape(str(data.get("to")))
     if data.get("referral"):
-        try:
+        with contextlib.suppress(ValueError):
             status += " · " + _(REFERRAL_LABELS[Referral(str(data["referral"]))])
-        except ValueError:
-            pass
     if data.get("reason"):
-        try:
+        with contextlib.suppress(ValueError):
             status += " · " + _(CLOSE_LABELS[CloseReason(str(data["reason"]))])
-        except ValueError:
-            pass
     if data.get("duplicate_of"):
         status += " · " + _("duplicate of case #{number}").format(number=data["duplicate_of"])
     return status

@@ -322,7 +322,8 @@ async def on_code(
         )
         return
     view = await store.casework.get(opened.case_id)
-    assert view is not None
+    if view is None:  # just opened by its code, so it exists
+        raise LookupError(f"case {opened.case_id} vanished")
     if opened.previous_chat is not None and opened.previous_chat != chat_id:
         with contextlib.suppress(TelegramAPIError):  # blocked or gone: nothing to tell
             await bot.send_message(opened.previous_chat, opened_elsewhere_notice(view.locale))

@@ -21,7 +21,8 @@ def question_state(qid: str) -> State:
 
 
 def screen(name: str) -> State:
-    assert name in _SCREENS
+    if name not in _SCREENS:
+        raise ValueError(f"not a screen of the report: {name}")
     return getattr(Report, name)
 
 

@@ -89,7 +89,7 @@ def clean_av(data: bytes, type_id: str, *, timeout: float | None = None) -> byte
             target,
         ]
         try:
-            result = subprocess.run(
+            result = subprocess.run(  # noqa: S603 - a list (no shell): ffmpeg, fixed options, our temp files
                 command,
                 stdin=subprocess.DEVNULL,
                 capture_output=True,
