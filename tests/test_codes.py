@@ -29,9 +29,9 @@ def test_symbols_are_roughly_uniform() -> None:
 
 def test_format_groups_in_fours() -> None:
     assert format_code("K7MQ4XTP9RWD") == "K7MQ-4XTP-9RWD"
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a canonical case code"):
         format_code("K7MQ-4XTP-9RWD")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="not a canonical case code"):
         format_code("K7MQ4XTP9RWU")
 
 

@@ -38,7 +38,7 @@ def test_keyed_hashes_are_secret_and_domain_separated() -> None:
 
 
 def test_weak_configuration_is_refused() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least one data key"):
         Crypto([], SECRET)
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="at least 32 characters"):
         Crypto([Crypto.generate_key()], "short")

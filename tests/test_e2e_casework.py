@@ -67,7 +67,7 @@ def data(message: FakeMessage) -> list[str]:
     return [d for _t, d in message.buttons()]
 
 
-async def open_menu(staff: Staff, user, card: FakeMessage, act: CaseAct) -> FakeMessage:
+async def open_menu(staff: Staff, user, card: FakeMessage, act: CaseAct) -> FakeMessage:  # noqa: F811 - the staff fixture, passed on
     before = len(staff.fake.transcript(card.chat_id))
     await staff.press(user, staff.fresh(card), CaseCb(act=act, case=int(data(card)[0].split(":")[-1])).pack())
     [menu] = [
@@ -79,7 +79,7 @@ async def open_menu(staff: Staff, user, card: FakeMessage, act: CaseAct) -> Fake
 # --- one owner -----------------------------------------------------------------------------------
 
 
-async def test_two_coordinators_pressing_take_together_one_wins(staff: Staff) -> None:
+async def test_two_coordinators_pressing_take_together_one_wins(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     case_id = await staff.submit(REPORTER)
     card = await staff.card(case_id)
     take = CaseCb(act=CaseAct.TAKE, case=case_id).pack()
@@ -157,7 +157,7 @@ async def test_take_across_two_instances_on_postgresql(
         await one.stop()
 
 
-async def test_hand_over_give_up_and_mine(staff: Staff) -> None:
+async def test_hand_over_give_up_and_mine(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     first = await staff.submit(REPORTER)
     second = await staff.submit(REPORTER, danger=["none"])
     a = staff.in_group(staff.aigerim)
@@ -206,7 +206,7 @@ async def test_hand_over_give_up_and_mine(staff: Staff) -> None:
 # --- history, duplicates -------------------------------------------------------------------------
 
 
-async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:
+async def test_history_shows_the_timeline_with_authors(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     case_id = await staff.submit(REPORTER, files=(("document", b"%PDF-1.4 x"),))
     other = await staff.submit(REPORTER)
     a = staff.in_group(staff.aigerim)
@@ -296,7 +296,7 @@ async def test_full_mode_history_shows_notes_and_sent_messages(fake: FakeTelegra
 # --- queue filters -------------------------------------------------------------------------------
 
 
-async def test_queue_filters_with_buttons(staff: Staff) -> None:
+async def test_queue_filters_with_buttons(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     urgent = await staff.submit(REPORTER)
     calm_colony = await staff.submit(REPORTER, danger=["none"], facility_kind="colony", region="astana")
     taken = await staff.submit(REPORTER, danger=["none"])
@@ -334,7 +334,7 @@ async def test_queue_filters_with_buttons(staff: Staff) -> None:
 # --- spam ----------------------------------------------------------------------------------------
 
 
-async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -> None:
+async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     user = staff.fake.known_user(REPORTER)
     reporter = Reporter(staff.fake, user, staff.bot)
 
@@ -442,7 +442,7 @@ async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
 # --- the reporter's words are not lost -----------------------------------------------------------
 
 
-async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) -> None:
+async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     first = await staff.submit(REPORTER)
     user = staff.fake.known_user(REPORTER)
     await user.send_text("PLAIN-ANSWER: he was moved yesterday")
@@ -476,7 +476,7 @@ async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) ->
 # --- the group's command menu --------------------------------------------------------------------
 
 
-async def test_group_command_menu_has_queue_case_and_mine(staff: Staff) -> None:
+async def test_group_command_menu_has_queue_case_and_mine(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     scope = {"type": "chat", "chat_id": GROUP}
     for locale in ("", "ru", "kk", "en"):
         assert [c["command"] for c in staff.fake.commands(scope, locale)] == ["queue", "case", "mine"]

@@ -103,7 +103,7 @@ async def test_python_m_bot_polls_the_configured_api_base(fake: FakeTelegram, tm
         user = fake.user(600700800, first_name="Test", language_code="en")
         await user.send_command("start")
         await fake.idle(quiet=0.5)
-        assert [d for _t, d in user.last_bot_message().buttons()][0] == "l1:en"
+        assert next(d for _t, d in user.last_bot_message().buttons()) == "l1:en"
         assert {c["command"] for c in fake.commands({"type": "all_private_chats"}, "ru")}
     finally:
         process.send_signal(signal.SIGTERM)

@@ -23,20 +23,20 @@ AT = datetime(2026, 12, 1, 9, 50, 7, tzinfo=UTC)
 
 
 def _record(number: int, **kw: object) -> FileRecord:
-    values: dict[str, object] = dict(
-        id=100 + number,
-        number=number,
-        kind="document",
-        file_type="pdf",
-        received_type="pdf",
-        size=2048,
-        metadata_removed=True,
-        received_at=AT,
-        size_received=4096,
-        sha256_received=f"{number:064x}",
-        sha256_stored=f"{number + 50:064x}",
-        name=None,
-    )
+    values: dict[str, object] = {
+        "id": 100 + number,
+        "number": number,
+        "kind": "document",
+        "file_type": "pdf",
+        "received_type": "pdf",
+        "size": 2048,
+        "metadata_removed": True,
+        "received_at": AT,
+        "size_received": 4096,
+        "sha256_received": f"{number:064x}",
+        "sha256_stored": f"{number + 50:064x}",
+        "name": None,
+    }
     values.update(kw)
     return FileRecord(**values)  # type: ignore[arg-type]
 

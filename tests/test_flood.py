@@ -70,7 +70,7 @@ def retry_after(seconds: int) -> TelegramRetryAfter:
 
 
 async def test_a_429_holds_that_chat_for_every_sender_and_retries_the_message(rig) -> None:
-    bot, session, gate, clock = rig
+    bot, session, _gate, _clock = rig
     session.script.append(("111", retry_after(5)))
     await bot.send_message(111, "a question")  # met the 429, sent again after the window
     assert [t for t, chat in session.sent if chat == "111"] == [1000.0, 1005.0]
@@ -87,7 +87,7 @@ async def test_a_429_holds_that_chat_for_every_sender_and_retries_the_message(ri
 
 
 async def test_a_429_without_a_chat_holds_every_chat(rig) -> None:
-    bot, session, gate, clock = rig
+    bot, session, gate, _clock = rig
     session.script.append((None, retry_after(3)))
     await bot(AnswerCallbackQuery(callback_query_id="q"))
     assert await gate.remaining("333") == 0  # the window passed while the answer waited

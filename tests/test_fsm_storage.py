@@ -299,7 +299,7 @@ async def test_no_ttl_means_no_expiry(env: Env, key: StorageKey) -> None:
 
 
 def test_ttl_must_be_positive() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="ttl must be positive"):
         SQLAlchemyStorage(None, make_crypto(), ttl=timedelta(0))  # type: ignore[arg-type]
 
 
@@ -329,7 +329,7 @@ async def test_lost_first_insert_race_is_retried(
 ) -> None:
     # Simulate the PostgreSQL race deterministically on both databases: the first attempt
     # fails as if another transaction had inserted the key first.
-    original = SQLAlchemyStorage._mutate_once
+    original = SQLAlchemyStorage._mutate_once  # noqa: SLF001 - wrapped to simulate the race
     calls = 0
 
     async def flaky(self: SQLAlchemyStorage, row_key: str, change: Callable[[_Record], _Record]) -> _Record:

@@ -29,7 +29,7 @@ BATCH = 10  # handled concurrently, as polling does
 BOT_ID = 123456
 COORDINATOR = 5550001
 GROUPS = (-1001234500001, -4004005001)
-USERS = tuple(880000001 + i for i in range(25)) + (COORDINATOR,)
+USERS = (*(880000001 + i for i in range(25)), COORDINATOR)
 DATA = (
     "m1:report",
     "m1:rights",

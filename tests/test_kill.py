@@ -58,7 +58,7 @@ class KilledBot:
     async def start(self) -> None:
         polls = len(self.fake.calls("getUpdates"))
         self._runs += 1
-        log = open(self.cwd / f"bot-{self._runs}.log", "wb")  # noqa: SIM115 - child's stderr
+        log = open(self.cwd / f"bot-{self._runs}.log", "wb")  # noqa: SIM115, ASYNC230 - child's stderr, open while it runs
         self.process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -134,14 +134,19 @@ def screens(r: Reporter) -> list[str]:
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing_on_sqlite(
-    fake: FakeTelegram, tmp_path: Path, forum
-) -> None:  # noqa: F811
+    fake: FakeTelegram,
+    tmp_path: Path,
+    forum,  # noqa: F811 - the fixture imported above
+) -> None:
     await kill_run(fake, tmp_path, forum, f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}")
 
 
 async def test_sigkill_at_random_moments_loses_and_repeats_nothing_on_postgresql(
-    fake: FakeTelegram, tmp_path: Path, forum, pg_database: str
-) -> None:  # noqa: F811
+    fake: FakeTelegram,
+    tmp_path: Path,
+    forum,  # noqa: F811 - the fixture imported above
+    pg_database: str,
+) -> None:
     await kill_run(fake, tmp_path, forum, pg_database)
 
 

@@ -31,7 +31,8 @@ _i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
 
 def keyboards() -> list[tuple[str, InlineKeyboardMarkup]]:
     shown = [(q.id, question_keyboard(q, None, [])) for q in QUESTIONS.values()]
-    return shown + [
+    return [
+        *shown,
         ("consent", consent_keyboard(Consent())),
         ("review", review_keyboard({"narrative": {"text": "x"}})),
         ("story", story_keyboard(1, 3)),

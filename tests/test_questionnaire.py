@@ -57,7 +57,7 @@ def test_prune_drops_answers_that_no_longer_apply() -> None:
 
 
 @pytest.mark.parametrize(
-    "danger,urgent",
+    ("danger", "urgent"),
     [
         (["ongoing"], True),
         (["none"], False),

@@ -42,7 +42,10 @@ def plain(text: str) -> str:
     return html.unescape(re.sub(r"<[^>]+>", "", text))
 
 
-def rendered(locale: str, deployment: Deployment = Deployment()) -> list[tuple[str, int, str]]:
+NO_DEPLOYMENT = Deployment()  # what an NGO that configured nothing gets
+
+
+def rendered(locale: str, deployment: Deployment = NO_DEPLOYMENT) -> list[tuple[str, int, str]]:
     with _i18n.context(), _i18n.use_locale(locale):
         return [
             (page.id, n, render_screen(page, n, deployment))

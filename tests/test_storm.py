@@ -46,8 +46,10 @@ def codes_seen(r: Reporter) -> list[str]:
 
 
 async def test_a_storm_of_429_5xx_and_drops_loses_nothing_and_never_floods(
-    fake: FakeTelegram, tmp_path: Path, forum
-) -> None:  # noqa: F811
+    fake: FakeTelegram,
+    tmp_path: Path,
+    forum,  # noqa: F811 - the fixture imported above
+) -> None:
     kua = PatientBot(
         make_config(
             fake,
@@ -115,7 +117,7 @@ async def test_a_caption_sent_with_a_file_is_not_dropped_silently(
 async def fill_report_until_files(r: Reporter) -> None:
     """fill_report's answers up to the files question."""
     from handlers.report.keyboards import NavAct
-    from tests.sample import FULL_ANSWERS as a
+    from tests.sample import FULL_ANSWERS as a  # noqa: N811 - read as "answers", a lot below
 
     await r.answer("relation", a["relation"])
     if a["relation"] != "self":

@@ -16,8 +16,10 @@ from tests.test_delivery import (  # noqa: F401 - fixtures
 
 
 async def test_a_topic_is_recorded_before_the_card_and_a_new_worker_reuses_it(
-    fake: FakeTelegram, forum: FakeGroup, running
-) -> None:  # noqa: F811
+    fake: FakeTelegram,
+    forum: FakeGroup,  # noqa: F811 - the fixture imported above
+    running,  # noqa: F811 - the fixture imported above
+) -> None:
     fake.drop_next("sendMessage")  # the card's first try never arrives
     kua = await running(FORUM_ID)
     case_id = await submit(kua.app.store, urgent=False)
