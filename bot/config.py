@@ -514,7 +514,7 @@ class _Loader:
 
     # -- validation -----------------------------------------------------------------------------
     def choice(self, key: str, options: tuple[str, ...], *, upper: bool = False) -> str:
-        raw = self.values[key]
+        raw: str = self.values[key]
         value = raw.strip().upper() if upper else raw.strip().lower()
         if value not in options:
             wanted = (
@@ -543,7 +543,7 @@ class _Loader:
         return Path(os.path.normpath(path))
 
     def http_url(self, key: str, *, local_http_only: bool) -> str:
-        raw = self.values[key].strip()
+        raw: str = self.values[key].strip()
         try:
             parts = urlsplit(raw)
             host = parts.hostname

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from html import escape
-from typing import Any
+from typing import Any, assert_never
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
@@ -58,7 +58,7 @@ def answer_text(question: Question, value: Any, *, excerpt: int | None = None) -
         if excerpt and len(text) > excerpt:
             text = text[:excerpt].rstrip() + "…"
         return "«" + escape(text) + "»"
-    return escape(str(value))
+    assert_never(question.kind)
 
 
 def attribution(answers: Mapping[str, Any]) -> str:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
 from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral, can_move
+from storage.base import affected
 from storage.crypto import Crypto
 from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, SpamBlock
 from storage.outbox import OutboxKind, enqueue
@@ -235,7 +236,7 @@ class CaseworkRepository:
                     rows = await session.execute(
                         select(CaseMessage.id, CaseMessage.text_enc).where(CaseMessage.id.in_(ids))
                     )
-                    texts = dict(rows)
+                    texts = dict(rows.all())
         entries = [HistoryEntry(at=created, kind="submitted", actor_kind="reporter", actor_id=None, data={})]
         for e in events:
             data = dict(e.data or {})
@@ -398,7 +399,7 @@ class CaseworkRepository:
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
-            if not result.rowcount:
+            if not affected(result):
                 await session.rollback()
                 owner = await session.scalar(select(Case.assignee_id).where(Case.id == case_id))
                 raise AlreadyTaken(owner)
@@ -429,7 +430,7 @@ class CaseworkRepository:
                 .values(assignee_id=to_id, updated_at=self._clock())
                 .execution_options(synchronize_session=False)
             )
-            if not result.rowcount:
+            if not affected(result):
                 await session.rollback()
                 if await session.get(Case, case_id) is None:
                     raise CaseNotFound(case_id)
@@ -576,7 +577,7 @@ class CaseworkRepository:
                     )
                     .values(reminded_at=now)
                 )
-                if result.rowcount:
+                if affected(result):
                     enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
                     reminded.append(case_id)
             await session.commit()
@@ -601,7 +602,7 @@ class CaseworkRepository:
                 result = await session.execute(
                     update(Case).where(Case.id == case_id, due).values(realerted_at=now)
                 )
-                if result.rowcount:
+                if affected(result):
                     enqueue(
                         session,
                         self._crypto,
@@ -726,7 +727,8 @@ class CaseworkRepository:
             )
             by_message: dict[int, list[int]] = {}
             for message_id, file_id in files:
-                by_message.setdefault(message_id, []).append(file_id)
+                if message_id is not None:  # (never: the query leaves those out)
+                    by_message.setdefault(message_id, []).append(file_id)
         return [
             ChannelMessage(
                 id=m.id,
@@ -765,7 +767,7 @@ class CaseworkRepository:
                 .where(CaseMessage.case_id.in_(case_ids), CaseMessage.read_at.is_(None))
                 .group_by(CaseMessage.case_id)
             )
-            return dict(rows)
+            return dict(rows.all())
 
     async def find_by_code_key(self, code_key: str) -> CaseView | None:
         async with self._sessions() as session:

@@ -23,7 +23,7 @@ class Crypto:
         if len(hmac_secret) < 32:
             raise ValueError("the HMAC secret must be at least 32 characters")
         # The first key encrypts; every key decrypts (rotation: prepend the new key).
-        self._fernet = MultiFernet([Fernet(k.encode() if isinstance(k, str) else k) for k in data_keys])
+        self._fernet = MultiFernet([Fernet(k.encode()) for k in data_keys])
         self._secret = hmac_secret.encode()
 
     # --- encryption -------------------------------------------------------------------------

@@ -416,4 +416,5 @@ class SQLAlchemyStorage(BaseStorage):
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
     """A deep copy of JSON-shaped data (what the database would give back)."""
-    return json.loads(json.dumps(data, ensure_ascii=False))
+    copied: dict[str, Any] = json.loads(json.dumps(data, ensure_ascii=False))
+    return copied

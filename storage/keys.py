@@ -74,10 +74,11 @@ def load_crypto(security: _SecurityLike, data_dir: Path, *, create: bool = True)
         material = _read_key_file(path, need_keys=not data_keys, need_secret=not hmac_secret)
         warnings.extend(_permission_warnings(path))
     else:
-        material = _create_key_file(path)
-        if material is None:  # another process created it first: use theirs
+        created = _create_key_file(path)
+        if created is None:  # another process created it first: use theirs
             material = _read_key_file(path, need_keys=not data_keys, need_secret=not hmac_secret)
         else:
+            material = created
             warnings.append(
                 f"Generated new encryption keys into {path}. Back this file up now and keep it off "
                 f"the database server and out of database backups: losing it makes the stored "

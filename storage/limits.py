@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.base import affected
 from storage.crypto import Crypto
 from storage.models import LimitMark
 
@@ -59,4 +60,4 @@ class LimitRepository:
                 delete(LimitMark).where(LimitMark.at < self._clock() - LONGEST_WINDOW)
             )
             await session.commit()
-            return result.rowcount or 0
+            return affected(result) or 0

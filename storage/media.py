@@ -50,8 +50,11 @@ pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_image
 
 try:  # colour management is optional in Pillow builds
     from PIL import ImageCms
+
+    _COLOUR_MANAGED = True
 except ImportError:  # pragma: no cover - depends on the Pillow build
     ImageCms = None  # type: ignore[assignment]
+    _COLOUR_MANAGED = False
 
 __all__ = [
     "ACCEPTED",
@@ -292,8 +295,9 @@ def strip_metadata(data: bytes, *, mime_type: str | None, file_name: str | None)
         width, height = image.size
         if width * height > MAX_PIXELS:
             raise MediaError(f"the image is too large ({width}x{height} pixels)")
-        if getattr(image, "n_frames", 1) > MAX_FRAMES and out_format in _MULTI_FRAME:
-            raise MediaError(f"the image has too many frames ({image.n_frames})")
+        frames = getattr(image, "n_frames", 1)
+        if frames > MAX_FRAMES and out_format in _MULTI_FRAME:
+            raise MediaError(f"the image has too many frames ({frames})")
         try:
             return _reencode(image, out_format)
         except MediaError:
@@ -538,7 +542,7 @@ _srgb_profile: Any = None
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     """Bake an embedded ICC profile into sRGB pixels (the profile itself is then dropped)."""
     global _srgb_profile
-    if not icc or ImageCms is None or image.mode not in ("RGB", "RGBA", "CMYK"):
+    if not icc or not _COLOUR_MANAGED or image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
     try:
         if _srgb_profile is None:

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from storage.base import affected
 from storage.crypto import Crypto
 from storage.models import OutboxItem
 
@@ -144,7 +145,7 @@ class OutboxRepository:
                 .values(**values)
             )
             await session.commit()
-            return bool(result.rowcount)
+            return bool(affected(result))
 
     async def complete(self, job: OutboxJob) -> bool:
         """Mark done; False if the lease was lost meanwhile (another worker took over)."""
@@ -171,4 +172,4 @@ class OutboxRepository:
             rows = await session.execute(
                 select(OutboxItem.status, func.count(OutboxItem.id)).group_by(OutboxItem.status)
             )
-            return dict(rows)
+            return dict(rows.all())

@@ -20,6 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
+from storage.base import affected
 from storage.crypto import Crypto, InvalidToken
 from storage.models import (
     Account,
@@ -118,7 +119,7 @@ class TraceRepository:
                 delete(MessageTrace).where(MessageTrace.sent_at < self._clock() - DELETE_WINDOW)
             )
             await session.commit()
-            return result.rowcount or 0
+            return affected(result) or 0
 
 
 class PrivacyRepository:

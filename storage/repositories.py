@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.questionnaire import PRIVATE_FIELDS, SKIPPED, is_urgent
 from domain.values import CONSENT_VERSION, CaseStatus
-from storage.base import utcnow
+from storage.base import affected, utcnow
 from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
 from storage.crypto import Crypto
@@ -170,7 +170,7 @@ class CaseRepository(_Repository):
                 delete(SentDraft).where(SentDraft.created_at < self._clock() - older_than)
             )
             await session.commit()
-            return result.rowcount or 0
+            return affected(result) or 0
 
     async def count_since(self, within: timedelta) -> int:
         """New cases of the whole bot in the last `within` (for the surge alert)."""
@@ -411,7 +411,7 @@ class AttachmentRepository(_Repository):
         async with self._sessions() as session:
             result = await session.execute(delete(Attachment).where(Attachment.draft_ref == draft_ref))
             await session.commit()
-            return result.rowcount or 0
+            return affected(result) or 0
 
     async def purge_orphans(self, older_than: timedelta) -> int:
         """Delete files of drafts that can no longer be submitted (drafts expire)."""
@@ -421,7 +421,7 @@ class AttachmentRepository(_Repository):
                 delete(Attachment).where(Attachment.case_id.is_(None), Attachment.created_at < cutoff)
             )
             await session.commit()
-            return result.rowcount or 0
+            return affected(result) or 0
 
 
 class Store:

@@ -156,7 +156,8 @@ class StatsRepository:
                         .where(Attachment.case_id.in_(ids))
                         .order_by(Attachment.id)
                     ):
-                        files.setdefault(case_id, []).append((kind, size))
+                        if case_id is not None:  # (never: the query asks for these cases' files)
+                            files.setdefault(case_id, []).append((kind, size))
             for c in cases:
                 yield CaseRecord(
                     id=c.id,

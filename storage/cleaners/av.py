@@ -38,7 +38,7 @@ TIMEOUT_SECONDS = 120.0  # a 20 MB remux takes well under a second; this only st
 def ffmpeg_exe() -> str:
     import imageio_ffmpeg  # imported late: it looks for the binary on import of its helpers
 
-    return imageio_ffmpeg.get_ffmpeg_exe()
+    return str(imageio_ffmpeg.get_ffmpeg_exe())
 
 
 def clean_av(data: bytes, type_id: str, *, timeout: float | None = None) -> bytes:
