@@ -7,7 +7,7 @@ from enum import StrEnum
 from aiogram import Bot
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -77,3 +77,19 @@ async def send_private(
         if "chat not found" in str(exc).lower():
             return None
         raise
+
+
+def message_of(query: CallbackQuery) -> Message:
+    """The message whose button was pressed. CallbackGuard (bot/callbacks.py) answers presses on
+    messages that are gone or too old before any handler runs, so here there always is one."""
+    if not isinstance(query.message, Message):
+        raise TypeError("a button press without its message got past CallbackGuard")
+    return query.message
+
+
+def sender_of(message: Message) -> User:
+    """Who sent a message in a private chat or a group. Only channel posts have none, and no
+    router here takes those."""
+    if message.from_user is None:
+        raise TypeError("a message without a sender (a channel post?)")
+    return message.from_user

@@ -183,7 +183,7 @@ def _who(actor_id: int | None) -> str:
 
 def _type_label(r: FileRecord) -> str:
     def label(value: str | None) -> str | None:
-        return FileType(value).label if value in FileType._value2member_map_ else None
+        return FileType(value).label if value is not None and value in FileType._value2member_map_ else None
 
     stored, received = label(r.file_type), label(r.received_type)
     if stored is None:

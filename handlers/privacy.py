@@ -24,7 +24,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Config
 from bot.trace import untraced
 from handlers import window
-from handlers.common import Menu, MenuAction, main_menu, main_menu_text
+from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message_of
 from handlers.report import flow
 from handlers.report.draft import load_draft, save_draft
 from storage.privacy import DELETE_WINDOW
@@ -106,7 +106,7 @@ async def cmd_erase(message: Message, bot: Bot, state: FSMContext) -> None:
 
 async def menu_erase(query: CallbackQuery, bot: Bot, state: FSMContext) -> None:
     await query.answer()
-    await ask_erase(bot, query.message.chat.id, state)
+    await ask_erase(bot, message_of(query).chat.id, state)
 
 
 async def cmd_forget(message: Message, bot: Bot, state: FSMContext) -> None:
@@ -138,7 +138,7 @@ async def cmd_forget(message: Message, bot: Bot, state: FSMContext) -> None:
 async def on_choice(
     query: CallbackQuery, callback_data: PrivacyCb, bot: Bot, state: FSMContext, config: Config, store: Store
 ) -> None:
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
         raw = await state.get_state()
@@ -163,7 +163,7 @@ async def on_choice(
         await store.privacy.forget(query.from_user.id, chat_id)
         with untraced():  # nothing may link this chat to stored data any more
             with contextlib.suppress(TelegramBadRequest):
-                await query.message.delete()
+                await message_of(query).delete()
             await bot.send_message(chat_id, escape(_("Done.")))
 
 

@@ -39,7 +39,7 @@ from domain.rights import (
     Slot,
     attestation,
 )
-from handlers.common import Menu, MenuAction
+from handlers.common import Menu, MenuAction, message_of
 
 STALE = N_("This button is out of date.")
 
@@ -234,7 +234,7 @@ async def cmd_rights(message: Message, config: Config) -> None:
 async def menu_rights(query: CallbackQuery, bot: Bot, config: Config) -> None:
     await query.answer()
     await bot.send_message(
-        query.message.chat.id, render_index(Deployment.of(config)), reply_markup=index_keyboard()
+        message_of(query).chat.id, render_index(Deployment.of(config)), reply_markup=index_keyboard()
     )
 
 
@@ -249,13 +249,13 @@ async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config:
         text = render_screen(page, callback_data.n, Deployment.of(config))
         markup = page_keyboard(page, callback_data.n)
     await query.answer()
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     if callback_data.act is GuideAct.OPEN:
         await bot.send_message(chat_id, text, reply_markup=markup)
         return
     try:
         await bot.edit_message_text(
-            text, chat_id=chat_id, message_id=query.message.message_id, reply_markup=markup
+            text, chat_id=chat_id, message_id=message_of(query).message_id, reply_markup=markup
         )
     except TelegramBadRequest as exc:
         if "not modified" in str(exc):

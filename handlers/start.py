@@ -15,7 +15,7 @@ from bot.config import Config
 from bot.i18n import telegram_locale
 from domain.values import LOCALES
 from handlers import window
-from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text
+from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text, message_of
 from handlers.report import flow
 from handlers.report.draft import load_draft, save_draft
 from storage.repositories import Store
@@ -89,7 +89,7 @@ async def cmd_language(message: Message, bot: Bot, state: FSMContext, i18n: I18n
 
 async def menu_language(query: CallbackQuery, bot: Bot, state: FSMContext, i18n: I18n) -> None:
     await query.answer()
-    await _pick_language(bot, query.message.chat.id, state, i18n)
+    await _pick_language(bot, message_of(query).chat.id, state, i18n)
 
 
 async def _pick_language(
@@ -119,12 +119,12 @@ async def on_language(
         return
     await store.accounts.set_locale(query.from_user.id, code)
     await query.answer()
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     # The picker becomes the next screen: it is the window (adopted if it was not yet).
     data = await state.get_data()
-    if data.get(window.UI_KEY) != query.message.message_id:
+    if data.get(window.UI_KEY) != message_of(query).message_id:
         await window.drop(bot, chat_id, data.get(window.UI_KEY))
-        await state.update_data({window.UI_KEY: query.message.message_id})
+        await state.update_data({window.UI_KEY: message_of(query).message_id})
     with i18n.use_locale(code):
         # Mid-report: the same screen again, now in the new language; no answer is lost.
         raw = await state.get_state()

@@ -17,6 +17,7 @@ from aiogram.types import (
     CallbackQuery,
     InlineKeyboardMarkup,
     InputMediaPhoto,
+    MediaUnion,
     Message,
 )
 from aiogram.utils.i18n import gettext as _
@@ -31,7 +32,7 @@ from domain.workflow import CLOSE_LABELS, STATUS_NAMES, CloseReason
 from handlers.coordinator import staff_only
 from services import stats as stats_service
 from services.charts import Bar, bar_chart
-from services.disclosure import Figure, Mark
+from services.disclosure import Figure, Mark, month_index
 from storage.repositories import Store
 
 PRESETS = (
@@ -168,7 +169,7 @@ def parse_period(args: str | None) -> stats_service.Period | None:
     if len(parts) > 2:
         return None
     try:
-        indices = [stats_service.month_index(p) for p in parts]
+        indices = [month_index(p) for p in parts]
     except ValueError:
         return None
     if any(len(p) != 7 for p in parts) or indices[0] > indices[-1]:
@@ -186,7 +187,7 @@ async def _send(
     await bot.send_message(
         chat_id, report_text(report), reply_markup=period_keyboard(), message_thread_id=thread
     )
-    media = [
+    media: list[MediaUnion] = [
         InputMediaPhoto(media=BufferedInputFile(png, filename=name)) for name, png in report_charts(report)
     ]
     await bot.send_media_group(chat_id, media, message_thread_id=thread)

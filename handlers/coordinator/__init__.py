@@ -53,7 +53,7 @@ from domain.workflow import (
     needs_confirmation,
     spam_block_for,
 )
-from handlers.common import send_private
+from handlers.common import send_private, sender_of
 from handlers.coordinator.keyboards import (
     MENU_PREFIXES,
     PREFIXES,
@@ -310,8 +310,8 @@ async def cmd_case(
         return
     text, markup = await _card(view, store, config, bot, names)
     await message.answer(text, reply_markup=markup)
-    text, markup = await _history_page(store, bot, names, config, view.id, 0)
-    await message.answer(text, reply_markup=markup)
+    history, more = await _history_page(store, bot, names, config, view.id, 0)
+    await message.answer(history, reply_markup=more)
 
 
 async def on_history(
@@ -875,7 +875,7 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
     await _drop_prompt(bot, message.chat.id, data)
     if await pending.get_state() == CoordInput.note.state:
         try:
-            await store.casework.add_note(case_id, message.from_user.id, text)
+            await store.casework.add_note(case_id, sender_of(message).id, text)
         except CaseNotFound:
             await pending.clear()
             await message.answer(_(NO_CASE))

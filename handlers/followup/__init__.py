@@ -27,7 +27,7 @@ from babel.dates import format_date
 from bot.config import Config
 from domain.values import STATUS_LABELS
 from handlers import window
-from handlers.common import Menu, MenuAction, main_menu, main_menu_text
+from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message_of, sender_of
 from handlers.evidence import receipt_button
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.followup.notices import opened_elsewhere_notice
@@ -202,8 +202,8 @@ async def menu_my_reports(
     query: CallbackQuery, bot: Bot, state: FSMContext, config: Config, store: Store, i18n: I18n
 ) -> None:
     await query.answer()
-    await _enter(state, None, None, bot, query.message.chat.id, config)
-    await show_list(bot, query.message.chat.id, query.from_user.id, state, store, i18n)
+    await _enter(state, None, None, bot, message_of(query).chat.id, config)
+    await show_list(bot, message_of(query).chat.id, query.from_user.id, state, store, i18n)
 
 
 async def cmd_my_reports(
@@ -211,7 +211,7 @@ async def cmd_my_reports(
 ) -> None:
     await window.remove(message)
     await _enter(state, None, None, bot, message.chat.id, config)
-    await show_list(bot, message.chat.id, message.from_user.id, state, store, i18n, fresh=True)
+    await show_list(bot, message.chat.id, sender_of(message).id, state, store, i18n, fresh=True)
 
 
 async def on_follow(
@@ -223,7 +223,7 @@ async def on_follow(
     store: Store,
     i18n: I18n,
 ) -> None:
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     act = callback_data.act
     if act is FollowAct.LIST:
         await query.answer()
@@ -248,10 +248,10 @@ async def on_follow(
         await _leave_adding(state)
         if (
             act is FollowAct.READ
-            and query.message.message_id != await window.Window(bot, chat_id, state).current()
+            and message_of(query).message_id != await window.Window(bot, chat_id, state).current()
         ):
             # The neutral notice has done its job: the news shows in the window instead.
-            await window.drop(bot, chat_id, query.message.message_id)
+            await window.drop(bot, chat_id, message_of(query).message_id)
         await show_case(bot, chat_id, state, view, store, i18n)
     elif act is FollowAct.ADD:
         await _enter(state, Follow.adding, view.id, bot, chat_id, config)
@@ -298,7 +298,7 @@ async def on_code(
         )
         return
     window_ = timedelta(hours=1)
-    user_id = message.from_user.id
+    user_id = sender_of(message).id
     await _leave_adding(state)  # code-entry mode ends with this try, right or wrong
     if await store.limits.count(limits.CODE, user_id, window_) >= config.limits.code_attempts_per_hour:
         await _show(
@@ -398,7 +398,7 @@ async def _enter(
         await flow.pause(bot, chat_id, state, config)
     if target is None:
         return
-    await state.update_data(adding_case=case_id, **{ADDED_KEY: 0})
+    await state.update_data({"adding_case": case_id, ADDED_KEY: 0})
     await state.set_state(target)
 
 

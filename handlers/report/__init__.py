@@ -12,14 +12,14 @@ import logging
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.config import Config
 from domain.i18n import N_
 from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option, previous_question
 from handlers import window
-from handlers.common import Menu, MenuAction, main_menu
+from handlers.common import Menu, MenuAction, main_menu, message_of
 from handlers.report import flow
 from handlers.report.draft import Draft, load_draft, save_draft
 from handlers.report.files import caption_not_kept, incoming_file, store_or_explain, stored_notice
@@ -56,7 +56,7 @@ async def _start_or_resume(
     bot: Bot, chat_id: int, state: FSMContext, config: Config, store: Store, *, fresh: bool = False
 ) -> None:
     raw = await state.get_state()
-    if raw in (Report.paused.state, Report.submitted.state):
+    if raw in (screen("paused").state, screen("submitted").state):
         if await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
             return
     elif raw is not None and raw.startswith("Report:"):
@@ -74,14 +74,14 @@ async def menu_report(
     query: CallbackQuery, bot: Bot, state: FSMContext, config: Config, store: Store
 ) -> None:
     await query.answer()
-    await _start_or_resume(bot, query.message.chat.id, state, config, store)
+    await _start_or_resume(bot, message_of(query).chat.id, state, config, store)
 
 
 async def on_draft_choice(
     query: CallbackQuery, callback_data: DraftCb, bot: Bot, state: FSMContext, config: Config, store: Store
 ) -> None:
     await query.answer()
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     if callback_data.act is DraftAct.RESTART:
         await flow.discard(state, store, await load_draft(state))
         await flow.begin(bot, chat_id, state, config, store)
@@ -97,7 +97,7 @@ async def cmd_cancel(message: Message, bot: Bot, state: FSMContext) -> None:
 async def _confirm_cancel(bot: Bot, chat_id: int, state: FSMContext, *, fresh: bool = False) -> None:
     draft = await load_draft(state)
     if draft is None:
-        if await state.get_state() != Report.submitted.state:
+        if await state.get_state() != screen("submitted").state:
             ui = await window.Window(bot, chat_id, state).current()
             await state.clear()
             await state.set_data({window.UI_KEY: ui} if ui else {})
@@ -123,7 +123,7 @@ async def on_cancel_choice(
     query: CallbackQuery, callback_data: CancelCb, bot: Bot, state: FSMContext, config: Config, store: Store
 ) -> None:
     await query.answer()
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     if callback_data.act is CancelAct.YES:
         await flow.discard(state, store, await load_draft(state))
         await window.Window(bot, chat_id, state).show(_("Your answers were deleted."), main_menu())
@@ -150,25 +150,30 @@ async def on_consent(
     await query.answer()
     if act in toggles:
         draft.consent = toggles[act]
-        await flow.show_consent(bot, query.message.chat.id, state, draft, config)
+        await flow.show_consent(bot, message_of(query).chat.id, state, draft, config)
     elif act is ConsentAct.MORE:
         await _in_window(bot, query, state, draft, risk_text(config), risk_back_keyboard())
     elif act is ConsentAct.BACK:
-        await flow.show_consent(bot, query.message.chat.id, state, draft, config)
+        await flow.show_consent(bot, message_of(query).chat.id, state, draft, config)
     elif act is ConsentAct.START:
         # "May coordinators write back?" is asked once, in the questionnaire (step 12).
-        await flow.ask(bot, query.message.chat.id, state, draft, ORDER[0], config, store)
+        await flow.ask(bot, message_of(query).chat.id, state, draft, ORDER[0], config, store)
     elif act is ConsentAct.CANCEL:
         await flow.discard(state, store, draft)
-        await window.Window(bot, query.message.chat.id, state).show(
+        await window.Window(bot, message_of(query).chat.id, state).show(
             _("The report was cancelled. Nothing was stored."), main_menu()
         )
 
 
 async def _in_window(
-    bot: Bot, query: CallbackQuery, state: FSMContext, draft: Draft, text: str, markup
+    bot: Bot,
+    query: CallbackQuery,
+    state: FSMContext,
+    draft: Draft,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
 ) -> None:
-    draft.ui = await window.draw(bot, query.message.chat.id, draft.ui, text, markup)
+    draft.ui = await window.draw(bot, message_of(query).chat.id, draft.ui, text, markup)
     await save_draft(state, draft)
 
 
@@ -201,10 +206,10 @@ async def on_answer(
     await query.answer()
     if question.kind is Kind.MULTI:
         draft.pending[qid] = _toggle(draft.pending.get(qid, []), option, question.choices())
-        await flow.ask(bot, query.message.chat.id, state, draft, qid, config, store)
+        await flow.ask(bot, message_of(query).chat.id, state, draft, qid, config, store)
         return
     draft.answers[qid] = value
-    await flow.advance(bot, query.message.chat.id, state, draft, qid, config, store)
+    await flow.advance(bot, message_of(query).chat.id, state, draft, qid, config, store)
 
 
 def _toggle(selected: list[str], option: Option, options: tuple[Option, ...]) -> list[str]:
@@ -224,7 +229,7 @@ async def on_nav(
     if draft is None:
         return
     question = QUESTIONS[qid]
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     if act is NavAct.DONE and question.kind is Kind.MULTI and not draft.pending.get(qid):
         await query.answer(
             _("Choose at least one option, or press “{skip}”.").format(
@@ -282,7 +287,7 @@ async def on_text(message: Message, bot: Bot, state: FSMContext, config: Config,
         return
     qid, draft = asked
     limit = QUESTIONS[qid].max_len or config.limits.max_text_chars
-    text = message.text.strip()
+    text = (message.text or "").strip()  # (registered for F.text: never None)
     # Whatever it was, it does not stay on screen: the window says what happened.
     await window.remove(message)
     if not text or text.startswith("/"):
@@ -405,7 +410,7 @@ async def on_review(
         await query.answer(_(STALE))
         return
     await query.answer()
-    chat_id = query.message.chat.id
+    chat_id = message_of(query).chat.id
     act = callback_data.act
     if act is ReviewAct.EDIT and 0 <= callback_data.step < len(STEPS):
         await flow.edit_step(bot, chat_id, state, draft, callback_data.step, config, store)
@@ -439,10 +444,10 @@ async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: C
     await window.remove(message)
     raw = await state.get_state()
     qid = question_of(raw)
-    if raw == Report.paused.state:
+    if raw == screen("paused").state:
         await flow.offer_resume(bot, message.chat.id, state)
         return
-    if raw == Report.cancel.state:
+    if raw == screen("cancel").state:
         await _confirm_cancel(bot, message.chat.id, state)
         return
     hint = _(HINTS[QUESTIONS[qid].kind]) if qid else _("Please use the buttons below.")
@@ -454,7 +459,7 @@ async def on_unexpected(message: Message, bot: Bot, state: FSMContext, config: C
 async def on_saved(query: CallbackQuery, bot: Bot, state: FSMContext, store: Store) -> None:
     """ "I have saved the code": the code, the checklist and the report leave the chat."""
     await query.answer()
-    await flow.code_saved(bot, query.message.chat.id, state, store)
+    await flow.code_saved(bot, message_of(query).chat.id, state, store)
 
 
 def make_router() -> Router:
@@ -464,14 +469,14 @@ def make_router() -> Router:
     router.callback_query.register(menu_report, Menu.filter(F.act == MenuAction.REPORT))
     router.callback_query.register(on_draft_choice, DraftCb.filter(), StateFilter(Report))
     router.message.register(cmd_cancel, Command("cancel"))
-    router.callback_query.register(on_cancel_choice, CancelCb.filter(), StateFilter(Report.cancel))
-    router.callback_query.register(on_consent, ConsentCb.filter(), StateFilter(Report.consent))
+    router.callback_query.register(on_cancel_choice, CancelCb.filter(), StateFilter(screen("cancel")))
+    router.callback_query.register(on_consent, ConsentCb.filter(), StateFilter(screen("consent")))
     router.callback_query.register(on_answer, Ans.filter(), StateFilter(Report))
     router.callback_query.register(on_nav, Nav.filter(), StateFilter(Report))
     router.message.register(on_text, _asking(Kind.TEXT), F.text)
     router.message.register(on_voice_answer, _asking(Kind.TEXT), F.voice)
     router.message.register(on_file, _asking(Kind.FILES))
-    router.callback_query.register(on_review, ReviewCb.filter(), StateFilter(Report.review))
-    router.callback_query.register(on_saved, SavedCb.filter(), StateFilter(Report.submitted))
+    router.callback_query.register(on_review, ReviewCb.filter(), StateFilter(screen("review")))
+    router.callback_query.register(on_saved, SavedCb.filter(), StateFilter(screen("submitted")))
     router.message.register(on_unexpected, StateFilter(Report))
     return router

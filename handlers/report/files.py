@@ -9,6 +9,7 @@ The hash of the bytes as Telegram served them and the time of receipt are kept w
 from __future__ import annotations
 
 import asyncio
+import io
 from dataclasses import dataclass
 
 from aiogram import Bot
@@ -40,14 +41,14 @@ def incoming_file(message: Message) -> Incoming | None:
         d = message.document
         return Incoming(AttachmentKind.DOCUMENT, d.file_id, d.file_size, d.mime_type, d.file_name)
     if message.voice:
-        v = message.voice
-        return Incoming(AttachmentKind.VOICE, v.file_id, v.file_size, v.mime_type, None)
+        o = message.voice
+        return Incoming(AttachmentKind.VOICE, o.file_id, o.file_size, o.mime_type, None)
     if message.video:
         v = message.video
         return Incoming(AttachmentKind.VIDEO, v.file_id, v.file_size, v.mime_type, v.file_name)
     if message.video_note:
-        v = message.video_note
-        return Incoming(AttachmentKind.VIDEO, v.file_id, v.file_size, "video/mp4", None)
+        n = message.video_note
+        return Incoming(AttachmentKind.VIDEO, n.file_id, n.file_size, "video/mp4", None)
     if message.audio:
         a = message.audio
         return Incoming(AttachmentKind.AUDIO, a.file_id, a.file_size, a.mime_type, a.file_name)
@@ -117,7 +118,7 @@ async def save_file(
     if item.size is not None and item.size > max_bytes:
         raise FileTooBig
     buffer = await bot.download(item.file_id)
-    if buffer is None:  # aiogram returns None only when given a destination
+    if not isinstance(buffer, io.BytesIO):  # aiogram returns None only when given a destination
         raise MediaError("download returned nothing")
     data = buffer.getvalue()
     received = Received(at=store.clock(), sha256=sha256_hex(data), size=len(data))

@@ -14,6 +14,7 @@ from html import escape
 from aiogram import Bot
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
@@ -66,7 +67,15 @@ def lifetime(config: Config) -> timedelta:
     return timedelta(days=config.retention.draft_days)
 
 
-async def _draw(bot: Bot, chat_id: int, draft: Draft, text: str, markup, *, fresh: bool = False) -> None:
+async def _draw(
+    bot: Bot,
+    chat_id: int,
+    draft: Draft,
+    text: str,
+    markup: InlineKeyboardMarkup | None,
+    *,
+    fresh: bool = False,
+) -> None:
     draft.ui = await window.draw(bot, chat_id, draft.ui, text, markup, fresh=fresh)
 
 

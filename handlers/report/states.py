@@ -3,16 +3,23 @@ screens around them."""
 
 from __future__ import annotations
 
-from aiogram.fsm.state import State, StatesGroup
+from typing import cast
+
+from aiogram.fsm.state import State, StatesGroup, StatesGroupMeta
 
 from domain.questionnaire import ORDER
 
 _SCREENS = ("consent", "review", "paused", "cancel", "submitted")
 
-Report: type[StatesGroup] = type(StatesGroup)(
-    "Report",
-    (StatesGroup,),
-    {"__qualname__": "Report", **{name: State() for name in (*_SCREENS, *ORDER)}},
+# Built at run time, one state per question: the type checker cannot see its attributes, so the
+# states are reached through screen() and question_state().
+Report = cast(
+    "type[StatesGroup]",
+    StatesGroupMeta(
+        "Report",
+        (StatesGroup,),
+        {"__qualname__": "Report", **{name: State() for name in (*_SCREENS, *ORDER)}},
+    ),
 )
 
 
@@ -35,4 +42,4 @@ def question_of(state: str | None) -> str | None:
 
 
 def in_report(state: str | None) -> bool:
-    return bool(state) and state.startswith("Report:")
+    return state is not None and state.startswith("Report:")
