@@ -37,7 +37,8 @@ class AnswerTracker(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
-        if not isinstance(method, AnswerCallbackQuery):
+        query_id = method.callback_query_id if isinstance(method, AnswerCallbackQuery) else None
+        if query_id is None:
             return await make_request(bot, method)
         answered = _answered.get()
         try:
@@ -47,10 +48,10 @@ class AnswerTracker(BaseRequestMiddleware):
             # again after a crash) or too late. The spinner is gone either way; the update's
             # real work must not fail over it.
             if answered is not None:
-                answered.add(method.callback_query_id)
+                answered.add(query_id)
             return True
         if answered is not None:
-            answered.add(method.callback_query_id)
+            answered.add(query_id)
         return result
 
 

@@ -45,6 +45,7 @@ import random
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -60,7 +61,7 @@ from aiogram.exceptions import (
     TelegramRetryAfter,
     TelegramServerError,
 )
-from aiogram.types import InlineKeyboardMarkup, ReplyParameters
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -147,6 +148,11 @@ class _ThreadGone(Exception):
 def _says(exc: TelegramAPIError, *needles: str) -> bool:
     text = (exc.message or "").lower()
     return any(needle in text for needle in needles)
+
+
+def _text_part(bot: Bot, chat_id: int, text: str) -> Callable[[dict[str, Any]], Awaitable[Message]]:
+    """One text of a multi-part post, sent where the part is told (thread or reply)."""
+    return lambda where: bot.send_message(chat_id, text, request_timeout=REQUEST_TIMEOUT, **where)
 
 
 def _describe(exc: BaseException) -> str:
@@ -553,16 +559,16 @@ class Delivery:
         topic: int | None,
     ) -> None:
         if not await self._is_forum(chat_id):
-            sent = await self.bot.send_message(
+            card = await self.bot.send_message(
                 chat_id, text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
             )
             await self.store.casework.record_card(
-                view.id, chat_id=chat_id, topic_id=None, message_id=sent.message_id, then=self._details_kind()
+                view.id, chat_id=chat_id, topic_id=None, message_id=card.message_id, then=self._details_kind()
             )
             log.info("case %d: card posted", view.id)
             return
         # A topic created by an earlier attempt whose card did not get through is reused.
-        sent = None
+        sent: Message | None = None
         if topic is not None:
             try:
                 sent = await self.bot.send_message(
@@ -783,15 +789,16 @@ class Delivery:
         texts += [escape(chunk) for chunk in chunks[1:]]
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
-            parts.append(
-                lambda where, text=text: self.bot.send_message(
-                    place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
-                )
-            )
+            parts.append(_text_part(self.bot, place.chat_id, text))
         for index, file_id in enumerate(message.file_ids):
             parts.append(
-                lambda where, file_id=file_id, caption=captions[index]: self._upload(
-                    place.chat_id, view.id, file_id, kinds.get(file_id, "document"), caption, where
+                partial(
+                    self._upload,
+                    place.chat_id,
+                    view.id,
+                    file_id,
+                    kinds.get(file_id, "document"),
+                    captions[index],
                 )
             )
         await self._post_in_thread(job, place, parts)
@@ -814,16 +821,10 @@ class Delivery:
             ]
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
-            parts.append(
-                lambda where, text=text: self.bot.send_message(
-                    place.chat_id, text, request_timeout=REQUEST_TIMEOUT, **where
-                )
-            )
+            parts.append(_text_part(self.bot, place.chat_id, text))
         for index, stored in enumerate(files):
             parts.append(
-                lambda where, stored=stored, caption=captions[index]: self._upload(
-                    place.chat_id, view.id, stored.id, stored.kind, caption, where
-                )
+                partial(self._upload, place.chat_id, view.id, stored.id, stored.kind, captions[index])
             )
         if int(job.payload.get("from", 0)) == 0:  # custody: the full content, to the group
             await self.store.custody.record(
@@ -869,7 +870,7 @@ class Delivery:
                 record,
                 data,
                 caption,
-                is_place_gone=lambda exc: _says(exc, *_THREAD_GONE),
+                is_place_gone=lambda exc: isinstance(exc, TelegramAPIError) and _says(exc, *_THREAD_GONE),
                 request_timeout=REQUEST_TIMEOUT,
                 **where,
             )
@@ -898,7 +899,7 @@ class Delivery:
 
     async def _status_notice(self, job: OutboxJob, view: CaseView) -> None:
         try:
-            told = CaseStatus(job.payload.get("status")) in REPORTER_NOTICES
+            told = CaseStatus(str(job.payload.get("status"))) in REPORTER_NOTICES
         except ValueError:
             told = False
         if not told:

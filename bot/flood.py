@@ -136,7 +136,8 @@ class FloodControlMiddleware(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Any:
-        if isinstance(method, GetUpdates):  # receiving, not sending: never held back
+        receiving = isinstance(method, GetUpdates)  # (a name: `method` keeps its generic type)
+        if receiving:  # receiving, not sending: never held back
             return await make_request(bot, method)
         chat = chat_of(method)
         flood_retries = transient_retries = 0

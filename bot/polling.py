@@ -33,7 +33,7 @@ _BACKOFF = BackoffConfig(min_delay=1.0, max_delay=5.0, factor=1.3, jitter=0.1)
 class GetRawUpdates(GetUpdates):
     """getUpdates answering plain dicts, parsed one by one by the caller."""
 
-    __returning__ = list[dict[str, Any]]  # type: ignore[assignment]
+    __returning__ = list[dict[str, Any]]
 
 
 def parse_updates(bot: Bot, raw: list[Any]) -> tuple[list[Update], int | None]:

@@ -73,7 +73,7 @@ class OutgoingTraceMiddleware(BaseRequestMiddleware):
         response = await make_request(bot, method)
         if _untraced.get() or not method.__api_method__.startswith(_PREFIXES):
             return response
-        result: Any = response.result if isinstance(response, Response) else response
+        result: Any = getattr(response, "result", response)  # a Response, unless a test fakes one
         items = result if isinstance(result, list) else [result]
         sent = [m for m in items if isinstance(m, Message) and m.chat.type == "private"]
         if sent:

@@ -78,7 +78,10 @@ def _count(series: Series, first: int, last: int) -> int:
 
 def atoms(series: Series, span: Span, k: int) -> list[Atom]:
     """The series cut into calendar pieces each holding 0 or at least k cases (see above)."""
-    ok = lambda n: n == 0 or n >= k  # noqa: E731
+
+    def ok(n: int) -> bool:
+        return n == 0 or n >= k
+
     years: list[Atom] = []
     for start in range(span.first, span.last + 1, 12):
         years.append((start, start + 11, _count(series, start, start + 11)))

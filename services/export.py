@@ -129,7 +129,8 @@ def thesauri(translate: Translate) -> dict[str, list[dict[str, str]]]:
 
 def event(record: CaseRecord, translate: Translate) -> dict[str, Any]:
     a = record.answers
-    source_code = a.get("knowledge") if a.get("knowledge") in ATTRIBUTION else UNKNOWN
+    knowledge = a.get("knowledge")
+    source_code = knowledge if isinstance(knowledge, str) and knowledge in ATTRIBUTION else UNKNOWN
     attribution = ATTRIBUTION.get(source_code, UNATTRIBUTED)
     ev: dict[str, Any] = {
         "event_id": f"kua-{record.id}",

@@ -50,7 +50,8 @@ def _given(value: Any) -> bool:
 def checklist(answers: Mapping[str, Any], files: Sequence[StoredFile]) -> dict[str, list[Item]]:
     """What a complaint to the prosecutor's office and a UN communication need (CONTENT.md)."""
     kinds = {f.kind for f in files}
-    complaints = answers.get("complaints") if isinstance(answers.get("complaints"), list) else []
+    given = answers.get("complaints")
+    complaints = given if isinstance(given, list) else []
     when_known = _given(answers.get("last_incident")) and (
         answers.get("last_incident") != "earlier" or _given(answers.get("incident_year"))
     )
@@ -168,7 +169,7 @@ def _value(qid: str, answers: Mapping[str, Any]) -> str | None:
     """An answer as plain text, or None when it is not known."""
     question = QUESTIONS[qid]
     value = answers.get(qid)
-    if not _given(value):
+    if value is None or not _given(value):
         return None
     if question.kind is Kind.CHOICE:
         return option_label(question, value)

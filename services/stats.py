@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from domain.questionnaire import QUESTIONS
 from domain.values import CaseStatus
@@ -107,7 +108,7 @@ def _series(rows: list[tuple[str, str | None, int]], dimension: Dimension) -> di
             continue
         m = month_index(month)
         cells[code][m] = cells[code].get(m, 0) + n
-    return cells
+    return dict(cells)  # (typed as read-only series)
 
 
 async def build(repo: StatsRepository, period: Period, *, min_cell: int, now: datetime) -> Report:
@@ -164,7 +165,7 @@ def shown_value(f: Figure) -> int:
     return f.value if f.mark is Mark.SHOWN and f.value is not None else 0
 
 
-def as_dict(report: Report, labels: Mapping[str, Mapping[str, str]] | None = None) -> dict:
+def as_dict(report: Report, labels: Mapping[str, Mapping[str, str]] | None = None) -> dict[str, Any]:
     """A JSON-ready report: figures are numbers, or "<k" / "x"."""
 
     def cell(f: Figure) -> int | str:
