@@ -290,7 +290,7 @@ class BotApi:
             prepared.append((kind, caption, content, stored))
         group_id = str(next(self._media_groups))
         messages = []
-        for kind, (caption, entities), content, stored in prepared:
+        for kind, (text, entities), content, stored in prepared:
             content["media_group_id"] = group_id
             messages.append(
                 self._bot_message(
@@ -298,7 +298,7 @@ class BotApi:
                     params,
                     kind,
                     with_markup=False,
-                    caption=caption,
+                    caption=text,
                     entities=entities,
                     content=content,
                     data=stored.data,

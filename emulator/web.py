@@ -459,7 +459,7 @@ class DemoWeb:
         person = self._person(body.get("person"))
         actor = self._actor(person, body.get("chat_id"))
         message_id, row, col = body.get("message_id"), body.get("row"), body.get("col")
-        if not all(isinstance(v, int) for v in (message_id, row, col)):
+        if not (isinstance(message_id, int) and isinstance(row, int) and isinstance(col, int)):
             raise ActionError("Which button was pressed is not clear.")
         message = self.fake.find_message(actor.chat_id, message_id)
         if message is None or message.deleted:

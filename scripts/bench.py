@@ -32,7 +32,7 @@ import time
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import partial
@@ -229,10 +229,14 @@ async def bench_submit(db: Database, reports: int) -> list[Any]:
 
     for _ in range(5):  # warm-up
         await store.cases.submit(USER_ID, USER_ID, submission())
+
+    def submit(n: int) -> Awaitable[Any]:
+        return store.cases.submit(USER_ID + n, USER_ID + n, submission())
+
     sample = Sample()
     started = time.perf_counter()
     for n in range(reports):
-        await timed(sample, lambda n=n: store.cases.submit(USER_ID + n, USER_ID + n, submission()))
+        await timed(sample, partial(submit, n))
     sample.wall = time.perf_counter() - started
     return [db.name, reports, sample.rate, sample.pct(50), sample.pct(95)]
 
@@ -339,7 +343,7 @@ async def main(args: argparse.Namespace) -> None:
     logging.basicConfig(level=logging.ERROR)
     with tempfile.TemporaryDirectory(prefix="kua-bench-") as tmpdir:
         tmp = Path(tmpdir)
-        databases = [lambda: sqlite_database(tmp)]
+        databases: list[Callable[[], AbstractAsyncContextManager[Database]]] = [lambda: sqlite_database(tmp)]
         if args.postgres:
             databases.append(lambda: postgres_database(args.postgres))
 

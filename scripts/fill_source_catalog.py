@@ -14,7 +14,7 @@ def main(path: str) -> None:
         if not message.id:
             continue
         if isinstance(message.id, tuple):
-            if not any(message.string):
+            if not any(message.string or ()):
                 message.string = (message.id[0],) + (message.id[1],) * (catalog.num_plurals - 1)
         elif not message.string:
             message.string = message.id
