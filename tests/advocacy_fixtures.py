@@ -134,7 +134,7 @@ async def add_case(
                     created_at=case.created_at,
                 )
             )
-        for kind, data in events:
+        for kind, event_data in events:
             session.add(
                 CaseEvent(
                     case_id=case.id,
@@ -142,7 +142,7 @@ async def add_case(
                     actor_kind="coordinator",
                     actor_id=4242,
                     kind=kind,
-                    data=data,
+                    data=event_data,
                 )
             )
         await session.commit()

@@ -109,7 +109,7 @@ def test_database_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'data' / 'kua.sqlite3'}"
 
 
-test_database_url.__test__ = False  # type: ignore[attr-defined]  (not a test)
+test_database_url.__test__ = False  # type: ignore[attr-defined]  # not a test
 
 
 def postgres_url() -> str | None:

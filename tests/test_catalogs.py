@@ -55,7 +55,7 @@ def template_ids() -> set[str | tuple[str, ...]]:
             capture_output=True,
         )
         with out.open("rb") as fh:
-            return {m.id for m in read_po(fh) if m.id}
+            return {m.id if isinstance(m.id, str) else tuple(m.id) for m in read_po(fh) if m.id}
     finally:
         out.unlink(missing_ok=True)
 

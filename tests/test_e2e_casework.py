@@ -554,7 +554,7 @@ async def test_webhook_mode_stops_on_sigterm_and_releases_claimed_items(
         await app.close()
 
 
-def _submission(app):  # type: ignore[no-untyped-def]
+def _submission(app):
     from storage.repositories import Consent, Submission
     from tests.sample import FULL_ANSWERS
 

@@ -91,7 +91,7 @@ async def _world(fake: FakeTelegram, tmp_path: Path, clock: Clock, **env: str) -
     aigerim = fake.user(AIGERIM, "Айгерим", "Нурланова", "aigerim_ngo", "en", started=True)
     group = fake.group(GROUP, "Kua coordinators", members={AIGERIM: "administrator"})
     config = make_config(
-        fake, tmp_path, **coordination_env(GROUP, (AIGERIM,), KUA_APP__DEFAULT_LOCALE="en", **env)
+        fake, tmp_path, **{**coordination_env(GROUP, (AIGERIM,), KUA_APP__DEFAULT_LOCALE="en"), **env}
     )
     process = BotProcess(config, fake, clock)
     await process.start()
@@ -118,7 +118,8 @@ def _file_lines(window: str) -> list[str]:
     return [line for line in window.splitlines() if line.startswith("File ")]
 
 
-def _sha(data: bytes) -> str:
+def _sha(data: bytes | None) -> str:
+    assert data is not None
     return hashlib.sha256(data).hexdigest()
 
 
@@ -189,7 +190,7 @@ async def test_files_of_every_kind_reach_coordinators_clean_hashed_and_in_custod
     private_files = [m for m in private if m.data]
     assert len(private_files) == 5
     for message in group_files + private_files:
-        assert not fx.contains_marker(message.data)
+        assert message.data is not None and not fx.contains_marker(message.data)
     assert sorted(_sha(m.data) for m in private_files) == sorted(_sha(d) for d in stored)
     assert sorted(_sha(m.data) for m in group_files) == sorted(_sha(d) for d in stored)
     names = [m.content["document"]["file_name"] for m in private_files if m.kind == "document"]

@@ -108,7 +108,9 @@ async def test_code_opened_elsewhere_is_told_and_contact_moves_on_confirmation(
     assert [k for _at, _a, _id, k, _d in await store.casework.events(1)].count(OPENED_ELSEWHERE) == 1
     when = await store.followup.opened_elsewhere_at(1)
     with kua.app.i18n.context(), kua.app.i18n.use_locale("en"):
-        card = card_text(await store.casework.get(1), opened_elsewhere=when)
+        view = await store.casework.get(1)
+        assert view is not None
+        card = card_text(view, opened_elsewhere=when)
     assert "Opened from another account on" in card  # what coordinators see on the card
     # The old account got one neutral notice; the chat to write back to has not moved yet.
     notices = reporter.present()[before:]

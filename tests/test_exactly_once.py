@@ -54,7 +54,8 @@ async def setup(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator
     async with isolated_engine(request.param, tmp_path, "once") as engine:
         async with engine.begin() as conn:
             await conn.run_sync(
-                Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__]
+                Base.metadata.create_all,
+                tables=[Base.metadata.tables[t.__tablename__] for t in (FsmRecord, AppliedUpdates)],
             )
         fsm = SQLAlchemyStorage(make_sessionmaker(engine), make_crypto())
         dp = Dispatcher(storage=fsm)

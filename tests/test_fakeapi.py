@@ -31,12 +31,14 @@ from aiogram.types import (
     ChatMemberAdministrator,
     ChatMemberLeft,
     ChatMemberMember,
+    CopyTextButton,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputMediaDocument,
     InputMediaPhoto,
     KeyboardButton,
+    MediaUnion,
     Message,
     MessageEntity,
     ReplyKeyboardMarkup,
@@ -313,7 +315,7 @@ async def test_valid_keyboards_are_accepted(fake: FakeTelegram, bot: Bot, user: 
     inline = _keyboard(
         InlineKeyboardButton(text="Data", callback_data="d" * 64),
         InlineKeyboardButton(text="Site", url="https://example.org/x"),
-        InlineKeyboardButton(text="Copy", copy_text={"text": "secret"}),
+        InlineKeyboardButton(text="Copy", copy_text=CopyTextButton(text="secret")),
     )
     sent = await bot.send_message(USER_ID, "inline", reply_markup=inline)
     assert sent.reply_markup is not None
@@ -752,7 +754,9 @@ async def test_bot_uploads_are_stored_and_reusable(fake: FakeTelegram, bot: Bot,
 
 
 async def test_send_media_group(fake: FakeTelegram, bot: Bot, user: FakeUser) -> None:
-    photos = [InputMediaPhoto(media=BufferedInputFile(_png(), f"{i}.png"), caption=f"#{i}") for i in range(3)]
+    photos: list[MediaUnion] = [
+        InputMediaPhoto(media=BufferedInputFile(_png(), f"{i}.png"), caption=f"#{i}") for i in range(3)
+    ]
     album = await bot.send_media_group(USER_ID, photos)
     assert len(album) == 3 and len({m.media_group_id for m in album}) == 1
     assert [m.caption for m in album] == ["#0", "#1", "#2"]
@@ -760,8 +764,10 @@ async def test_send_media_group(fake: FakeTelegram, bot: Bot, user: FakeUser) ->
         await bot.send_media_group(USER_ID, photos[:1])
     assert album[0].photo is not None
     with pytest.raises(TelegramBadRequest, match="2-10 items"):
-        await bot.send_media_group(USER_ID, [InputMediaPhoto(media=album[0].photo[-1].file_id)] * 11)
-    mixed = [photos[0], InputMediaDocument(media=BufferedInputFile(b"doc", "d.txt"))]
+        await bot.send_media_group(
+            USER_ID, [InputMediaPhoto(media=album[0].photo[-1].file_id) for _ in range(11)]
+        )
+    mixed: list[MediaUnion] = [photos[0], InputMediaDocument(media=BufferedInputFile(b"doc", "d.txt"))]
     with pytest.raises(TelegramBadRequest, match="can't be mixed"):
         await bot.send_media_group(USER_ID, mixed)
 

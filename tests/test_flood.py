@@ -56,7 +56,7 @@ def rig(monkeypatch: pytest.MonkeyPatch) -> tuple[Bot, Scripted, FloodGate, Cloc
         clock.now += seconds
         await real_sleep(0)
 
-    monkeypatch.setattr(flood.asyncio, "sleep", sleep)
+    monkeypatch.setattr(asyncio, "sleep", sleep)  # the module bot.flood sleeps through
     session = Scripted(clock)
     gate = FloodGate(chat_ref=lambda chat: f"h{hash(chat)}", clock=clock)
     session.middleware(FloodControlMiddleware(gate))

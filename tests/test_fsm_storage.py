@@ -4,11 +4,12 @@ encryption at rest, expiry and atomic update_data, on SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 from types import MappingProxyType
+from typing import Any
 
 import pytest
 from aiogram.exceptions import DataNotDictLikeError
@@ -56,7 +57,8 @@ async def env(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[E
         async with engine.begin() as conn:
             # Only the table under test; the migrations have their own test.
             await conn.run_sync(
-                Base.metadata.create_all, tables=[FsmRecord.__table__, AppliedUpdates.__table__]
+                Base.metadata.create_all,
+                tables=[Base.metadata.tables[t.__tablename__] for t in (FsmRecord, AppliedUpdates)],
             )
         crypto = make_crypto()
         clock = FakeClock()
@@ -125,7 +127,7 @@ async def test_get_value(storage: SQLAlchemyStorage, key: StorageKey) -> None:
 
 
 async def test_get_data_returns_a_fresh_copy(storage: SQLAlchemyStorage, key: StorageKey) -> None:
-    source = {"list": [1], "nested": {"a": 1}}
+    source: dict[str, Any] = {"list": [1], "nested": {"a": 1}}
     await storage.set_data(key, source)
     source["list"].append(2)  # the caller's dict is not aliased by the storage
     got = await storage.get_data(key)
@@ -315,7 +317,7 @@ async def test_concurrent_update_data_loses_nothing(env: Env, key: StorageKey) -
 
 async def test_concurrent_mixed_writes(env: Env, key: StorageKey) -> None:
     await env.storage.set_data(key, {"base": 0})
-    writes = []
+    writes: list[Awaitable[Any]] = []
     for i in range(10):
         writes.append(env.storage.update_data(key, {f"k{i}": i}))
         writes.append(env.storage.set_state(key, f"s{i}"))

@@ -231,7 +231,8 @@ async def test_ten_thousand_junk_updates_are_answered_quietly_with_memory_flat(t
     )
     await upgrade_to_head(config.database.url)
     app = await build_app(config)
-    session = use_mocked_session(app.bot, CountingSession())
+    session = CountingSession()
+    use_mocked_session(app.bot, session)
     errors = ErrorCount()
     root = logging.getLogger()
     old_level = root.level

@@ -37,7 +37,7 @@ def run_bot(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProce
     )
 
 
-def config_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+def config_for(tmp_path: Path):
     return load_config(
         environ={"KUA_TELEGRAM__TOKEN": "123:abc", "KUA_APP__DATA_DIR": str(tmp_path / "data")}, cwd=tmp_path
     )

@@ -185,5 +185,5 @@ def test_concurrent_creation_uses_the_file_that_won(tmp_path: Path, monkeypatch:
 
     assert warnings == []
     assert json.loads(path.read_text()) == winner
-    assert crypto.keyed_hash("p", 1) == Crypto(winner["data_keys"], "w" * 40).keyed_hash("p", 1)
+    assert crypto.keyed_hash("p", 1) == Crypto(list(winner["data_keys"]), "w" * 40).keyed_hash("p", 1)
     assert [p.name for p in tmp_path.iterdir()] == ["keys.json"]

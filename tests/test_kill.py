@@ -171,9 +171,9 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     pressed: list[str] = []
     try:
         reporters = [
-            Reporter(fake, fake.user(930000001 + i, first_name="K", language_code="en"), bot)
+            Reporter(fake, fake.user(930000001 + i, first_name="K", language_code="en"), bot)  # type: ignore[arg-type]  # a KilledBot serves as its BotProcess
             for i in range(reporters_count)
-        ]  # type: ignore[arg-type]
+        ]
 
         async def journey(r: Reporter, index: int) -> None:
             await r.choose_language("en")

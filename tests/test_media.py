@@ -94,7 +94,7 @@ def test_jpeg_without_orientation_keeps_size_and_pixels_roughly() -> None:
     assert after.size == before.size == (40, 20)
     # Re-encoded at quality 90: close to the original, not identical.
     diff = ImageChops.difference(before, after).getextrema()
-    assert all(high < 40 for _low, high in diff)
+    assert all(isinstance(band, tuple) and band[1] < 40 for band in diff)  # (low, high) per band
 
 
 def test_camera_mpo_keeps_only_the_main_image_without_exif() -> None:
@@ -192,7 +192,7 @@ def test_animated_gif_keeps_frames_and_timing_but_not_comment() -> None:
 
     assert b"KuaComment" not in out
     im = Image.open(io.BytesIO(out))
-    assert im.n_frames == 3
+    assert getattr(im, "n_frames", 1) == 3
     assert [f.info.get("duration") for f in ImageSequence.Iterator(im)] == [100, 200, 300]
     assert "comment" not in im.info
 

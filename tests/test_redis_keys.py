@@ -16,7 +16,7 @@ from storage.crypto import Crypto
 from storage.redis_keys import HashedKeyBuilder
 from tests.harness import BotProcess, Reporter, make_config
 
-REDIS_URL = os.environ.get("KUA_TEST_REDIS_URL")
+REDIS_URL = os.environ.get("KUA_TEST_REDIS_URL", "")
 USER_ID = 7391846250
 
 

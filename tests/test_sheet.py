@@ -49,6 +49,7 @@ async def test_sheet_in_each_language_with_attribution_and_checklist(tmp_path: P
             ],
         )
         view = await store.casework.get(case_id)
+        assert view is not None
         private = await store.casework.private(case_id)
         files = await store.attachments.for_case(case_id)
         events = await store.casework.events(case_id)
@@ -156,6 +157,7 @@ async def test_sheet_from_the_case_view_for_the_assigned_coordinator(
         await kua.settle()
         document = next(m for m in aigerim.bot_messages() if m.kind == "document")
         assert fake.calls("sendDocument")[-1].params.get("protect_content") is True
+        assert document.data is not None
         text = text_of(document.data)
         assert tr("kk", ATTRIBUTION) in text and "Сына избили в СИЗО" in text
         for identity in ("Гульнара", "Сейткали", "gulnara_s", str(REPORTER)):

@@ -88,7 +88,10 @@ def test_word_lists_hold_only_missing_words_the_catalog_uses(locale: str) -> Non
     with (ROOT / "locales" / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         catalog = read_po(fh, locale=locale)
     text = " ".join(
-        s for m in catalog if m.id for s in (m.string if isinstance(m.string, tuple) else (m.string,))
+        s
+        for m in catalog
+        if m.id
+        for s in (m.string if isinstance(m.string, tuple | list) else (m.string or "",))
     )
     used = set(re.findall(r"[^\W\d_]+", text.lower()))
     stale = [w for w in words if w.lower() not in used]
