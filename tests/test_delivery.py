@@ -487,7 +487,9 @@ async def test_urgent_cases_alert_the_on_call_coordinators_who_started_the_bot(
     assert NARRATIVE not in text and "ЕС-164/1" not in text
     view = await store.casework.get(urgent)
     assert view is not None
-    link = alerts[0].inline_keyboard["inline_keyboard"][0][0]["url"]
+    keyboard = alerts[0].inline_keyboard
+    assert keyboard is not None
+    link = keyboard["inline_keyboard"][0][0]["url"]
     assert link == f"https://t.me/c/1234500001/{view.topic_id}/{view.card_message_id}"
     # The coordinator who never started the bot was checked at start-up and tried once for
     # the alert, then skipped, not retried; the group is told about them once, by name.

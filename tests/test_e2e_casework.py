@@ -63,7 +63,7 @@ def _quick_reminders(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(delivery_module, "REMINDER_INTERVAL", 0.05)
 
 
-def data(message: FakeMessage) -> list[str]:
+def data(message: FakeMessage) -> list[str | None]:
     return [d for _t, d in message.buttons()]
 
 
@@ -137,7 +137,9 @@ async def test_take_across_two_instances_on_postgresql(
             if (await one.app.store.casework.get(other)).card_message_id:
                 break
             await asyncio.sleep(0.05)
-        card = fake.find_message(GROUP, (await one.app.store.casework.get(other)).card_message_id)
+        view = await one.app.store.casework.get(other)
+        assert view is not None and view.card_message_id is not None
+        card = fake.find_message(GROUP, view.card_message_id)
         take = CaseCb(act=CaseAct.TAKE, case=other).pack()
         first = await group.users[AIGERIM].press_data(take, card)
         second = await group.users[BOLAT].press_data(take, card)
@@ -306,12 +308,12 @@ async def test_queue_filters_with_buttons(staff: Staff) -> None:  # noqa: F811 -
 
     async def pick(message: FakeMessage, packed: str) -> str:
         await staff.press(staff.aigerim, staff.fresh(message), packed)
-        return staff.fresh(message).text
+        return staff.fresh(message).text or ""
 
-    def numbers(text: str) -> list[int]:
+    def numbers(text: str | None) -> list[int]:
         import re
 
-        return [int(n) for n in re.findall(r"^#(\d+)", text, re.MULTILINE)]
+        return [int(n) for n in re.findall(r"^#(\d+)", text or "", re.MULTILINE)]
 
     assert numbers(page.text) == [urgent, calm_colony, taken]
     assert numbers(await pick(page, QueueCb(f="u").pack())) == [urgent]
@@ -336,6 +338,7 @@ async def test_queue_filters_with_buttons(staff: Staff) -> None:  # noqa: F811 -
 
 async def test_spam_blocks_the_sender_until_the_case_is_reopened(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     user = staff.fake.known_user(REPORTER)
+    assert user is not None
     reporter = Reporter(staff.fake, user, staff.bot)
 
     async def report(narrative: str, *, accepted: bool = True) -> None:
@@ -445,6 +448,7 @@ async def test_urgent_case_not_taken_is_re_alerted_hourly_until_taken(
 async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) -> None:  # noqa: F811 - the fixture imported above
     first = await staff.submit(REPORTER)
     user = staff.fake.known_user(REPORTER)
+    assert user is not None
     await user.send_text("PLAIN-ANSWER: he was moved yesterday")
     await staff.settle()
     ask = user.last_bot_message()

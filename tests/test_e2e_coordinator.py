@@ -576,13 +576,13 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
     expected = [4, 9, 1, 2, 3, 6, 7, 8, 10, 11, 12]
     line = re.compile(r"^#(\d+)( 🔴)?", re.MULTILINE)
 
-    def data(message: FakeMessage) -> list[str]:
+    def data(message: FakeMessage) -> list[str | None]:
         return [d for _t, d in message.buttons()]
 
     for user in (staff.in_group(staff.aigerim), staff.bolat):  # in the group and in private
         await staff.command(user, "/queue")
         page = user.last_bot_message()
-        found = line.findall(page.text)
+        found = line.findall(page.text or "")
         assert [int(n) for n, _u in found] == expected[:10]
         assert {int(n) for n, mark in found if mark} == urgent
         assert "Open cases: 11 · all open cases · 1–10" in page.text
@@ -593,12 +593,12 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
 
         await staff.press(user, page, following)
         page = staff.fresh(page)
-        assert [int(n) for n, _u in line.findall(page.text)] == expected[10:]
+        assert [int(n) for n, _u in line.findall(page.text or "")] == expected[10:]
         assert "· 11–11" in page.text
         assert QueueCb().pack() in data(page)  # back to the first page; no Next
         assert not [d for d in data(page) if d.startswith("cq2::") and d != QueueCb().pack()]
         await staff.press(user, page, QueueCb().pack())
-        assert [int(n) for n, _u in line.findall(staff.fresh(page).text)] == expected[:10]
+        assert [int(n) for n, _u in line.findall(staff.fresh(page).text or "")] == expected[:10]
 
     # The queue shrank to one page: an old "Next" shows the first page there is.
     await staff.store.casework.set_status(12, CaseStatus.CLOSED, BOLAT, close_reason=CloseReason.WITHDRAWN)
@@ -606,7 +606,7 @@ async def test_queue_urgent_first_then_oldest_with_pages(staff: Staff, clock: Cl
     page = staff.bolat.last_bot_message()
     await staff.forge(staff.bolat, page, QueueCb(after=expected[9], n=10).pack())
     page = staff.fresh(page)
-    assert [int(n) for n, _u in line.findall(page.text)] == expected[:10]
+    assert [int(n) for n, _u in line.findall(page.text or "")] == expected[:10]
     assert "Open cases: 10 · all open cases · 1–10" in page.text
     assert not [d for d in data(page) if d.startswith("cq2::") and d.split(":")[2] != "0"]
 
@@ -715,6 +715,7 @@ def assert_no_leaks(staff: Staff, *, reporter_written_to: bool = True) -> None:
     ]
     reporter = staff.fake.known_user(REPORTER)
     assert reporter is not None
+    assert reporter is not None
     reporter_marks = [str(REPORTER)] + [reporter.profile[k] for k in ("first_name", "last_name", "username")]
 
     def found(mark: str, body: str) -> bool:
@@ -744,6 +745,7 @@ async def test_working_the_delivered_card(staff: Staff, clock: Clock) -> None:
     assert card is not None and "NARRATIVE" not in card.text
     a_group = staff.in_group(staff.aigerim)
     reporter = staff.fake.known_user(REPORTER)
+    assert reporter is not None
 
     # Take: the worker refreshes the card; the reporter gets the neutral status notice.
     await staff.press(a_group, card, CaseCb(act=CaseAct.TAKE, case=case_id).pack())
@@ -872,7 +874,7 @@ async def test_an_older_preview_cannot_send_the_newer_text(staff: Staff) -> None
 async def test_full_cards_have_no_open_button_and_topics_get_answers_in_place(
     fake: FakeTelegram, tmp_path: Path
 ) -> None:
-    fake.user(AIGERIM, "Айгерим", username="aigerim_ngo", language_code="en", started=True)
+    aigerim = fake.user(AIGERIM, "Айгерим", username="aigerim_ngo", language_code="en", started=True)
     fake.user(REPORTER, "Гульнара", language_code="ru", started=True)
     forum = fake.group(GROUP, "Kua coordinators", is_forum=True, members={AIGERIM: "administrator"})
     env = coordination_env(GROUP, (AIGERIM,), group_shows="full", KUA_APP__DEFAULT_LOCALE="en")
@@ -883,10 +885,10 @@ async def test_full_cards_have_no_open_button_and_topics_get_answers_in_place(
             fake,
             process,
             forum,
-            fake.known_user(AIGERIM),
-            fake.known_user(AIGERIM),
-            fake.known_user(AIGERIM),
-            fake.known_user(AIGERIM),
+            aigerim,
+            aigerim,
+            aigerim,
+            aigerim,
         )
         case_id = await staff.submit(REPORTER)
         view = await staff.store.casework.get(case_id)
