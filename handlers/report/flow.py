@@ -52,9 +52,9 @@ from handlers.report.screens import (
     urgent_checklist,
 )
 from handlers.report.states import question_state, screen
+from services.spam import BLOCKED_ANSWER, is_blocked
 from storage import limits
 from storage.repositories import Consent, Store, Submission, SubmittedCase
-from usecases.spam import BLOCKED_ANSWER, is_blocked
 
 log = logging.getLogger(__name__)
 
