@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.trace import untraced
 from handlers import window
 from handlers.common import Menu, MenuAction, main_menu, main_menu_text
-from handlers.report import flow
+from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
 from storage.privacy import DELETE_WINDOW
 from storage.repositories import Store
@@ -142,7 +142,7 @@ async def on_choice(
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
         raw = await state.get_state()
-        if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:cancel"):
+        if states.redrawable(raw):
             if await flow.redisplay(bot, chat_id, state, config, store):  # back to the question
                 return
         await window.Window(bot, chat_id, state).show(

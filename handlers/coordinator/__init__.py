@@ -948,7 +948,7 @@ async def on_preview(
     state = await ctx.get_state()
     data = await ctx.get_data()
     act = callback_data.act
-    current = state is not None and state.startswith("CoordInput:") and data.get("case") == callback_data.case
+    current = state in CoordInput and data.get("case") == callback_data.case
     message = query.message if isinstance(query.message, Message) else None
     # Send and Edit only on the preview now pending (an older preview shows another text).
     if not current or (

@@ -31,7 +31,7 @@ from handlers.common import Menu, MenuAction, main_menu, main_menu_text
 from handlers.evidence import receipt_button
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.followup.notices import opened_elsewhere_notice
-from handlers.report import flow
+from handlers.report import flow, states
 from handlers.report.files import incoming_file, store_or_explain, stored_notice
 from storage import limits
 from storage.casework import CaseView
@@ -393,7 +393,7 @@ async def _enter(
     """Switch to a follow-up screen; an open draft is paused first and kept (a saved-code
     screen is left as it is: /start shows the code again)."""
     raw = await state.get_state()
-    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:submitted"):
+    if states.drafting(raw):
         await flow.pause(bot, chat_id, state, config)
     if target is None:
         return
@@ -411,9 +411,9 @@ async def _leave_adding(state: FSMContext) -> None:
     data.pop(ADDED_KEY, None)
     await state.set_data(data)
     if data.get(flow.SENT_KEY):  # a code not yet saved: /start shows it again
-        await state.set_state("Report:submitted")
+        await state.set_state(states.screen("submitted"))
     else:
-        await state.set_state("Report:paused" if data.get("draft_ref") else None)
+        await state.set_state(states.screen("paused") if data.get("draft_ref") else None)
 
 
 async def on_stray(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:

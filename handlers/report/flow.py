@@ -51,7 +51,7 @@ from handlers.report.screens import (
     submitted_text,
     urgent_checklist,
 )
-from handlers.report.states import question_state, screen
+from handlers.report.states import question_state, screen, screen_of
 from services.spam import BLOCKED_ANSWER, is_blocked
 from storage import limits
 from storage.repositories import Consent, Store, Submission, SubmittedCase
@@ -216,9 +216,9 @@ async def begin(
 async def current_screen(state: FSMContext) -> str | None:
     """The state to show again: a question id, "consent", "review" or "submitted"."""
     raw = await state.get_state()
-    if raw is None or not raw.startswith("Report:"):
+    name = screen_of(raw)
+    if name is None:
         return None
-    name = raw.split(":", 1)[1]
     if name in ("paused", "cancel"):
         draft = await load_draft(state)
         return draft.paused if draft else None
