@@ -29,7 +29,9 @@ _answered: ContextVar[set[str] | None] = ContextVar("kua_answered_callbacks", de
 
 class AnswerTracker(BaseRequestMiddleware):
     """``bot.session.middleware(AnswerTracker())``: notes the queries answered in this update;
-    a query Telegram no longer accepts an answer for counts as answered (never an error)."""
+    a query Telegram no longer accepts an answer for counts as answered (never an error), and
+    the first answer wins: a second one in the same update is not sent (Telegram would refuse
+    it), so a filter may answer for its handlers (e.g. "No such case") and fall through."""
 
     async def __call__(
         self,
@@ -40,6 +42,8 @@ class AnswerTracker(BaseRequestMiddleware):
         if not isinstance(method, AnswerCallbackQuery):
             return await make_request(bot, method)
         answered = _answered.get()
+        if answered is not None and method.callback_query_id in answered:
+            return True
         try:
             result = await make_request(bot, method)
         except TelegramBadRequest:
