@@ -65,7 +65,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Config
 from domain.card import card_text, full_texts
 from domain.values import CaseStatus
-from domain.workflow import REPORTER_NOTICES
+from domain.workflow import reporter_is_told
 from handlers.coordinator.alerts import (
     added_notice_text,
     added_texts,
@@ -799,7 +799,7 @@ class Delivery:
 
     async def _status_notice(self, job: OutboxJob, view: CaseView) -> None:
         try:
-            told = CaseStatus(job.payload.get("status")) in REPORTER_NOTICES
+            told = reporter_is_told(CaseStatus(job.payload.get("status")))
         except ValueError:
             told = False
         if not told:

@@ -52,8 +52,8 @@ from handlers.report.screens import (
     urgent_checklist,
 )
 from handlers.report.states import question_state, screen, screen_of
+from services import limits as rate
 from services.spam import BLOCKED_ANSWER, is_blocked
-from storage import limits
 from storage.repositories import Consent, Store, Submission, SubmittedCase
 
 log = logging.getLogger(__name__)
@@ -344,8 +344,7 @@ async def submit(
     """Send the draft, once: a second Send of the same draft shows the case it became."""
     case = await store.cases.sent(draft.draft_ref)
     if case is None:
-        sent_today = await store.limits.count(limits.REPORT, user_id, timedelta(days=1))
-        if sent_today >= config.limits.reports_per_day:
+        if not await rate.may_submit(store, user_id, config.limits.reports_per_day):
             await show_review(
                 bot,
                 chat_id,
@@ -462,13 +461,9 @@ async def finish(bot: Bot, chat_id: int, state: FSMContext, draft_ref: object) -
 
 async def surge_check(bot: Bot, config: Config, store: Store) -> None:
     """Alert the admins, at most once an hour, when new reports per hour exceed the limit."""
-    hour = timedelta(hours=1)
-    if await store.cases.count_since(hour) <= config.limits.surge_per_hour:
+    count = await rate.surge_to_report(store, config.limits.surge_per_hour)
+    if count is None:
         return
-    if await store.limits.count(limits.SURGE, 0, hour):
-        return
-    await store.limits.mark(limits.SURGE, 0)
-    count = await store.cases.count_since(hour)
     with get_i18n().use_locale(config.app.default_locale):  # staff, not the reporter
         text = _(
             "⚠ Unusually many new reports: {count} in the last hour (the alert limit is "
