@@ -6,6 +6,12 @@ rest: a neutral "out of date" alert when no handler took the query or its messag
 longer accessible to the bot (then no handler runs: they edit that message), and an empty
 answer when the handler failed (handlers/errors.py apologises) or simply did not answer. The
 session middleware ``AnswerTracker`` tells it which queries were answered already.
+
+Why not aiogram's ``CallbackAnswerMiddleware`` (aiogram.utils.callback_answer): it is an inner
+middleware, so it runs only once a handler's filters matched. It cannot answer a query that no
+handler took (the "out of date" alert above) or whose message is gone before any filter ran,
+and it answers again after a handler that answered itself. This guard keeps those guarantees
+(tests/test_exactly_once.py, tests/test_junk.py) with the same one-answer-per-query contract.
 """
 
 from __future__ import annotations
