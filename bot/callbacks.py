@@ -6,6 +6,12 @@ rest: a neutral "out of date" alert when no handler took the query or its messag
 longer accessible to the bot (then no handler runs: they edit that message), and an empty
 answer when the handler failed (handlers/errors.py apologises) or simply did not answer. The
 session middleware ``AnswerTracker`` tells it which queries were answered already.
+
+Why not aiogram's ``CallbackAnswerMiddleware`` (aiogram.utils.callback_answer): it is an inner
+middleware, so it runs only once a handler's filters matched. It cannot answer a query that no
+handler took (the "out of date" alert above) or whose message is gone before any filter ran,
+and it answers again after a handler that answered itself. This guard keeps those guarantees
+(tests/test_exactly_once.py, tests/test_junk.py) with the same one-answer-per-query contract.
 """
 
 from __future__ import annotations
@@ -29,7 +35,9 @@ _answered: ContextVar[set[str] | None] = ContextVar("kua_answered_callbacks", de
 
 class AnswerTracker(BaseRequestMiddleware):
     """``bot.session.middleware(AnswerTracker())``: notes the queries answered in this update;
-    a query Telegram no longer accepts an answer for counts as answered (never an error)."""
+    a query Telegram no longer accepts an answer for counts as answered (never an error), and
+    the first answer wins: a second one in the same update is not sent (Telegram would refuse
+    it), so a filter may answer for its handlers (e.g. "No such case") and fall through."""
 
     async def __call__(
         self,
@@ -41,6 +49,8 @@ class AnswerTracker(BaseRequestMiddleware):
         if query_id is None:
             return await make_request(bot, method)
         answered = _answered.get()
+        if answered is not None and query_id in answered:
+            return True
         try:
             result = await make_request(bot, method)
         except TelegramBadRequest:

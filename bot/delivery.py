@@ -46,7 +46,6 @@ from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from html import escape
 from typing import Any
 
 from aiogram import Bot
@@ -62,21 +61,34 @@ from aiogram.exceptions import (
     TelegramServerError,
 )
 from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
-from aiogram.utils.i18n import I18n, ngettext
-from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.utils.i18n import I18n
 
 from bot.config import Config
 from domain.card import card_text, full_texts
-from domain.questionnaire import QUESTIONS, SKIPPED
-from domain.render import answer_text, option_label
 from domain.values import CaseStatus
-from domain.workflow import REPORTER_NOTICES
+from domain.workflow import reporter_is_told
+from handlers.coordinator.alerts import (
+    added_notice_text,
+    added_texts,
+    file_captions,
+    message_link,
+    reminder_text,
+    topic_name,
+    unreachable_on_call_text,
+    unreachable_text,
+    urgent_alert,
+)
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
 from handlers.evidence import send_file
-from handlers.followup.keyboards import news_keyboard
-from handlers.followup.notices import Notice, notice
+from handlers.followup.notices import Notice, reporter_notice
+from handlers.telegram_errors import (
+    chat_unreachable,
+    delete_gone,
+    edit_gone,
+    not_modified,
+    thread_gone,
+)
 from storage.casework import CaseView
 from storage.custody import CustodyKind
 from storage.outbox import OutboxJob, OutboxKind
@@ -105,31 +117,12 @@ MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread me
 GROUP_KINDS = frozenset(
     {OutboxKind.CARD, OutboxKind.REMINDER, OutboxKind.TO_GROUP, OutboxKind.UNREACHABLE, OutboxKind.DETAILS}
 )
-TOPIC_NAME_LIMIT = 128
 URGENT_TOPIC_COLOR = 16478047  # red; one of the six colours Telegram allows
-TEXT_CHUNK = 3000  # characters of the reporter's added text per group message
 
-# Telegram's descriptions of a card or topic that someone deleted.
-_GONE = (
-    "message to edit not found",
-    "message thread not found",
-    "topic_deleted",
-    "topic deleted",
-    "message to be replied not found",
-    "replied message not found",
-    "topic_id_invalid",
-)
-_THREAD_GONE = (
-    "message thread not found",
-    "topic_deleted",
-    "topic deleted",
-    "message to be replied not found",
-    "replied message not found",
-    "topic_id_invalid",
-)
-_NOT_MODIFIED = "message is not modified"
-_DELETE_GONE = "message to delete not found"
-_CHAT_GONE = ("chat not found", "user is deactivated", "peer_id_invalid")
+
+def _text_part(bot: Bot, chat_id: int, text: str) -> Callable[[dict[str, Any]], Awaitable[Message]]:
+    """One text of a multi-part post, sent where the part is told (thread or reply)."""
+    return lambda where: bot.send_message(chat_id, text, request_timeout=REQUEST_TIMEOUT, **where)
 
 
 class _Retry(Exception):
@@ -145,16 +138,6 @@ class _ThreadGone(Exception):
     """The case's topic or card was deleted from the coordinators' chat."""
 
 
-def _says(exc: TelegramAPIError, *needles: str) -> bool:
-    text = (exc.message or "").lower()
-    return any(needle in text for needle in needles)
-
-
-def _text_part(bot: Bot, chat_id: int, text: str) -> Callable[[dict[str, Any]], Awaitable[Message]]:
-    """One text of a multi-part post, sent where the part is told (thread or reply)."""
-    return lambda where: bot.send_message(chat_id, text, request_timeout=REQUEST_TIMEOUT, **where)
-
-
 def _describe(exc: BaseException) -> str:
     """Error class and Telegram's description: never a request's content."""
     if isinstance(exc, TelegramAPIError):
@@ -166,25 +149,6 @@ def backoff(attempts: int) -> timedelta:
     """1, 2, 4 … seconds (capped at BACKOFF_CAP) plus up to 10 % jitter."""
     base = min(BACKOFF_CAP, 2.0 ** max(0, min(attempts, 20) - 1))
     return timedelta(seconds=base + random.uniform(0, base / 10))  # noqa: S311 - jitter, not a secret
-
-
-def topic_name(view: CaseView) -> str:
-    """ "#12 · Karaganda region · Pre-trial detention centre (SIZO)" in the current locale."""
-    parts = [f"#{view.id}"]
-    for qid, value in (("region", view.region), ("facility_kind", view.facility_kind)):
-        if value and value != SKIPPED:
-            parts.append(option_label(QUESTIONS[qid], value))
-    name = ("🔴 " if view.urgent else "") + " · ".join(parts)
-    return name[:TOPIC_NAME_LIMIT]
-
-
-def message_link(chat_id: int, message_id: int, topic_id: int | None) -> str | None:
-    """A t.me link to a message of a supergroup (members only); None for basic groups."""
-    digits = str(chat_id)
-    if not digits.startswith("-100"):
-        return None
-    middle = f"/{topic_id}" if topic_id else ""
-    return f"https://t.me/c/{digits[4:]}{middle}/{message_id}"
 
 
 @dataclass(frozen=True)
@@ -323,7 +287,7 @@ class Delivery:
             try:
                 await self.bot.send_chat_action(user_id, "typing", request_timeout=REQUEST_TIMEOUT)
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
-                if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
+                if not chat_unreachable(exc):
                     log.warning("on-call check failed: %s", _describe(exc))
                     continue
                 await self._report_unreachable_on_call(user_id)
@@ -336,13 +300,7 @@ class Delivery:
         try:
             name = await self.names.name(self.bot, user_id)
             with self._group_locale():
-                text = "⚠ " + escape(
-                    _(
-                        "{name} is on call but cannot receive urgent alerts: they have not started "
-                        "the bot or have blocked it. {name}, please open a private chat with the "
-                        "bot and press Start."
-                    ).format(name=name)
-                )
+                text = unreachable_on_call_text(name)
             await self.bot.send_message(
                 self.config.coordination.chat_id, text, request_timeout=REQUEST_TIMEOUT
             )
@@ -388,9 +346,7 @@ class Delivery:
             )
             await outbox.retry(job, delay=NO_GROUP_DELAY, error=_describe(exc))
         except (TelegramForbiddenError, TelegramBadRequest, TelegramNotFound) as exc:
-            if job.kind in GROUP_KINDS and (
-                isinstance(exc, TelegramForbiddenError) or _says(exc, *_CHAT_GONE)
-            ):
+            if job.kind in GROUP_KINDS and (chat_unreachable(exc)):
                 # The bot is not (or no longer) in the coordinators' chat: the operator must
                 # fix it; the case must not be lost meanwhile.
                 log.error(
@@ -488,7 +444,7 @@ class Delivery:
         try:
             return await send(place.kwargs())
         except TelegramBadRequest as exc:
-            if _says(exc, *_THREAD_GONE):
+            if thread_gone(exc):
                 raise _ThreadGone from exc
             raise
 
@@ -537,9 +493,9 @@ class Delivery:
                 )
                 return
             except TelegramBadRequest as exc:
-                if _says(exc, _NOT_MODIFIED):
+                if not_modified(exc):
                     return
-                if not _says(exc, *_GONE):
+                if not edit_gone(exc):
                     raise
             log.info("case %d: its card was deleted; posting it again", view.id)
         # A topic recorded for this chat (its card posted, deleted, or never got through) is
@@ -579,7 +535,7 @@ class Delivery:
                     request_timeout=REQUEST_TIMEOUT,
                 )
             except TelegramBadRequest as exc:
-                if not _says(exc, *_THREAD_GONE):
+                if not thread_gone(exc):
                     raise
                 log.info("case %d: its topic was deleted; creating it again", view.id)
         if sent is None:
@@ -609,37 +565,24 @@ class Delivery:
         chat_id = self.config.coordination.chat_id
         if job.payload.get("realert") and (view.status is not CaseStatus.NEW or view.assignee_id is not None):
             return  # taken meanwhile
+        link = (
+            message_link(chat_id, view.card_message_id, view.topic_id)
+            if chat_id and view.group_chat_id == chat_id and view.card_message_id
+            else None
+        )
         with self._group_locale():
-            lines = [
-                f"<b>🔴 {escape(_('URGENT'))} · {escape(_('Case #{number}').format(number=view.id))}</b>"
-            ]
-            if job.payload.get("realert"):
-                lines.append(
-                    escape(_("Still not taken by anyone. Please take it or hand it to a colleague."))
-                )
-            for qid in ("facility_kind", "region", "danger"):
-                question = QUESTIONS[qid]
-                if qid in view.answers:
-                    lines.append(f"{escape(_(question.title))}: {answer_text(question, view.answers[qid])}")
-            text = "\n".join(lines)
-            markup = None
-            link = (
-                message_link(chat_id, view.card_message_id, view.topic_id)
-                if chat_id and view.group_chat_id == chat_id and view.card_message_id
-                else None
-            )
-            if link:
-                kb = InlineKeyboardBuilder()
-                kb.button(text=_("Open in the group"), url=link)
-                markup = kb.as_markup()
+            message = urgent_alert(view, realert=bool(job.payload.get("realert")), link=link)
 
         async def alert(index: int) -> None:
             try:
                 await self.bot.send_message(
-                    recipients[index], text, reply_markup=markup, request_timeout=REQUEST_TIMEOUT
+                    recipients[index],
+                    message.text,
+                    reply_markup=message.markup,
+                    request_timeout=REQUEST_TIMEOUT,
                 )
             except (TelegramForbiddenError, TelegramBadRequest) as exc:
-                if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
+                if not chat_unreachable(exc):
                     raise
                 # Never started the bot, blocked it, or left Telegram: nothing to retry,
                 # but the group is told (once), so that someone else acts.
@@ -703,41 +646,19 @@ class Delivery:
         c = self.config.coordination
         kinds = {e.kind for e in await self.store.casework.history(view.id)}
         with self._group_locale():
-            if job.payload.get("urgent"):
-                head = "🔴 " + escape(
-                    ngettext(
-                        "Urgent case #{number} is still not taken after {minutes} minute.",
-                        "Urgent case #{number} is still not taken after {minutes} minutes.",
-                        c.urgent_ack_minutes,
-                    ).format(number=view.id, minutes=c.urgent_ack_minutes)
-                )
-            else:
-                head = "⏰ " + escape(
-                    ngettext(
-                        "Case #{number} is still new after {hours} hour: nobody has taken it yet.",
-                        "Case #{number} is still new after {hours} hours: nobody has taken it yet.",
-                        c.remind_after_hours,
-                    ).format(number=view.id, hours=c.remind_after_hours)
-                )
-            missing = [_("Nobody has taken it: press Take on the card.")]
-            if "opened_full" not in kinds and c.group_shows == "summary":
-                missing.append(_("Nobody has read the full report yet (Open)."))
-            if view.contactable and not view.unreachable and "message_out" not in kinds:
-                missing.append(_("Nobody has written to the reporter yet."))
-            text = (
-                head
-                + "\n"
-                + escape(_("Missing:"))
-                + "\n"
-                + "\n".join("• " + escape(item) for item in missing)
+            text = reminder_text(
+                view,
+                urgent=bool(job.payload.get("urgent")),
+                urgent_ack_minutes=c.urgent_ack_minutes,
+                remind_after_hours=c.remind_after_hours,
+                group_shows=c.group_shows,
+                kinds=kinds,
             )
         await self._thread_message(view, text)
 
     async def _unreachable(self, job: OutboxJob, view: CaseView) -> None:
         with self._group_locale():
-            text = f"⚠ <b>{escape(_('Case #{number}').format(number=view.id))}</b>\n" + escape(
-                _("The reporter has blocked the bot: messages cannot reach them.")
-            )
+            text = unreachable_text(view)
         await self._thread_message(view, text)
 
     async def _to_group(self, job: OutboxJob, view: CaseView) -> None:
@@ -756,12 +677,7 @@ class Delivery:
         number = view.id
         if self.config.coordination.group_shows != "full":
             with self._group_locale():
-                text = "✉ " + escape(
-                    _("The reporter added information to case #{number}.").format(number=number)
-                )
-                if message.file_ids:
-                    text += "\n" + escape(_("Files: {count}").format(count=len(message.file_ids)))
-                text += "\n" + escape(_("Press Open on the card to read it."))
+                text = added_notice_text(number, len(message.file_ids))
             await self._post_in_thread(
                 job,
                 place,
@@ -775,18 +691,8 @@ class Delivery:
 
         kinds = {f.id: f.kind for f in await self.store.attachments.for_case(view.id)}
         with self._group_locale():
-            header = (
-                "✉ <b>"
-                + escape(_("The reporter added information to case #{number}.").format(number=number))
-                + "</b>"
-            )
-            captions = [
-                escape(_("Case #{number}").format(number=number)) + f" · {index}/{len(message.file_ids)}"
-                for index in range(1, len(message.file_ids) + 1)
-            ]
-        chunks = _chunks(message.text or "")
-        texts = [header + ("\n" + escape(chunks[0]) if chunks else "")]
-        texts += [escape(chunk) for chunk in chunks[1:]]
+            texts = added_texts(number, message.text or "")
+            captions = file_captions(number, len(message.file_ids))
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
             parts.append(_text_part(self.bot, place.chat_id, text))
@@ -815,10 +721,7 @@ class Delivery:
         private = await self.store.casework.private(view.id)
         with self._group_locale():
             texts = full_texts(view, private, len(files))
-            captions = [
-                escape(_("Case #{number}").format(number=view.id)) + f" · {index}/{len(files)}"
-                for index in range(1, len(files) + 1)
-            ]
+            captions = file_captions(view.id, len(files))
         parts: list[Callable[[dict[str, Any]], Awaitable[Any]]] = []
         for text in texts:
             parts.append(_text_part(self.bot, place.chat_id, text))
@@ -870,7 +773,6 @@ class Delivery:
                 record,
                 data,
                 caption,
-                is_place_gone=lambda exc: isinstance(exc, TelegramAPIError) and _says(exc, *_THREAD_GONE),
                 request_timeout=REQUEST_TIMEOUT,
                 **where,
             )
@@ -893,28 +795,24 @@ class Delivery:
 
     # --- the reporter ---------------------------------------------------------------------------
     async def _to_reporter(self, job: OutboxJob, view: CaseView) -> None:
-        with self._locale(view.locale):
-            text = escape(notice(Notice.NEWS))  # neutral: a lock screen may be read
-        await self._notify_reporter(view, text)
+        await self._notify_reporter(view, Notice.NEWS)  # neutral: a lock screen may be read
 
     async def _status_notice(self, job: OutboxJob, view: CaseView) -> None:
         try:
-            told = CaseStatus(str(job.payload.get("status"))) in REPORTER_NOTICES
+            told = reporter_is_told(CaseStatus(str(job.payload.get("status"))))
         except ValueError:
             told = False
         if not told:
             return
-        with self._locale(view.locale):
-            text = escape(notice(Notice.STATUS))  # which status: only after "Read"
-        await self._notify_reporter(view, text)
+        await self._notify_reporter(view, Notice.STATUS)  # which status: only after "Read"
 
-    async def _notify_reporter(self, view: CaseView, text: str) -> None:
+    async def _notify_reporter(self, view: CaseView, which: Notice) -> None:
         """A neutral notice with a Read button: the content shows only after the tap."""
         chat_id = await self.store.casework.contact_chat(view.id)
         if chat_id is None:
             return  # no consent to contact (or forgotten): nothing to send
         with self._locale(view.locale):
-            markup = news_keyboard(view.id)
+            text, markup = reporter_notice(which, view.id)
         try:
             await self.bot.send_message(
                 chat_id,
@@ -924,7 +822,7 @@ class Delivery:
                 request_timeout=REQUEST_TIMEOUT,
             )
         except (TelegramForbiddenError, TelegramBadRequest) as exc:
-            if isinstance(exc, TelegramBadRequest) and not _says(exc, *_CHAT_GONE):
+            if not chat_unreachable(exc):
                 raise
             if await self.store.casework.mark_unreachable(view.id):
                 log.info("case %d: the reporter cannot be reached (%s)", view.id, type(exc).__name__)
@@ -936,19 +834,5 @@ class Delivery:
                 int(job.payload["chat_id"]), int(job.payload["message_id"]), request_timeout=REQUEST_TIMEOUT
             )
         except TelegramBadRequest as exc:
-            if not _says(exc, _DELETE_GONE):
+            if not delete_gone(exc):
                 raise
-
-
-def _chunks(text: str, size: int = TEXT_CHUNK) -> list[str]:
-    """Free text cut into pieces that fit a message, on spaces where possible."""
-    chunks: list[str] = []
-    text = text.strip()
-    while len(text) > size:
-        cut = text.rfind(" ", 0, size)
-        cut = cut if cut > size // 2 else size
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip()
-    if text:
-        chunks.append(text)
-    return chunks

@@ -26,6 +26,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 
+from handlers.telegram_errors import not_modified
 from storage.fsm import SQLAlchemyStorage
 
 log = logging.getLogger("kua.updates")
@@ -86,10 +87,7 @@ class RepeatedEditIsDone(BaseRequestMiddleware):
         try:
             return await make_request(bot, method)
         except TelegramBadRequest as exc:
-            if (
-                not method.__api_method__.startswith("edit")
-                or "message is not modified" not in (exc.message or "").lower()
-            ):
+            if not method.__api_method__.startswith("edit") or not not_modified(exc):
                 raise
             log.info("%s: not modified (already as asked)", method.__api_method__)
             return True

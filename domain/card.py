@@ -11,9 +11,11 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.questionnaire import QUESTIONS
 from domain.render import answer_text, attribution, render_sections
-from domain.textlimits import TEXT_LIMIT, visible_length
+from domain.textlimits import TEXT_LIMIT, pack, split_text, visible_length
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, Referral
 from storage.casework import CaseView
+
+LINE_PIECE = 3500  # characters of one piece of a line too long for a message
 
 CARD_FIELDS = (
     "facility_kind",
@@ -91,19 +93,7 @@ def full_texts(view: CaseView, private: Mapping[str, Any], file_count: int) -> l
     answers = {**view.answers, **private}
     parts = [f"<b>{escape(_('Case #{number}').format(number=view.id))}</b>"]
     parts += [html for _index, html in render_sections(answers, ["file"] * file_count, excerpt=None)]
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        for piece in _split(part):
-            candidate = f"{current}\n\n{piece}" if current else piece
-            if visible_length(candidate) > TEXT_LIMIT:
-                messages.append(current)
-                current = piece
-            else:
-                current = candidate
-    if current:
-        messages.append(current)
-    return messages
+    return pack([piece for part in parts for piece in _split(part)])
 
 
 def _split(html: str) -> list[str]:
@@ -112,10 +102,9 @@ def _split(html: str) -> list[str]:
         return [html]
     pieces: list[str] = []
     for line in html.split("\n"):
-        while visible_length(line) > TEXT_LIMIT:
-            # A very long free-text line: cut on a space, outside any tag (free text is escaped).
-            cut = line.rfind(" ", 0, 3500) if " " in line[:3500] else 3500
-            pieces.append(line[:cut])
-            line = line[cut:].lstrip()
-        pieces.append(line)
+        if visible_length(line) > TEXT_LIMIT:
+            # A very long free-text line: cut on spaces, outside any tag (free text is escaped).
+            pieces += split_text(line, LINE_PIECE)
+        else:
+            pieces.append(line)
     return pieces

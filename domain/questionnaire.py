@@ -40,6 +40,61 @@ class Option:
 
 
 @dataclass(frozen=True)
+class AnswerIs:
+    """Holds when the answer to question `qid` is one of `values`."""
+
+    qid: str
+    values: frozenset[str]
+
+    def __call__(self, answers: Answers) -> bool:
+        return answers.get(self.qid) in self.values
+
+    def reads(self) -> frozenset[str]:
+        """The questions whose answers this condition depends on."""
+        return frozenset({self.qid})
+
+
+@dataclass(frozen=True)
+class AnswerIsNot:
+    """Holds when the answer to question `qid` is none of `values` (None: not answered)."""
+
+    qid: str
+    values: frozenset[str | None]
+
+    def __call__(self, answers: Answers) -> bool:
+        return answers.get(self.qid) not in self.values
+
+    def reads(self) -> frozenset[str]:
+        return frozenset({self.qid})
+
+
+@dataclass(frozen=True)
+class AllOf:
+    """Holds when every one of `conditions` does."""
+
+    conditions: tuple[AnswerIs | AnswerIsNot, ...]
+
+    def __call__(self, answers: Answers) -> bool:
+        return all(condition(answers) for condition in self.conditions)
+
+    def reads(self) -> frozenset[str]:
+        return frozenset().union(*(condition.reads() for condition in self.conditions))
+
+
+# When a question is asked: data, not code, so that the diagram, the check of forged answers
+# and the review can all read it.
+Condition = AnswerIs | AnswerIsNot | AllOf
+
+
+def answer_is(qid: str, *values: str) -> AnswerIs:
+    return AnswerIs(qid, frozenset(values))
+
+
+def answer_is_not(qid: str, *values: str | None) -> AnswerIsNot:
+    return AnswerIsNot(qid, frozenset(values))
+
+
+@dataclass(frozen=True)
 class Question:
     id: str
     kind: Kind
@@ -48,7 +103,7 @@ class Question:
     options: tuple[Option, ...] = ()
     options_fn: Callable[[], tuple[Option, ...]] | None = None
     skip: str | None = None  # label of the "Don't know"/"Skip" button; None = required
-    when: Callable[[Answers], bool] | None = None  # asked only if this holds
+    when: Condition | None = None  # asked only if this holds
     private: bool = False  # free text, names: encrypted at rest, never in the clear
     columns: int = 1
     max_len: int | None = 300  # characters of free text; None: the configured long-text limit
@@ -80,10 +135,6 @@ def _years() -> tuple[Option, ...]:
     this = datetime.now(UTC).year
     years = tuple(Option(str(y), str(y), translate=False) for y in range(this, this - 6, -1))
     return (*years, Option("older", N_("Earlier")))
-
-
-def _is(qid: str, *values: str) -> Callable[[Answers], bool]:
-    return lambda a: a.get(qid) in values
 
 
 MONTHS = tuple(
@@ -180,7 +231,7 @@ STEPS: tuple[Step, ...] = (
                     Option("no", N_("No")),
                     Option("could_not_ask", N_("Could not ask")),
                 ),
-                when=lambda a: a.get("relation") != "self",
+                when=answer_is_not("relation", "self"),
             ),
         ),
     ),
@@ -294,7 +345,7 @@ STEPS: tuple[Step, ...] = (
                 N_("Year"),
                 options_fn=_years,
                 skip=DONT_KNOW,
-                when=_is("last_incident", "earlier"),
+                when=answer_is("last_incident", "earlier"),
                 columns=3,
             ),
             Question(
@@ -305,9 +356,11 @@ STEPS: tuple[Step, ...] = (
                 MONTHS,
                 skip=DONT_KNOW,
                 columns=3,
-                when=lambda a: (
-                    a.get("last_incident") == "earlier"
-                    and a.get("incident_year") not in (None, SKIPPED, "older")
+                when=AllOf(
+                    (
+                        answer_is("last_incident", "earlier"),
+                        answer_is_not("incident_year", None, SKIPPED, "older"),
+                    )
                 ),
             ),
             Question(
@@ -549,7 +602,7 @@ STEPS: tuple[Step, ...] = (
                 skip=SKIP,
                 private=True,
                 max_len=1000,
-                when=_is("reprisals", "yes"),
+                when=answer_is("reprisals", "yes"),
             ),
         ),
     ),
@@ -593,7 +646,7 @@ STEPS: tuple[Step, ...] = (
                 N_("Silent notifications"),
                 YES_NO,
                 columns=2,
-                when=_is("contact", "yes"),
+                when=answer_is("contact", "yes"),
             ),
         ),
     ),

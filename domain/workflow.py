@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS
@@ -88,6 +89,118 @@ def needs_confirmation(target: CaseStatus) -> bool:
 def spam_block_for(reason: CloseReason | None, days: int) -> timedelta | None:
     """Closing as spam keeps that reporter link from submitting for `days`."""
     return timedelta(days=days) if reason is CloseReason.SPAM and days > 0 else None
+
+
+# --- the rules of a change, decided here and applied by the repository in one transaction ------
+# (storage.casework evaluates them on the case's row as it reads it under its lock, so that two
+# coordinators pressing at once are decided on the same state).
+
+
+class InvalidTransition(Exception):
+    """The case cannot move to that status from where it is."""
+
+
+def reporter_is_told(status: CaseStatus | None) -> bool:
+    """Is the reporter sent a (neutral) notice for a case that moved to `status`?"""
+    return status in REPORTER_NOTICES
+
+
+def notice_for(target: CaseStatus, close_reason: CloseReason | None) -> CaseStatus | None:
+    """The status the reporter is told about after a change, None for nobody told. Spam is
+    closed without telling anyone: the sender should learn nothing from it."""
+    if close_reason is CloseReason.SPAM or not reporter_is_told(target):
+        return None
+    return target
+
+
+def reaches_reporter(*, contactable: bool, unreachable: bool) -> bool:
+    """A notice is queued only for a reporter who agreed to be contacted and has not blocked the bot."""
+    return contactable and not unreachable
+
+
+@dataclass(frozen=True)
+class Take:
+    """What pressing Take does to a case in status `current`."""
+
+    target: CaseStatus
+    reopens: bool  # a closed case: its old outcome and any spam block no longer apply
+    only_if_unassigned: bool  # an open case is taken only while nobody has it
+    notify: CaseStatus | None
+
+    @property
+    def event(self) -> str:
+        return "reopen" if self.reopens else "take"
+
+
+def take(current: CaseStatus) -> Take:
+    reopens = current is CaseStatus.CLOSED
+    target = CaseStatus.IN_PROGRESS if current in (CaseStatus.NEW, CaseStatus.CLOSED) else current
+    notify = target if target is not current and reporter_is_told(target) else None
+    return Take(target, reopens, not reopens, notify)
+
+
+def after_give_up(current: CaseStatus) -> CaseStatus:
+    """A case given up is unassigned again; one just taken is new again (its reminders restart)."""
+    return CaseStatus.NEW if current is CaseStatus.IN_PROGRESS else current
+
+
+@dataclass(frozen=True)
+class Move:
+    """A status change as the rules allow it: the case's new values, its history entry, and the
+    status the reporter is told about (None: nobody is told)."""
+
+    target: CaseStatus
+    referral: str | None
+    close_reason: str | None
+    duplicate_of: int | None
+    notify: CaseStatus | None
+    data: dict[str, Any]
+
+    @property
+    def closes(self) -> bool:
+        return self.target is CaseStatus.CLOSED
+
+
+def check_duplicate(case_id: int, close_reason: CloseReason | None, duplicate_of: int | None) -> None:
+    """Closing as a duplicate needs another case (whether it exists, the repository checks)."""
+    if close_reason is CloseReason.DUPLICATE and (duplicate_of is None or duplicate_of == case_id):
+        raise InvalidTransition("a duplicate needs the other case")
+
+
+def move(
+    current: CaseStatus,
+    current_referral: str | None,
+    target: CaseStatus,
+    *,
+    referral: Referral | None = None,
+    close_reason: CloseReason | None = None,
+    duplicate_of: int | None = None,
+) -> Move:
+    """The change from `current` to `target`, or InvalidTransition. A referral is kept while the
+    case stays referred, waits or closes, and dropped when work on it resumes."""
+    if not can_move(current, target):
+        raise InvalidTransition(current)
+    if target is CaseStatus.REFERRED and referral is None:
+        raise InvalidTransition("a referral needs its kind")
+    if target is CaseStatus.CLOSED and close_reason is None:
+        raise InvalidTransition("closing needs a reason")
+    kept = current_referral if target is not CaseStatus.IN_PROGRESS else None
+    duplicate = duplicate_of if close_reason is CloseReason.DUPLICATE else None
+    data: dict[str, Any] = {"from": current.value, "to": target.value}
+    if referral:
+        data["referral"] = referral.value
+    if close_reason:
+        data["reason"] = close_reason.value
+    if duplicate is not None:
+        data["duplicate_of"] = duplicate
+    return Move(
+        target=target,
+        referral=referral.value if referral else kept,
+        close_reason=close_reason.value if close_reason else None,
+        duplicate_of=duplicate,
+        notify=notice_for(target, close_reason),
+        data=data,
+    )
 
 
 @dataclass(frozen=True)

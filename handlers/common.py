@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.values import LANGUAGE_NAMES, LOCALES
+from handlers.telegram_errors import chat_gone
 
 
 class MenuAction(StrEnum):
@@ -74,7 +75,7 @@ async def send_private(
     except TelegramForbiddenError:
         return None
     except TelegramBadRequest as exc:
-        if "chat not found" in str(exc).lower():
+        if chat_gone(exc):
             return None
         raise
 

@@ -29,6 +29,7 @@ from babel.dates import format_datetime
 
 from domain.i18n import N_
 from handlers import window
+from handlers.telegram_errors import thread_gone
 from storage.casework import CaseView
 from storage.custody import CustodyEvent, CustodyKind
 from storage.media import FileType, delivery_name
@@ -248,11 +249,6 @@ def _fit(text: str, limit: int = 4000) -> str:
 # --- sending files to coordinators -------------------------------------------------------------
 
 
-def _place_gone(exc: Exception) -> bool:
-    text = str(exc).lower()
-    return any(word in text for word in ("thread", "topic", "replied"))
-
-
 async def send_file(
     bot: Bot,
     chat_id: int,
@@ -262,13 +258,12 @@ async def send_file(
     caption: str,
     *,
     protect: bool = True,
-    is_place_gone: Callable[[Exception], bool] = _place_gone,
     **extra: Any,
 ) -> Message:
     """One stored file, uploaded anew: pictures and MP4 videos blurred, the rest as documents.
 
     A refusal of the photo or video form falls back to a document; a refusal because the
-    thread or topic is gone (``is_place_gone``) is raised for the caller to handle."""
+    thread or topic is gone (handlers.telegram_errors.thread_gone) is raised for the caller."""
     name = delivery_name(record.name, record.file_type, record.kind, f"case{case_id}-{record.number}")
     upload = BufferedInputFile(data, filename=name)  # a new upload, never a forward
     common: dict[str, Any] = {"caption": caption, "protect_content": protect, **extra}
@@ -279,7 +274,7 @@ async def send_file(
         if record.file_type == FileType.MP4.value:
             return await bot.send_video(chat_id, upload, has_spoiler=True, supports_streaming=True, **common)
     except TelegramBadRequest as exc:
-        if is_place_gone(exc):
+        if thread_gone(exc):
             raise  # the place is gone, not the format: the caller handles it
         # Not acceptable as a photo or video (dimensions, codec): the file as it is.
     return await bot.send_document(chat_id, upload, **common)

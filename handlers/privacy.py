@@ -25,7 +25,7 @@ from bot.config import Config
 from bot.trace import untraced
 from handlers import window
 from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message_of
-from handlers.report import flow
+from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
 from storage.privacy import DELETE_WINDOW
 from storage.repositories import Store
@@ -142,11 +142,8 @@ async def on_choice(
     if callback_data.act is PrivacyAct.KEEP:
         await query.answer(_("Nothing was deleted."))
         raw = await state.get_state()
-        if (
-            raw is not None
-            and raw.startswith("Report:")
-            and raw not in ("Report:paused", "Report:cancel")
-            and await flow.redisplay(bot, chat_id, state, config, store)  # back to the question
+        if states.redrawable(raw) and await flow.redisplay(  # back to the question
+            bot, chat_id, state, config, store
         ):
             return
         await window.Window(bot, chat_id, state).show(

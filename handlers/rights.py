@@ -40,6 +40,7 @@ from domain.rights import (
     attestation,
 )
 from handlers.common import Menu, MenuAction, message_of
+from handlers.telegram_errors import not_modified
 
 STALE = N_("This button is out of date.")
 
@@ -258,7 +259,7 @@ async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config:
             text, chat_id=chat_id, message_id=message_of(query).message_id, reply_markup=markup
         )
     except TelegramBadRequest as exc:
-        if "not modified" in str(exc):
+        if not_modified(exc):
             return  # a double tap: the screen is already shown
         await bot.send_message(chat_id, text, reply_markup=markup)  # too old to edit: anew
 

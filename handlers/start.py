@@ -16,7 +16,7 @@ from bot.i18n import telegram_locale
 from domain.values import LOCALES
 from handlers import window
 from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text, message_of
-from handlers.report import flow
+from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
 from storage.repositories import Store
 
@@ -34,9 +34,9 @@ async def _show_menu(
     """The main menu in the window; an open report is paused first so typing can't answer it
     by accident, and a code not yet saved is shown again instead."""
     raw = await state.get_state()
-    if raw == "Report:submitted" and await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
+    if states.is_submitted(raw) and await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
         return
-    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:submitted"):
+    if states.drafting(raw):
         await flow.pause(bot, chat_id, state, config, fresh=fresh)  # the menu with "Continue"
         return
     draft_target = await flow.current_screen(state)
@@ -129,9 +129,8 @@ async def on_language(
         # Mid-report: the same screen again, now in the new language; no answer is lost.
         raw = await state.get_state()
         if (
-            raw is not None
-            and raw.startswith("Report:")
-            and raw != "Report:paused"
+            states.in_report(raw)
+            and not states.is_paused(raw)
             and await flow.redisplay(bot, chat_id, state, config, store)
         ):
             return

@@ -24,13 +24,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
+from handlers.telegram_errors import not_modified
+
 UI_KEY = "ui"
 # Telegram lets a bot delete a private chat's messages for 48 hours; keep clear of the edge.
 DELETABLE_FOR = timedelta(hours=47)
-
-
-def not_modified(exc: TelegramBadRequest) -> bool:
-    return "message is not modified" in str(exc)
 
 
 class _Drawn:

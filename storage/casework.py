@@ -14,18 +14,16 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain import workflow
 from domain.values import CaseStatus
-from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral, can_move
+from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral
+from domain.workflow import InvalidTransition as InvalidTransition  # raised here for its callers
 from storage.base import affected
 from storage.crypto import Crypto
 from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, SpamBlock
 from storage.outbox import OutboxKind, enqueue
 
 Clock = Callable[[], datetime]
-
-
-class InvalidTransition(Exception):
-    """The case cannot move to that status from where it is."""
 
 
 class CaseNotFound(LookupError):
@@ -360,7 +358,9 @@ class CaseworkRepository:
             CaseEvent(case_id=c.id, at=now, actor_kind="coordinator", actor_id=actor_id, kind=kind, data=data)
         )
         enqueue(session, self._crypto, OutboxKind.CARD, case_id=c.id, payload={"refresh": True}, now=now)
-        if notify_status is not None and c.contact_enc is not None and not c.unreachable:
+        if notify_status is not None and workflow.reaches_reporter(
+            contactable=c.contact_enc is not None, unreachable=c.unreachable
+        ):
             enqueue(
                 session,
                 self._crypto,
@@ -381,17 +381,16 @@ class CaseworkRepository:
             if before is None:
                 raise CaseNotFound(case_id)
             current = CaseStatus(before.status)
-            if current is CaseStatus.CLOSED:
-                condition = Case.status == CaseStatus.CLOSED.value
-            else:
-                condition = and_(Case.status == current.value, Case.assignee_id.is_(None))
-            target = CaseStatus.IN_PROGRESS if current in (CaseStatus.NEW, CaseStatus.CLOSED) else current
+            plan = workflow.take(current)
+            condition = Case.status == current.value
+            if plan.only_if_unassigned:
+                condition = and_(condition, Case.assignee_id.is_(None))
             values: dict[str, Any] = {
-                "status": target.value,
+                "status": plan.target.value,
                 "assignee_id": coordinator_id,
                 "updated_at": self._clock(),
             }
-            if current is CaseStatus.CLOSED:  # reopened: the old outcome no longer applies
+            if plan.reopens:  # the old outcome no longer applies
                 values.update(closed_at=None, close_reason=None, referral=None, duplicate_of=None)
             result = await session.execute(
                 update(Case)
@@ -405,16 +404,10 @@ class CaseworkRepository:
                 raise AlreadyTaken(owner)
             c = await self._locked(session, case_id)
             await session.refresh(c)
-            if current is CaseStatus.CLOSED:
+            if plan.reopens:
                 await session.execute(delete(SpamBlock).where(SpamBlock.case_id == case_id))
-            notify = target if target is not current else None
             await self._change(
-                session,
-                c,
-                coordinator_id,
-                "take" if current is not CaseStatus.CLOSED else "reopen",
-                {"from": current.value},
-                notify_status=notify,
+                session, c, coordinator_id, plan.event, {"from": current.value}, notify_status=plan.notify
             )
             await session.commit()
             return CaseView.of(c)
@@ -448,8 +441,9 @@ class CaseworkRepository:
             if c.assignee_id != coordinator_id or c.status == CaseStatus.CLOSED.value:
                 raise NotOwner(case_id)
             c.assignee_id = None
-            if c.status == CaseStatus.IN_PROGRESS.value:
-                c.status = CaseStatus.NEW.value
+            status = workflow.after_give_up(CaseStatus(c.status))
+            if status.value != c.status:
+                c.status = status.value
                 c.reminded_at = c.realerted_at = None  # its reminders start again
             await self._change(session, c, coordinator_id, "give_up", {})
             await session.commit()
@@ -466,39 +460,35 @@ class CaseworkRepository:
         duplicate_of: int | None = None,
         spam_block: timedelta | None = None,
     ) -> CaseView:
-        """Move the case; closing as a duplicate links both cases, closing as spam blocks the
-        reporter link for `spam_block` (keyed hash), in the same transaction."""
+        """Move the case as domain.workflow.move allows; closing as a duplicate links both cases,
+        and a `spam_block` (domain.workflow.spam_block_for) blocks the reporter link for that long
+        (keyed hash), in the same transaction."""
+        workflow.check_duplicate(case_id, close_reason, duplicate_of)
         async with self._sessions() as session:
-            if close_reason is CloseReason.DUPLICATE:
-                if duplicate_of is None or duplicate_of == case_id:
-                    raise InvalidTransition("a duplicate needs the other case")
-                if await session.get(Case, duplicate_of) is None:
-                    raise CaseNotFound(duplicate_of)
+            if (
+                duplicate_of is not None
+                and close_reason is CloseReason.DUPLICATE
+                and await session.get(Case, duplicate_of) is None
+            ):
+                raise CaseNotFound(duplicate_of)
             c = await self._locked(session, case_id)
-            current = CaseStatus(c.status)
-            if not can_move(current, target):
-                raise InvalidTransition(current)
-            if target is CaseStatus.REFERRED and referral is None:
-                raise InvalidTransition("a referral needs its kind")
-            if target is CaseStatus.CLOSED and close_reason is None:
-                raise InvalidTransition("closing needs a reason")
-            c.status = target.value
-            c.referral = (
-                referral.value if referral else (c.referral if target is not CaseStatus.IN_PROGRESS else None)
+            change = workflow.move(
+                CaseStatus(c.status),
+                c.referral,
+                target,
+                referral=referral,
+                close_reason=close_reason,
+                duplicate_of=duplicate_of,
             )
-            c.close_reason = close_reason.value if close_reason else None
-            c.closed_at = self._clock() if target is CaseStatus.CLOSED else None
-            c.duplicate_of = duplicate_of if close_reason is CloseReason.DUPLICATE else None
-            data: dict[str, Any] = {"from": current.value, "to": target.value}
-            if referral:
-                data["referral"] = referral.value
-            if close_reason:
-                data["reason"] = close_reason.value
-            if c.duplicate_of is not None:
-                data["duplicate_of"] = c.duplicate_of
+            c.status = change.target.value
+            c.referral = change.referral
+            c.close_reason = change.close_reason
+            c.closed_at = self._clock() if change.closes else None
+            c.duplicate_of = change.duplicate_of
+            if change.duplicate_of is not None:
                 session.add(
                     CaseEvent(
-                        case_id=c.duplicate_of,
+                        case_id=change.duplicate_of,
                         at=self._clock(),
                         actor_kind="coordinator",
                         actor_id=actor_id,
@@ -506,7 +496,7 @@ class CaseworkRepository:
                         data={"case": c.id},
                     )
                 )
-            if close_reason is CloseReason.SPAM and spam_block and c.reporter_hash:
+            if spam_block and c.reporter_hash:
                 session.add(
                     SpamBlock(
                         block_key=self.spam_key(c.reporter_hash),
@@ -514,9 +504,7 @@ class CaseworkRepository:
                         until=self._clock() + spam_block,
                     )
                 )
-            # Spam is closed without telling anyone: the sender should learn nothing from it.
-            notify = None if close_reason is CloseReason.SPAM else target
-            await self._change(session, c, actor_id, "status", data, notify_status=notify)
+            await self._change(session, c, actor_id, "status", change.data, notify_status=change.notify)
             await session.commit()
             return CaseView.of(c)
 

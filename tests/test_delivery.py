@@ -18,8 +18,9 @@ from PIL import Image
 
 import bot.delivery as delivery_module
 from bot.app import build_app
-from bot.delivery import Delivery, backoff, topic_name
+from bot.delivery import Delivery, backoff
 from emulator import FakeGroup, FakeMessage, FakeTelegram
+from handlers.coordinator.alerts import topic_name
 from handlers.report.keyboards import ReviewAct
 from storage.db import upgrade_to_head
 from storage.outbox import OutboxKind

@@ -12,6 +12,9 @@ from domain.questionnaire import (
     QUESTIONS,
     SKIPPED,
     STEPS,
+    AllOf,
+    AnswerIs,
+    AnswerIsNot,
     Kind,
     is_urgent,
     next_question,
@@ -43,6 +46,23 @@ def test_conditions_follow_answers() -> None:
     assert previous_question(answers, "incident_month") == "incident_year"
     answers["incident_year"] = "older"
     assert next_question(answers, "incident_year") == "ongoing"
+
+
+def test_conditions_are_data_about_earlier_choices() -> None:
+    """Every condition is a declared object (no code), reading only choices asked before it with
+    values those questions offer: the diagram and the check of forged answers can read it."""
+    for position, qid in enumerate(ORDER):
+        condition = QUESTIONS[qid].when
+        if condition is None:
+            continue
+        assert isinstance(condition, AnswerIs | AnswerIsNot | AllOf), qid
+        parts = condition.conditions if isinstance(condition, AllOf) else (condition,)
+        for part in parts:
+            asked = QUESTIONS[part.qid]
+            assert ORDER.index(part.qid) < position and asked.kind is Kind.CHOICE, (qid, part.qid)
+            offered = {o.value for o in asked.choices()} | {SKIPPED, None}
+            assert set(part.values) <= offered, (qid, part.values)
+        assert condition.reads() == {part.qid for part in parts}
 
 
 def test_prune_drops_answers_that_no_longer_apply() -> None:

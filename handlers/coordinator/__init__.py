@@ -28,6 +28,7 @@ from aiogram import BaseMiddleware, Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, CommandObject, Filter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.fsm.storage.base import BaseStorage, StorageKey
@@ -317,33 +318,32 @@ async def cmd_case(
 async def on_history(
     query: CallbackQuery,
     callback_data: CaseCb,
+    view: CaseView,
     bot: Bot,
     store: Store,
     config: Config,
     names: CoordinatorNames,
 ) -> None:
     """The timeline, as a new message next to the card (the card stays as it is)."""
-    if await store.casework.get(callback_data.case) is None or not isinstance(query.message, Message):
+    if not isinstance(query.message, Message):
         await query.answer(_(NO_CASE))
         return
     await query.answer()
-    text, markup = await _history_page(store, bot, names, config, callback_data.case, 0)
+    text, markup = await _history_page(store, bot, names, config, view.id, 0)
     await query.message.reply(text, reply_markup=markup)
 
 
 async def on_history_page(
     query: CallbackQuery,
     callback_data: HistCb,
+    view: CaseView,
     bot: Bot,
     store: Store,
     config: Config,
     names: CoordinatorNames,
 ) -> None:
-    if await store.casework.get(callback_data.case) is None:
-        await query.answer(_(NO_CASE))
-        return
     await query.answer()
-    text, markup = await _history_page(store, bot, names, config, callback_data.case, callback_data.page)
+    text, markup = await _history_page(store, bot, names, config, view.id, callback_data.page)
     if isinstance(query.message, Message):
         await _edit(query.message, text=text, markup=markup)
 
@@ -388,13 +388,9 @@ async def on_take(
 
 
 async def on_open(
-    query: CallbackQuery, callback_data: CaseCb, bot: Bot, store: Store, config: Config
+    query: CallbackQuery, callback_data: CaseCb, view: CaseView, bot: Bot, store: Store, config: Config
 ) -> None:
     """Full details, files and messages, sent to the pressing coordinator only; deleted later."""
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
     files = await store.attachments.for_case(view.id)
     texts = full_texts(view, await store.casework.private(view.id), len(files))
     texts += channel_texts(view.id, await store.casework.channel(view.id))
@@ -475,6 +471,22 @@ class OwnMenu(Filter):
         return False
 
 
+class CaseFound(Filter):
+    """Resolves the pressed button's case: passes its view on as `view`. A case that no longer
+    exists (purged, or a forged number) is answered "No such case" here, once, and no handler
+    of this router runs for it (later answers of the same query are not sent: bot.callbacks)."""
+
+    async def __call__(
+        self, query: CallbackQuery, callback_data: CallbackData, store: Store
+    ) -> bool | dict[str, CaseView]:
+        case = getattr(callback_data, "case", None)
+        view = await store.casework.get(case) if isinstance(case, int) else None
+        if view is None:
+            await query.answer(_(NO_CASE))
+            return False
+        return {"view": view}
+
+
 async def _open_menu(
     query: CallbackQuery, bot: Bot, fsm_storage: BaseStorage, text: str, markup: InlineKeyboardMarkup
 ) -> None:
@@ -518,15 +530,12 @@ def _menu_head(view: CaseView, who: str) -> str:
 async def on_status(
     query: CallbackQuery,
     callback_data: CaseCb,
+    view: CaseView,
     bot: Bot,
     fsm_storage: BaseStorage,
     store: Store,
     names: CoordinatorNames,
 ) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
     if view.status is CaseStatus.CLOSED:
         await query.answer(_(STALE))
         return
@@ -542,6 +551,7 @@ async def on_back(query: CallbackQuery) -> None:
 async def on_status_change(
     query: CallbackQuery,
     callback_data: StatusCb,
+    view: CaseView,
     bot: Bot,
     fsm_storage: BaseStorage,
     store: Store,
@@ -557,10 +567,6 @@ async def on_status_change(
             close_reason = CloseReason(callback_data.detail)
     except ValueError:
         await query.answer(_(STALE))
-        return
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
         return
     if not can_move(view.status, callback_data.to):
         await query.answer(_("This change is not possible now."))
@@ -676,6 +682,7 @@ async def on_confirm(
 async def on_menu(
     query: CallbackQuery,
     callback_data: MenuCb,
+    view: CaseView,
     bot: Bot,
     fsm_storage: BaseStorage,
     store: Store,
@@ -683,10 +690,6 @@ async def on_menu(
     names: CoordinatorNames,
     menu: dict[str, int],
 ) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
     if callback_data.act is MenuAct.CANCEL:
         pending = input_context(bot, fsm_storage, query.from_user.id)
         if await pending.get_state() == CoordInput.duplicate.state:
@@ -721,16 +724,13 @@ def _colleagues(config: Config, me: int) -> list[int]:
 async def on_handover(
     query: CallbackQuery,
     callback_data: CaseCb,
+    view: CaseView,
     bot: Bot,
     fsm_storage: BaseStorage,
     store: Store,
     config: Config,
     names: CoordinatorNames,
 ) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
     if view.status is CaseStatus.CLOSED or view.assignee_id is None:
         await query.answer(_(STALE))
         return
@@ -803,16 +803,13 @@ async def menu_of_another(query: CallbackQuery, bot: Bot, fsm_storage: BaseStora
 async def on_write(
     query: CallbackQuery,
     callback_data: CaseCb,
+    view: CaseView,
     bot: Bot,
     fsm_storage: BaseStorage,
     store: Store,
     config: Config,
     names: CoordinatorNames,
 ) -> None:
-    view = await store.casework.get(callback_data.case)
-    if view is None:
-        await query.answer(_(NO_CASE))
-        return
     reply = callback_data.act is CaseAct.REPLY
     if reply and (not view.contactable or view.unreachable):
         await query.answer(_("The reporter cannot receive messages."), show_alert=True)
@@ -951,7 +948,7 @@ async def on_preview(
     state = await ctx.get_state()
     data = await ctx.get_data()
     act = callback_data.act
-    current = state is not None and state.startswith("CoordInput:") and data.get("case") == callback_data.case
+    current = state in CoordInput and data.get("case") == callback_data.case
     message = query.message if isinstance(query.message, Message) else None
     # Send and Edit only on the preview now pending (an older preview shows another text).
     if not current or (
@@ -1055,20 +1052,21 @@ def make_router() -> Router:
         stale_button, F.data.startswith(numbered), F.data.regexp(r"\d{10}", mode="search")
     )
     staff.callback_query.register(stale_button, HandCb.filter(F.case >= 2**31))
+    found = CaseFound()  # the case of the button, as `view`; "No such case" answered once
     staff.callback_query.register(on_queue_page, QueueCb.filter())
     staff.callback_query.register(on_queue_pick, QueuePick.filter())
     staff.callback_query.register(on_take, CaseCb.filter(F.act == CaseAct.TAKE))
-    staff.callback_query.register(on_open, CaseCb.filter(F.act == CaseAct.OPEN))
-    staff.callback_query.register(on_status, CaseCb.filter(F.act == CaseAct.STATUS))
+    staff.callback_query.register(on_open, CaseCb.filter(F.act == CaseAct.OPEN), found)
+    staff.callback_query.register(on_status, CaseCb.filter(F.act == CaseAct.STATUS), found)
     staff.callback_query.register(on_back, CaseCb.filter(F.act == CaseAct.BACK))
-    staff.callback_query.register(on_history, CaseCb.filter(F.act == CaseAct.HISTORY))
-    staff.callback_query.register(on_handover, CaseCb.filter(F.act == CaseAct.HANDOVER))
-    staff.callback_query.register(on_write, CaseCb.filter(F.act.in_({CaseAct.REPLY, CaseAct.NOTE})))
-    staff.callback_query.register(on_history_page, HistCb.filter())
+    staff.callback_query.register(on_history, CaseCb.filter(F.act == CaseAct.HISTORY), found)
+    staff.callback_query.register(on_handover, CaseCb.filter(F.act == CaseAct.HANDOVER), found)
+    staff.callback_query.register(on_write, CaseCb.filter(F.act.in_({CaseAct.REPLY, CaseAct.NOTE})), found)
+    staff.callback_query.register(on_history_page, HistCb.filter(), found)
     # Menus: only the coordinator who opened one may press its buttons.
-    staff.callback_query.register(on_status_change, StatusCb.filter(), OwnMenu())
+    staff.callback_query.register(on_status_change, StatusCb.filter(), OwnMenu(), found)
     staff.callback_query.register(on_confirm, ConfirmCb.filter(), OwnMenu())
-    staff.callback_query.register(on_menu, MenuCb.filter(), OwnMenu())
+    staff.callback_query.register(on_menu, MenuCb.filter(), OwnMenu(), found)
     staff.callback_query.register(on_hand_to, HandCb.filter(), OwnMenu())
     staff.callback_query.register(menu_of_another, F.data.startswith(MENU_PREFIXES))
     staff.callback_query.register(on_preview, PreviewCb.filter())

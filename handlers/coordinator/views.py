@@ -14,7 +14,7 @@ from domain.card import status_line
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS
 from domain.render import answer_text, option_label
-from domain.textlimits import TEXT_LIMIT, visible_length
+from domain.textlimits import pack, split_text, visible_length
 from domain.values import CaseStatus
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, QueueFilter, Referral
 from storage.casework import CaseView, ChannelMessage, HistoryEntry
@@ -87,23 +87,7 @@ def _when(at: datetime) -> str:
 
 def _pieces(text: str) -> list[str]:
     """A free text, escaped, in pieces short enough for one message each."""
-    return [escape(text[i : i + CHUNK]) for i in range(0, len(text), CHUNK)] or [""]
-
-
-def _pack(parts: Sequence[str]) -> list[str]:
-    """Parts joined into as few messages as Telegram's limit allows."""
-    messages: list[str] = []
-    current = ""
-    for part in parts:
-        candidate = f"{current}\n\n{part}" if current else part
-        if current and visible_length(candidate) > TEXT_LIMIT:
-            messages.append(current)
-            current = part
-        else:
-            current = candidate
-    if current:
-        messages.append(current)
-    return messages
+    return [escape(piece) for piece in split_text(text, CHUNK)] or [""]
 
 
 def channel_texts(case_id: int, messages: Sequence[ChannelMessage]) -> list[str]:
@@ -122,7 +106,7 @@ def channel_texts(case_id: int, messages: Sequence[ChannelMessage]) -> list[str]
         pieces = _pieces(m.text) if m.text else []
         parts.append(f"<i>{escape(head)}</i>" + (f"\n{pieces[0]}" if pieces else ""))
         parts += pieces[1:]
-    return _pack(parts)
+    return pack(parts)
 
 
 def notes_texts(case_id: int, notes: Sequence[tuple[datetime, int | None, str]]) -> list[str]:
@@ -135,7 +119,7 @@ def notes_texts(case_id: int, notes: Sequence[tuple[datetime, int | None, str]])
         pieces = _pieces(text)
         parts.append(f"<i>{escape(_when(at))}</i>\n{pieces[0]}")
         parts += pieces[1:]
-    return _pack(parts)
+    return pack(parts)
 
 
 # --- the history of a case ---------------------------------------------------------------------

@@ -10,7 +10,6 @@ each other.
 from __future__ import annotations
 
 import contextlib
-from datetime import timedelta
 from html import escape
 
 from aiogram import Bot, F, Router
@@ -31,9 +30,9 @@ from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message
 from handlers.evidence import receipt_button
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.followup.notices import opened_elsewhere_notice
-from handlers.report import flow
+from handlers.report import flow, states
 from handlers.report.files import incoming_file, store_or_explain, stored_notice
-from storage import limits
+from services import limits as rate
 from storage.casework import CaseView
 from storage.codes import normalize_code
 from storage.repositories import Store
@@ -297,10 +296,9 @@ async def on_code(
             _code_keyboard(),
         )
         return
-    window_ = timedelta(hours=1)
     user_id = sender_of(message).id
     await _leave_adding(state)  # code-entry mode ends with this try, right or wrong
-    if await store.limits.count(limits.CODE, user_id, window_) >= config.limits.code_attempts_per_hour:
+    if not await rate.may_try_code(store, user_id, config.limits.code_attempts_per_hour):
         await _show(
             bot,
             chat_id,
@@ -312,7 +310,7 @@ async def on_code(
     reporter = store.cases.reporter_key(user_id)
     opened = await store.followup.open_by_code(store.cases.code_key(canonical), reporter)
     if opened is None:
-        await store.limits.mark(limits.CODE, user_id)
+        await rate.wrong_code(store, user_id)
         kb = InlineKeyboardBuilder()
         kb.button(text="🔑 " + _("Try again"), callback_data=FollowCb(act=FollowAct.CODE))
         kb.button(text="« " + _("Back"), callback_data=FollowCb(act=FollowAct.LIST))
@@ -394,7 +392,7 @@ async def _enter(
     """Switch to a follow-up screen; an open draft is paused first and kept (a saved-code
     screen is left as it is: /start shows the code again)."""
     raw = await state.get_state()
-    if raw is not None and raw.startswith("Report:") and raw not in ("Report:paused", "Report:submitted"):
+    if states.drafting(raw):
         await flow.pause(bot, chat_id, state, config)
     if target is None:
         return
@@ -412,9 +410,9 @@ async def _leave_adding(state: FSMContext) -> None:
     data.pop(ADDED_KEY, None)
     await state.set_data(data)
     if data.get(flow.SENT_KEY):  # a code not yet saved: /start shows it again
-        await state.set_state("Report:submitted")
+        await state.set_state(states.screen("submitted"))
     else:
-        await state.set_state("Report:paused" if data.get("draft_ref") else None)
+        await state.set_state(states.screen("paused") if data.get("draft_ref") else None)
 
 
 async def on_stray(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from html import escape
 
+from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from domain.i18n import N_
+from handlers.followup.keyboards import news_keyboard
 
 
 class Notice(StrEnum):
@@ -94,3 +97,8 @@ def notice(kind: Notice) -> str:
 def opened_elsewhere_notice(locale: str) -> str:
     with get_i18n().use_locale(locale):
         return notice(Notice.OPENED_ELSEWHERE)
+
+
+def reporter_notice(which: Notice, case_id: int) -> tuple[str, InlineKeyboardMarkup]:
+    """A neutral notice (HTML) with its Read button: the content shows only after the tap."""
+    return escape(notice(which)), news_keyboard(case_id)

@@ -40,7 +40,7 @@ from handlers.report.keyboards import (
     risk_back_keyboard,
 )
 from handlers.report.screens import risk_text
-from handlers.report.states import Report, question_of, question_state, screen
+from handlers.report.states import Report, in_report, question_of, question_state, screen
 from storage.repositories import Consent, Store, StoredFile
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ async def _start_or_resume(
     if raw in (screen("paused").state, screen("submitted").state):
         if await flow.redisplay(bot, chat_id, state, config, store, fresh=fresh):
             return
-    elif raw is not None and raw.startswith("Report:"):
+    elif in_report(raw):
         await flow.offer_resume(bot, chat_id, state, fresh=fresh)
         return
     await flow.begin(bot, chat_id, state, config, store, fresh=fresh)

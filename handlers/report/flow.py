@@ -52,10 +52,10 @@ from handlers.report.screens import (
     submitted_text,
     urgent_checklist,
 )
-from handlers.report.states import question_state, screen
-from storage import limits
+from handlers.report.states import question_state, screen, screen_of
+from services import limits as rate
+from services.spam import BLOCKED_ANSWER, is_blocked
 from storage.repositories import Consent, Store, Submission, SubmittedCase
-from usecases.spam import BLOCKED_ANSWER, is_blocked
 
 log = logging.getLogger(__name__)
 
@@ -225,9 +225,9 @@ async def begin(
 async def current_screen(state: FSMContext) -> str | None:
     """The state to show again: a question id, "consent", "review" or "submitted"."""
     raw = await state.get_state()
-    if raw is None or not raw.startswith("Report:"):
+    name = screen_of(raw)
+    if name is None:
         return None
-    name = raw.split(":", 1)[1]
     if name in ("paused", "cancel"):
         draft = await load_draft(state)
         return draft.paused if draft else None
@@ -353,8 +353,7 @@ async def submit(
     """Send the draft, once: a second Send of the same draft shows the case it became."""
     case = await store.cases.sent(draft.draft_ref)
     if case is None:
-        sent_today = await store.limits.count(limits.REPORT, user_id, timedelta(days=1))
-        if sent_today >= config.limits.reports_per_day:
+        if not await rate.may_submit(store, user_id, config.limits.reports_per_day):
             await show_review(
                 bot,
                 chat_id,
@@ -471,13 +470,9 @@ async def finish(bot: Bot, chat_id: int, state: FSMContext, draft_ref: object) -
 
 async def surge_check(bot: Bot, config: Config, store: Store) -> None:
     """Alert the admins, at most once an hour, when new reports per hour exceed the limit."""
-    hour = timedelta(hours=1)
-    if await store.cases.count_since(hour) <= config.limits.surge_per_hour:
+    count = await rate.surge_to_report(store, config.limits.surge_per_hour)
+    if count is None:
         return
-    if await store.limits.count(limits.SURGE, 0, hour):
-        return
-    await store.limits.mark(limits.SURGE, 0)
-    count = await store.cases.count_since(hour)
     with get_i18n().use_locale(config.app.default_locale):  # staff, not the reporter
         text = _(
             "⚠ Unusually many new reports: {count} in the last hour (the alert limit is "

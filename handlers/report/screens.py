@@ -21,7 +21,7 @@ from domain.questionnaire import (
 )
 from domain.render import render_sections
 from domain.rights import RISK
-from domain.textlimits import TEXT_LIMIT, visible_length
+from domain.textlimits import TEXT_LIMIT, pack, split_text, visible_length
 from handlers.rights import Deployment, render_page_screen
 
 REVIEW_EXCERPTS = (700, 300, 120)  # shrink free-text excerpts until the review fits one message
@@ -141,20 +141,10 @@ def story_pages(answers: Mapping[str, Any]) -> list[str]:
         value = answers.get(qid)
         if QUESTIONS[qid].kind is not Kind.TEXT or not isinstance(value, dict):
             continue
-        text, title = str(value.get("text") or ""), "<b>" + escape(_(QUESTIONS[qid].title)) + "</b>"
-        while text:
-            cut = len(text)
-            if cut > STORY_PAGE:
-                space = text.rfind(" ", STORY_PAGE // 2, STORY_PAGE)
-                cut = space if space > 0 else STORY_PAGE
-            pieces.append(title + "\n" + escape(text[:cut]))
-            text, title = text[cut:].lstrip(), "…"
-    pages: list[str] = []
-    for piece in pieces:  # short answers share a page
-        if pages and visible_length(pages[-1]) + visible_length(piece) + 2 <= PAGE_LIMIT:
-            pages[-1] += "\n\n" + piece
-        else:
-            pages.append(piece)
+        title = "<b>" + escape(_(QUESTIONS[qid].title)) + "</b>"
+        for index, chunk in enumerate(split_text(str(value.get("text") or ""), STORY_PAGE)):
+            pieces.append((title if index == 0 else "…") + "\n" + escape(chunk))
+    pages = pack(pieces, PAGE_LIMIT)  # short answers share a page
     if not pages:
         pages = [escape(_("There is no written text in this report."))]
     total = len(pages)

@@ -1,1 +1,0 @@
-"""Use cases: rules that need storage but belong to no single handler."""
