@@ -11,13 +11,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Integer, and_, delete, func, literal, literal_column, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
-from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral, can_move
+from domain.workflow import CloseReason, QueueFilter, Referral, can_move
 from storage.crypto import Crypto
-from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, SpamBlock
+from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, QueueCount, SpamBlock
 from storage.outbox import OutboxKind, enqueue
 
 Clock = Callable[[], datetime]
@@ -122,13 +122,16 @@ class QueueCursor:
 
 
 def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
+    """The filter's conditions but urgency, which `queue` reads one value at a time.
+
+    Open cases are `status <> 'closed'` written out as a literal: it is the predicate of the
+    partial queue indexes (storage.models), and SQLite uses a partial index only for a query
+    that states its predicate word for word (a bound parameter would not do)."""
     where: list[Any] = []
     if f.status:
         where.append(Case.status == f.status.value)
     else:
-        where.append(Case.status.in_(sorted(s.value for s in OPEN_STATUSES)))
-    if f.urgent:
-        where.append(Case.urgent.is_(True))
+        where.append(Case.status != literal_column(f"'{CaseStatus.CLOSED.value}'"))
     if f.unassigned:
         where.append(Case.assignee_id.is_(None))
     if f.mine:
@@ -141,13 +144,30 @@ def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
 
 
 def _after(cursor: QueueCursor) -> Any:
-    """Rows after `cursor` in the order: urgent first, then oldest (created_at, id)."""
-    later = or_(
-        Case.created_at > cursor.created_at, and_(Case.created_at == cursor.created_at, Case.id > cursor.id)
+    """Rows after `cursor` among cases of its urgency, oldest first: a range of the filter's
+    index, (created_at, id) > (cursor's), so a deep page costs what the first one does."""
+    return tuple_(Case.created_at, Case.id) > tuple_(
+        literal(cursor.created_at, Case.created_at.type), literal(cursor.id, Integer())
     )
-    if cursor.urgent:
-        return or_(and_(Case.urgent.is_(True), later), Case.urgent.is_(False))
-    return and_(Case.urgent.is_(False), later)
+
+
+def _bucket(f: QueueFilter, coordinator_id: int | None) -> str | None:
+    """The queue_counts row holding this filter's total (None: a combination it does not keep)."""
+    keys = [
+        key
+        for key, on in (
+            ("urgent", f.urgent),
+            ("unassigned", f.unassigned),
+            (f"mine:{coordinator_id}", f.mine and coordinator_id is not None),
+            (f"status:{f.status.value if f.status else ''}", f.status is not None),
+            (f"region:{f.region}", bool(f.region)),
+            (f"kind:{f.kind}", bool(f.kind)),
+        )
+        if on
+    ]
+    if f.mine and coordinator_id is None:
+        return None
+    return "open" if not keys else keys[0] if len(keys) == 1 else None
 
 
 class CaseworkRepository:
@@ -182,23 +202,40 @@ class CaseworkRepository:
         limit: int = 10,
     ) -> tuple[list[CaseView], int, bool]:
         """Open cases (or those of `f`), urgent first, then oldest: one page after case
-        `after`, the total, and whether more follow."""
-        where = _queue_where(f or QueueFilter(), coordinator_id)
+        `after`, the total, and whether more follow.
+
+        At most three short statements whatever the number of cases: the total from
+        queue_counts, then the urgent cases and (if the page is not full) the others, each
+        read in order from the filter's index, from the keyset cursor on."""
+        f = f or QueueFilter()
+        where = _queue_where(f, coordinator_id)
         async with self._sessions() as session:
-            total = int(await session.scalar(select(func.count(Case.id)).where(*where)) or 0)
-            query = select(Case).where(*where)
+            bucket = _bucket(f, coordinator_id)
+            if bucket is not None:
+                total = await session.scalar(select(QueueCount.n).where(QueueCount.bucket == bucket))
+            else:
+                urgent_only = [Case.urgent.is_(True)] if f.urgent else []
+                total = await session.scalar(select(func.count(Case.id)).where(*where, *urgent_only))
+            cursor = None
             if after is not None:
                 row = (
                     await session.execute(select(Case.urgent, Case.created_at).where(Case.id == after))
                 ).first()
                 if row is not None:
-                    query = query.where(_after(QueueCursor(bool(row.urgent), row.created_at, after)))
-            rows = list(
-                await session.scalars(
-                    query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit + 1)
+                    cursor = QueueCursor(bool(row.urgent), row.created_at, after)
+            rows: list[Case] = []
+            for urgent in (True,) if f.urgent else (True, False):
+                if cursor is not None and urgent and not cursor.urgent:
+                    continue  # the cursor is past every urgent case
+                query = select(Case).where(*where, Case.urgent == urgent)
+                if cursor is not None and cursor.urgent == urgent:
+                    query = query.where(_after(cursor))
+                rows += await session.scalars(
+                    query.order_by(Case.created_at, Case.id).limit(limit + 1 - len(rows))
                 )
-            )
-            return [CaseView.of(c) for c in rows[:limit]], total, len(rows) > limit
+                if len(rows) > limit:
+                    break
+            return [CaseView.of(c) for c in rows[:limit]], int(total or 0), len(rows) > limit
 
     async def counts(self, case_id: int) -> tuple[int, int]:
         """(files, messages of the channel) of a case, for its card."""
