@@ -70,9 +70,10 @@ from domain.card import card_text, full_texts
 from domain.questionnaire import QUESTIONS, SKIPPED
 from domain.render import answer_text, option_label
 from domain.values import CaseStatus
-from domain.workflow import REPORTER_NOTICES
+from domain.workflow import REPORTER_NOTICES, QueueFilter
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
+from handlers.coordinator.views import PAGE_SIZE, queue_text
 from handlers.evidence import send_file
 from handlers.followup.keyboards import news_keyboard
 from handlers.followup.notices import Notice, notice
@@ -304,8 +305,14 @@ class Delivery:
         except Exception as exc:  # noqa: BLE001 - retried at the next check
             log.error("reminder check failed: %s", _describe(exc))
             return
-        if due:
-            log.info("%d case(s) still new: reminders queued", len(due))
+        if due.each:
+            log.info("%d case(s) still new: reminders queued", len(due.each))
+        elif due.marked:
+            log.info(
+                "%d case(s) still new: %s",
+                due.marked,
+                "digest queued" if due.digest else "digest sent lately",
+            )
         if urgent:
             log.info("%d urgent case(s) not taken: on-call coordinators alerted again", len(urgent))
 
@@ -422,6 +429,9 @@ class Delivery:
     async def _deliver(self, job: OutboxJob) -> None:
         if job.kind is OutboxKind.DELETE:
             await self._delete(job)
+            return
+        if job.kind is OutboxKind.REMINDER and job.payload.get("digest"):
+            await self._digest()
             return
         view = await self.store.casework.get(job.case_id) if job.case_id is not None else None
         if view is None:
@@ -728,6 +738,17 @@ class Delivery:
                 + "\n".join("• " + escape(item) for item in missing)
             )
         await self._thread_message(view, text)
+
+    async def _digest(self) -> None:
+        """Many cases became due at once: one message for the chat, the first page of the cases
+        nobody has taken (as /queue shows it, when it is sent), instead of one per case."""
+        f = QueueFilter(unassigned=True)
+        views, total, _more = await self.store.casework.queue(f, limit=PAGE_SIZE)
+        if not views:
+            return  # all taken meanwhile
+        with self._group_locale():
+            text = "⏰ " + queue_text(views, total, 0, self.store.clock(), f)
+        await self.bot.send_message(self._group(), text, request_timeout=REQUEST_TIMEOUT)
 
     async def _unreachable(self, job: OutboxJob, view: CaseView) -> None:
         with self._group_locale():

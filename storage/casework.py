@@ -6,6 +6,7 @@ notices) in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -17,7 +18,16 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.values import CaseStatus
 from domain.workflow import CloseReason, QueueFilter, Referral, can_move
 from storage.crypto import Crypto
-from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, QueueCount, SpamBlock
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CodeAttempt,
+    OutboxItem,
+    QueueCount,
+    SpamBlock,
+)
 from storage.outbox import OutboxKind, enqueue
 
 Clock = Callable[[], datetime]
@@ -110,6 +120,16 @@ class HistoryEntry:
     actor_id: int | None  # coordinators only
     data: dict[str, Any]
     text: str | None = None
+
+
+@dataclass(frozen=True)
+class Reminders:
+    """One reminder round: the cases reminded one by one, how many were marked in all, and
+    whether a digest went to the coordinators' chat instead."""
+
+    each: list[int]
+    marked: int
+    digest: bool
 
 
 @dataclass(frozen=True)
@@ -586,42 +606,82 @@ class CaseworkRepository:
             await session.commit()
             return True
 
-    async def due_reminders(self, older_than: timedelta) -> list[int]:
-        """Cases still new after `older_than`, not reminded since; marked reminded now."""
-        now = self._clock()
-        async with self._sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(Case.id)
-                    .where(
-                        Case.status == CaseStatus.NEW.value,
-                        Case.created_at < now - older_than,
-                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
-                    )
-                    .order_by(Case.id)
-                )
-            )
-            reminded = []
-            for case_id in ids:
-                # Only if still due: another instance checking at the same time finds it done.
-                result = await session.execute(
-                    update(Case)
-                    .where(
-                        Case.id == case_id,
-                        Case.status == CaseStatus.NEW.value,
-                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
-                    )
-                    .values(reminded_at=now)
-                )
-                if result.rowcount:
-                    enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
-                    reminded.append(case_id)
-            await session.commit()
-            return reminded
+    async def due_reminders(
+        self,
+        older_than: timedelta,
+        *,
+        each_up_to: int = 5,
+        digest_every: timedelta = timedelta(minutes=15),
+        batch: int = 500,
+    ) -> Reminders:
+        """Cases still new after `older_than`, not reminded since, are marked reminded now.
 
-    async def due_realerts(self, ack: timedelta, every: timedelta) -> list[int]:
+        Up to `each_up_to` due cases: one reminder each, in its thread. More (a surge): one
+        digest for the coordinators' chat instead (the queue of cases nobody has taken, at
+        most one per `digest_every`), since a message per case would bury the chat and run
+        into Telegram's limits. Marked `batch` cases per transaction with one set-based
+        UPDATE, so reporters' writes get the database between batches; another instance
+        running the same round marks (and announces) each case at most once."""
+        now = self._clock()
+        cutoff = now - older_than
+        due = and_(
+            Case.status == CaseStatus.NEW.value,
+            or_(
+                and_(Case.reminded_at.is_(None), Case.created_at < cutoff),
+                Case.reminded_at < cutoff,  # a reminder is never older than its case
+            ),
+        )
+        each: list[int] = []
+        marked, digest, first = 0, False, True
+        while True:
+            async with self._sessions() as session:
+                ids = sorted(
+                    await session.scalars(
+                        update(Case)
+                        .where(
+                            Case.id.in_(select(Case.id).where(due).order_by(Case.id).limit(batch)),
+                            due,  # still due: another instance may have marked it meanwhile
+                        )
+                        .values(reminded_at=now)
+                        .returning(Case.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                marked += len(ids)
+                if first and ids and len(ids) <= each_up_to:
+                    for case_id in ids:
+                        enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
+                    each = ids
+                elif first and ids and not await self._recent_digest(session, now - digest_every):
+                    enqueue(session, self._crypto, OutboxKind.REMINDER, payload={"digest": True}, now=now)
+                    digest = True
+                await session.commit()
+            first = False
+            if len(ids) < batch:
+                return Reminders(each=each, marked=marked, digest=digest)
+            await asyncio.sleep(0)  # let waiting writers in between batches
+
+    @staticmethod
+    async def _recent_digest(session: AsyncSession, since: datetime) -> bool:
+        found = await session.scalar(
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.case_id.is_(None),
+                OutboxItem.kind == OutboxKind.REMINDER.value,
+                OutboxItem.created_at >= since,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def due_realerts(self, ack: timedelta, every: timedelta, *, up_to: int = 5) -> list[int]:
         """Urgent cases still not taken `ack` after submission, not re-alerted for `every`:
-        each gets a new on-call alert and a reminder in the group; marked re-alerted now."""
+        each gets a new on-call alert and a reminder in the group; marked re-alerted now.
+
+        At most `up_to` cases per call, oldest first (one set-based UPDATE, one short
+        transaction): each alert is a private message to every on-call coordinator and one
+        in the group, so a surge of urgent cases is alerted at a pace Telegram accepts; the
+        rest stay due and come in the next rounds."""
         now = self._clock()
         due = and_(
             Case.status == CaseStatus.NEW.value,
@@ -631,32 +691,34 @@ class CaseworkRepository:
             or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every),
         )
         async with self._sessions() as session:
-            ids = list(await session.scalars(select(Case.id).where(due).order_by(Case.id)))
-            alerted = []
-            for case_id in ids:
-                # Only if still due: another instance checking at the same time finds it done.
-                result = await session.execute(
-                    update(Case).where(Case.id == case_id, due).values(realerted_at=now)
+            # Only if still due: another instance checking at the same time finds it done.
+            alerted = sorted(
+                await session.scalars(
+                    update(Case)
+                    .where(Case.id.in_(select(Case.id).where(due).order_by(Case.id).limit(up_to)), due)
+                    .values(realerted_at=now)
+                    .returning(Case.id)
+                    .execution_options(synchronize_session=False)
                 )
-                if result.rowcount:
-                    enqueue(
-                        session,
-                        self._crypto,
-                        OutboxKind.URGENT,
-                        case_id=case_id,
-                        payload={"realert": True},
-                        now=now,
-                    )
-                    enqueue(
-                        session,
-                        self._crypto,
-                        OutboxKind.REMINDER,
-                        case_id=case_id,
-                        payload={"urgent": True},
-                        now=now,
-                    )
-                    session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="realerted"))
-                    alerted.append(case_id)
+            )
+            for case_id in alerted:
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.URGENT,
+                    case_id=case_id,
+                    payload={"realert": True},
+                    now=now,
+                )
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.REMINDER,
+                    case_id=case_id,
+                    payload={"urgent": True},
+                    now=now,
+                )
+                session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="realerted"))
             await session.commit()
             return alerted
 
