@@ -16,7 +16,7 @@ from domain.values import CaseStatus
 from domain.workflow import CloseReason, QueueFilter
 from storage.casework import AlreadyTaken, NotOwner
 from storage.db import make_sessionmaker, upgrade
-from storage.models import Case, OutboxItem
+from storage.models import Case, LimitMark, OutboxItem
 from storage.outbox import OutboxKind
 from storage.repositories import Consent, Store, Submission
 from tests.sample import FULL_ANSWERS
@@ -318,3 +318,22 @@ async def test_urgent_realerts_are_capped_per_round(store: Store) -> None:
     assert await store.casework.due_realerts(ack, hour, up_to=3) == ids[:3]
     assert await store.casework.due_realerts(ack, hour, up_to=3) == ids[3:]  # the rest next round
     assert await store.casework.due_realerts(ack, hour, up_to=3) == []
+
+
+async def test_housekeeping_deletes_in_batches(engine: AsyncEngine, store: Store) -> None:
+    """A purge of many rows is several short transactions, each a bounded set-based DELETE."""
+    old = store.clock() - timedelta(days=30)
+    async with engine.begin() as conn:
+        await conn.execute(insert(LimitMark), [{"key_hash": f"{n:064x}", "at": old} for n in range(2500)])
+        await conn.execute(insert(LimitMark), [{"key_hash": "k" * 64, "at": store.clock()}])
+    deletes: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+        if statement.startswith("DELETE FROM limit_marks"):
+            deletes.append(statement)
+
+    event.listen(engine.sync_engine, "before_cursor_execute", count)
+    assert await store.limits.prune() == 2500
+    assert len(deletes) == 3  # 1,000 + 1,000 + 500
+    async with make_sessionmaker(engine)() as session:
+        assert list(await session.scalars(select(LimitMark.key_hash))) == ["k" * 64]
