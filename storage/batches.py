@@ -12,6 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import InstrumentedAttribute
 
 BATCH = 1000
+# Between batches: longer than SQLite's busy handler sleeps between its tries (up to 25 ms
+# early on), so a reporter's write waiting for the lock gets it before the next batch does.
+PAUSE = 0.05
 
 
 async def delete_in_batches(
@@ -34,4 +37,4 @@ async def delete_in_batches(
         total += count
         if count < batch:
             return total
-        await asyncio.sleep(0)  # let waiting writers in
+        await asyncio.sleep(PAUSE)  # let waiting writers in

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
 from domain.workflow import CloseReason, QueueFilter, Referral, can_move
+from storage.batches import PAUSE
 from storage.crypto import Crypto
 from storage.models import (
     Attachment,
@@ -613,6 +614,7 @@ class CaseworkRepository:
         each_up_to: int = 5,
         digest_every: timedelta = timedelta(minutes=15),
         batch: int = 500,
+        pause: float = PAUSE,
     ) -> Reminders:
         """Cases still new after `older_than`, not reminded since, are marked reminded now.
 
@@ -639,7 +641,9 @@ class CaseworkRepository:
                     await session.scalars(
                         update(Case)
                         .where(
-                            Case.id.in_(select(Case.id).where(due).order_by(Case.id).limit(batch)),
+                            # Any order: each part of `due` is a range of ix_cases_reminders
+                            # (ordering by id would rescan the cases marked by earlier batches).
+                            Case.id.in_(select(Case.id).where(due).limit(batch)),
                             due,  # still due: another instance may have marked it meanwhile
                         )
                         .values(reminded_at=now)
@@ -659,7 +663,7 @@ class CaseworkRepository:
             first = False
             if len(ids) < batch:
                 return Reminders(each=each, marked=marked, digest=digest)
-            await asyncio.sleep(0)  # let waiting writers in between batches
+            await asyncio.sleep(pause)  # let waiting writers in (SQLite's busy wait polls)
 
     @staticmethod
     async def _recent_digest(session: AsyncSession, since: datetime) -> bool:
@@ -695,7 +699,12 @@ class CaseworkRepository:
             alerted = sorted(
                 await session.scalars(
                     update(Case)
-                    .where(Case.id.in_(select(Case.id).where(due).order_by(Case.id).limit(up_to)), due)
+                    .where(
+                        Case.id.in_(
+                            select(Case.id).where(due).order_by(Case.created_at, Case.id).limit(up_to)
+                        ),
+                        due,
+                    )
                     .values(realerted_at=now)
                     .returning(Case.id)
                     .execution_options(synchronize_session=False)
