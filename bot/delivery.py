@@ -66,7 +66,7 @@ from aiogram.utils.i18n import I18n
 from bot.config import Config
 from domain.card import card_text, full_texts
 from domain.values import CaseStatus
-from domain.workflow import reporter_is_told
+from domain.workflow import QueueFilter, reporter_is_told
 from handlers.coordinator.alerts import (
     added_notice_text,
     added_texts,
@@ -80,6 +80,7 @@ from handlers.coordinator.alerts import (
 )
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
+from handlers.coordinator.views import PAGE_SIZE, queue_text
 from handlers.evidence import send_file
 from handlers.followup.notices import Notice, reporter_notice
 from handlers.telegram_errors import (
@@ -274,8 +275,14 @@ class Delivery:
         except Exception as exc:  # noqa: BLE001 - retried at the next check
             log.error("reminder check failed: %s", _describe(exc))
             return
-        if due:
-            log.info("%d case(s) still new: reminders queued", len(due))
+        if due.each:
+            log.info("%d case(s) still new: reminders queued", len(due.each))
+        elif due.marked:
+            log.info(
+                "%d case(s) still new: %s",
+                due.marked,
+                "digest queued" if due.digest else "digest sent lately",
+            )
         if urgent:
             log.info("%d urgent case(s) not taken: on-call coordinators alerted again", len(urgent))
 
@@ -383,6 +390,9 @@ class Delivery:
     async def _deliver(self, job: OutboxJob) -> None:
         if job.kind is OutboxKind.DELETE:
             await self._delete(job)
+            return
+        if job.kind is OutboxKind.REMINDER and job.payload.get("digest"):
+            await self._digest()
             return
         view = await self.store.casework.get(job.case_id) if job.case_id is not None else None
         if view is None:
@@ -655,6 +665,17 @@ class Delivery:
                 kinds=kinds,
             )
         await self._thread_message(view, text)
+
+    async def _digest(self) -> None:
+        """Many cases became due at once: one message for the chat, the first page of the cases
+        nobody has taken (as /queue shows it, when it is sent), instead of one per case."""
+        f = QueueFilter(unassigned=True)
+        views, total, _more = await self.store.casework.queue(f, limit=PAGE_SIZE)
+        if not views:
+            return  # all taken meanwhile
+        with self._group_locale():
+            text = "⏰ " + queue_text(views, total, 0, self.store.clock(), f)
+        await self.bot.send_message(self._group(), text, request_timeout=REQUEST_TIMEOUT)
 
     async def _unreachable(self, job: OutboxJob, view: CaseView) -> None:
         with self._group_locale():

@@ -3,7 +3,10 @@
 * expired drafts and their files (bot.workers.purge_expired_drafts);
 * the personal content of cases closed at least retention.closed_case_days ago (the anonymous
   statistics stay; open cases are never touched);
-* message-trace entries past Telegram's 48-hour deletion window.
+* message-trace entries past Telegram's 48-hour deletion window;
+* outbox items sent more than a week ago.
+
+Every purge deletes in bounded batches, one short transaction each (storage.batches).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from storage.fsm import SQLAlchemyStorage
 from storage.repositories import Store
 
 log = logging.getLogger("kua.retention")
+SENT_OUTBOX_KEPT = timedelta(days=7)  # sent outbox items are kept this long (for the operator)
 
 
 @dataclass(frozen=True)
@@ -39,6 +43,7 @@ async def retention_round(store: Store, fsm: SQLAlchemyStorage, config: Config) 
     # limit marks expire once no limit counts them.
     await store.cases.purge_sent(timedelta(days=config.retention.draft_days))
     await store.limits.prune()
+    await store.outbox.prune(SENT_OUTBOX_KEPT)
     purged = Purged(drafts=drafts, draft_files=files, cases=cases, trace=trace)
     if drafts or files or cases:
         log.info("retention: purged %d expired drafts, %d draft files, %d closed cases", drafts, files, cases)

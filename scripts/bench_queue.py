@@ -1,20 +1,26 @@
-"""Benchmark of /queue and each of its filters with many cases. Prints figures only.
+"""Benchmark of /queue and each of its filters with many cases, alone and while a reminder round
+runs over the due cases with reporters writing at the same time. Prints figures only.
 
-    .venv/bin/python scripts/bench_queue.py [--postgres postgresql+asyncpg://...] [--sizes 10000,100000]
+    .venv/bin/python scripts/bench_queue.py [--postgres postgresql+asyncpg://...] [--sizes 100000]
 
-Run from the repository root. Each size gets a fresh database (a temporary SQLite file and,
-with --postgres, the tests' throwaway schema, dropped afterwards) migrated to the head, filled
-with that many cases (85 % open, 10 % urgent, spread over statuses, regions, place kinds and
-five coordinators), then every query /queue runs is timed: the first page of each filter and
-a page deep in the queue (keyset: after a case far down). Figures are the median of several
-runs in milliseconds; they depend on the machine and its load — compare runs on one machine,
-never turn them into assertions.
+Run from the repository root. For each size two databases are filled (a temporary SQLite file
+and, with --postgres, the tests' throwaway schema, dropped afterwards), migrated to the head:
+every case open (60 % new, 10 % urgent, spread over statuses, regions, place kinds and five
+coordinators), and 1,000 open among closed ones. Every query /queue runs is timed: the first
+page of each filter and a page deep in the queue (keyset: after a case far down). Then the
+default reminders are made due (every new case older than remind_after_hours, none reminded)
+and a reminder round runs while a reporter submits a case every 20 ms and /queue keeps being
+read: printed are the round's duration, the longest a reporter's write took (and failures),
+and each filter's median and slowest first page meanwhile. Figures are in milliseconds
+(medians of several runs when idle); they depend on the machine and its load — compare runs
+on one machine, never turn them into assertions.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import random
 import statistics
 import sys
@@ -27,15 +33,16 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import insert  # noqa: E402
-from sqlalchemy.ext.asyncio import AsyncEngine  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker  # noqa: E402
 
 from domain.questionnaire import QUESTIONS  # noqa: E402
 from domain.workflow import QueueFilter  # noqa: E402
 from storage.casework import CaseworkRepository  # noqa: E402
 from storage.crypto import Crypto  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
-from storage.models import Case  # noqa: E402
+from storage.models import Case, OutboxItem  # noqa: E402
+from storage.outbox import OutboxKind  # noqa: E402
 from tests.storage_fixtures import pg_schema_engine  # noqa: E402
 
 RUNS = 7
@@ -53,14 +60,21 @@ FILTERS = {
 }
 
 
-def rows(count: int, seed: int = 1) -> list[dict[str, object]]:
+def rows(count: int, open_count: int | None = None, seed: int = 1) -> list[dict[str, object]]:
+    """`count` cases, the first `open_count` of them open (all when None), oldest first."""
     rnd = random.Random(seed)
     regions = [o.value for o in QUESTIONS["region"].options]
     kinds = [o.value for o in QUESTIONS["facility_kind"].options]
     start = datetime(2025, 1, 1, tzinfo=UTC)
+    opened = count if open_count is None else open_count
+    closed = set(rnd.sample(range(count), count - opened))
     out = []
     for n in range(count):
-        status = rnd.choices(["new", "in_progress", "waiting", "referred", "closed"], [30, 30, 15, 10, 15])[0]
+        status = (
+            "closed"
+            if n in closed
+            else rnd.choices(["new", "in_progress", "waiting", "referred"], [60, 20, 12, 8])[0]
+        )
         at = start + timedelta(minutes=n * 5)
         out.append(
             {
@@ -85,8 +99,8 @@ def rows(count: int, seed: int = 1) -> list[dict[str, object]]:
     return out
 
 
-async def fill(engine: AsyncEngine, count: int) -> None:
-    data = rows(count)
+async def fill(engine: AsyncEngine, count: int, open_count: int | None = None) -> None:
+    data = rows(count, open_count)
     async with engine.begin() as conn:
         for i in range(0, len(data), CHUNK):
             await conn.execute(insert(Case), data[i : i + CHUNK])
@@ -101,15 +115,79 @@ async def timed(call) -> float:  # type: ignore[no-untyped-def]
     return statistics.median(times)
 
 
-async def bench(engine: AsyncEngine, label: str, count: int) -> None:
+async def reporter(
+    sessions: async_sessionmaker[AsyncSession], stop: asyncio.Event
+) -> tuple[list[float], int]:
+    """A reporter submitting a case every 20 ms (a row as the report path writes it): how long
+    each write took, and how many failed (e.g. SQLite's lock wait ran out)."""
+    waits, failed, n = [], 0, 0
+    while not stop.is_set():
+        n += 1
+        row = rows(1)[0] | {"code_hash": f"r{n:063x}", "status": "new", "assignee_id": None}
+        row["created_at"] = row["updated_at"] = datetime.now(UTC)
+        began = time.perf_counter()
+        try:
+            async with sessions() as session:
+                session.add(Case(**row))
+                await session.commit()
+        except Exception:  # noqa: BLE001 - counted: a reporter's lost tap
+            failed += 1
+        waits.append((time.perf_counter() - began) * 1000)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), 0.02)
+    return waits, failed
+
+
+async def during_round(repo: CaseworkRepository, sessions: async_sessionmaker[AsyncSession]) -> None:
+    stop = asyncio.Event()
+    writes = asyncio.create_task(reporter(sessions, stop))
+    times: dict[str, list[float]] = {name: [] for name in FILTERS}
+
+    async def read_queue() -> None:
+        while not stop.is_set():
+            for name, code in FILTERS.items():
+                began = time.perf_counter()
+                await repo.queue(QueueFilter.parse(code), coordinator_id=ME, limit=10)
+                times[name].append((time.perf_counter() - began) * 1000)
+                await asyncio.sleep(0.01)
+
+    readers = asyncio.create_task(read_queue())
+    await asyncio.sleep(0.2)
+    began = time.perf_counter()
+    done = await repo.due_reminders(timedelta(hours=12))
+    took = time.perf_counter() - began
+    await asyncio.sleep(0.2)
+    stop.set()
+    waits, failed = await writes
+    await readers
+    marked = getattr(done, "marked", None)
+    marked = len(done) if marked is None else marked  # type: ignore[arg-type]
+    async with sessions() as session:
+        items = await session.scalar(
+            select(func.count(OutboxItem.id)).where(OutboxItem.kind == OutboxKind.REMINDER.value)
+        )
+    print(
+        f"  reminder round: {marked:,} cases marked in {took:.2f} s, {items:,} reminder message(s) "
+        f"queued; reporter writes meanwhile: {len(waits)}, longest {max(waits):.1f} ms, "
+        f"median {statistics.median(waits):.1f} ms, failed {failed}"
+    )
+    print(f"  {'filter (during the round)':<26} {'median':>9} {'slowest':>9} {'reads':>6}")
+    for name, values in times.items():
+        if values:
+            print(
+                f"  {name:<26} {statistics.median(values):>6.1f} ms {max(values):>6.1f} ms {len(values):>6}"
+            )
+
+
+async def bench(engine: AsyncEngine, label: str, count: int, open_count: int | None) -> None:
     await upgrade(engine)
     began = time.perf_counter()
-    await fill(engine, count)
+    await fill(engine, count, open_count)
     filled = time.perf_counter() - began
-    repo = CaseworkRepository(
-        make_sessionmaker(engine), Crypto([Crypto.generate_key()], "b" * 40), lambda: datetime.now(UTC)
-    )
-    print(f"\n{label}, {count:,} cases (filled in {filled:.1f} s)")
+    sessions = make_sessionmaker(engine)
+    repo = CaseworkRepository(sessions, Crypto([Crypto.generate_key()], "b" * 40), lambda: datetime.now(UTC))
+    what = "all open" if open_count is None else f"{open_count:,} open"
+    print(f"\n{label}, {count:,} cases, {what} (filled in {filled:.1f} s)")
     print(f"  {'filter':<22} {'open':>8} {'first page':>12} {'deep page':>12}")
     for name, code in FILTERS.items():
         f = QueueFilter.parse(code)
@@ -120,24 +198,28 @@ async def bench(engine: AsyncEngine, label: str, count: int) -> None:
         first = await timed(lambda f=f: repo.queue(f, coordinator_id=ME, limit=10))
         later = await timed(lambda f=f, deep=deep: repo.queue(f, coordinator_id=ME, after=deep, limit=10))
         print(f"  {name:<22} {total:>8,} {first:>9.1f} ms {later:>9.1f} ms")
+    await during_round(repo, sessions)
 
 
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", help="a PostgreSQL URL (postgresql+asyncpg://...)")
-    parser.add_argument("--sizes", default="10000,100000")
+    parser.add_argument("--sizes", default="100000")
+    parser.add_argument("--open", default="all,1000", help="open cases per size: all and/or counts")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    opens = [None if o == "all" else int(o) for o in args.open.split(",") if o.strip()]
     for count in sizes:
-        with tempfile.TemporaryDirectory() as tmp:
-            engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
-            try:
-                await bench(engine, "SQLite", count)
-            finally:
-                await engine.dispose()
-        if args.postgres:
-            async with pg_schema_engine(args.postgres, "benchq") as engine:
-                await bench(engine, "PostgreSQL", count)
+        for open_count in opens:
+            with tempfile.TemporaryDirectory() as tmp:
+                engine = make_engine(f"sqlite+aiosqlite:///{Path(tmp) / 'bench.sqlite3'}")
+                try:
+                    await bench(engine, "SQLite", count, open_count)
+                finally:
+                    await engine.dispose()
+            if args.postgres:
+                async with pg_schema_engine(args.postgres, "benchq") as engine:
+                    await bench(engine, "PostgreSQL", count, open_count)
 
 
 if __name__ == "__main__":

@@ -6,21 +6,32 @@ notices) in one transaction.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy import Integer, and_, delete, func, literal, literal_column, or_, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import workflow
 from domain.values import CaseStatus
-from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral
+from domain.workflow import CloseReason, QueueFilter, Referral
 from domain.workflow import InvalidTransition as InvalidTransition  # raised here for its callers
 from storage.base import affected
+from storage.batches import PAUSE
 from storage.crypto import Crypto
-from storage.models import Attachment, Case, CaseEvent, CaseMessage, CodeAttempt, SpamBlock
+from storage.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    CaseMessage,
+    CodeAttempt,
+    OutboxItem,
+    QueueCount,
+    SpamBlock,
+)
 from storage.outbox import OutboxKind, enqueue
 
 Clock = Callable[[], datetime]
@@ -112,6 +123,16 @@ class HistoryEntry:
 
 
 @dataclass(frozen=True)
+class Reminders:
+    """One reminder round: the cases reminded one by one, how many were marked in all, and
+    whether a digest went to the coordinators' chat instead."""
+
+    each: list[int]
+    marked: int
+    digest: bool
+
+
+@dataclass(frozen=True)
 class QueueCursor:
     """Where a queue page ended (keyset pagination: no OFFSET over 100,000 rows)."""
 
@@ -121,13 +142,16 @@ class QueueCursor:
 
 
 def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
+    """The filter's conditions but urgency, which `queue` reads one value at a time.
+
+    Open cases are `status <> 'closed'` written out as a literal: it is the predicate of the
+    partial queue indexes (storage.models), and SQLite uses a partial index only for a query
+    that states its predicate word for word (a bound parameter would not do)."""
     where: list[Any] = []
     if f.status:
         where.append(Case.status == f.status.value)
     else:
-        where.append(Case.status.in_(sorted(s.value for s in OPEN_STATUSES)))
-    if f.urgent:
-        where.append(Case.urgent.is_(True))
+        where.append(Case.status != literal_column(f"'{CaseStatus.CLOSED.value}'"))
     if f.unassigned:
         where.append(Case.assignee_id.is_(None))
     if f.mine:
@@ -140,13 +164,30 @@ def _queue_where(f: QueueFilter, coordinator_id: int | None) -> list[Any]:
 
 
 def _after(cursor: QueueCursor) -> Any:
-    """Rows after `cursor` in the order: urgent first, then oldest (created_at, id)."""
-    later = or_(
-        Case.created_at > cursor.created_at, and_(Case.created_at == cursor.created_at, Case.id > cursor.id)
+    """Rows after `cursor` among cases of its urgency, oldest first: a range of the filter's
+    index, (created_at, id) > (cursor's), so a deep page costs what the first one does."""
+    return tuple_(Case.created_at, Case.id) > tuple_(
+        literal(cursor.created_at, Case.created_at.type), literal(cursor.id, Integer())
     )
-    if cursor.urgent:
-        return or_(and_(Case.urgent.is_(True), later), Case.urgent.is_(False))
-    return and_(Case.urgent.is_(False), later)
+
+
+def _bucket(f: QueueFilter, coordinator_id: int | None) -> str | None:
+    """The queue_counts row holding this filter's total (None: a combination it does not keep)."""
+    keys = [
+        key
+        for key, on in (
+            ("urgent", f.urgent),
+            ("unassigned", f.unassigned),
+            (f"mine:{coordinator_id}", f.mine and coordinator_id is not None),
+            (f"status:{f.status.value if f.status else ''}", f.status is not None),
+            (f"region:{f.region}", bool(f.region)),
+            (f"kind:{f.kind}", bool(f.kind)),
+        )
+        if on
+    ]
+    if f.mine and coordinator_id is None:
+        return None
+    return "open" if not keys else keys[0] if len(keys) == 1 else None
 
 
 class CaseworkRepository:
@@ -181,23 +222,40 @@ class CaseworkRepository:
         limit: int = 10,
     ) -> tuple[list[CaseView], int, bool]:
         """Open cases (or those of `f`), urgent first, then oldest: one page after case
-        `after`, the total, and whether more follow."""
-        where = _queue_where(f or QueueFilter(), coordinator_id)
+        `after`, the total, and whether more follow.
+
+        At most three short statements whatever the number of cases: the total from
+        queue_counts, then the urgent cases and (if the page is not full) the others, each
+        read in order from the filter's index, from the keyset cursor on."""
+        f = f or QueueFilter()
+        where = _queue_where(f, coordinator_id)
         async with self._sessions() as session:
-            total = int(await session.scalar(select(func.count(Case.id)).where(*where)) or 0)
-            query = select(Case).where(*where)
+            bucket = _bucket(f, coordinator_id)
+            if bucket is not None:
+                total = await session.scalar(select(QueueCount.n).where(QueueCount.bucket == bucket))
+            else:
+                urgent_only = [Case.urgent.is_(True)] if f.urgent else []
+                total = await session.scalar(select(func.count(Case.id)).where(*where, *urgent_only))
+            cursor = None
             if after is not None:
                 row = (
                     await session.execute(select(Case.urgent, Case.created_at).where(Case.id == after))
                 ).first()
                 if row is not None:
-                    query = query.where(_after(QueueCursor(bool(row.urgent), row.created_at, after)))
-            rows = list(
-                await session.scalars(
-                    query.order_by(Case.urgent.desc(), Case.created_at, Case.id).limit(limit + 1)
+                    cursor = QueueCursor(bool(row.urgent), row.created_at, after)
+            rows: list[Case] = []
+            for urgent in (True,) if f.urgent else (True, False):
+                if cursor is not None and urgent and not cursor.urgent:
+                    continue  # the cursor is past every urgent case
+                query = select(Case).where(*where, Case.urgent == urgent)
+                if cursor is not None and cursor.urgent == urgent:
+                    query = query.where(_after(cursor))
+                rows += await session.scalars(
+                    query.order_by(Case.created_at, Case.id).limit(limit + 1 - len(rows))
                 )
-            )
-            return [CaseView.of(c) for c in rows[:limit]], total, len(rows) > limit
+                if len(rows) > limit:
+                    break
+            return [CaseView.of(c) for c in rows[:limit]], int(total or 0), len(rows) > limit
 
     async def counts(self, case_id: int) -> tuple[int, int]:
         """(files, messages of the channel) of a case, for its card."""
@@ -538,42 +596,85 @@ class CaseworkRepository:
             await session.commit()
             return True
 
-    async def due_reminders(self, older_than: timedelta) -> list[int]:
-        """Cases still new after `older_than`, not reminded since; marked reminded now."""
-        now = self._clock()
-        async with self._sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(Case.id)
-                    .where(
-                        Case.status == CaseStatus.NEW.value,
-                        Case.created_at < now - older_than,
-                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
-                    )
-                    .order_by(Case.id)
-                )
-            )
-            reminded = []
-            for case_id in ids:
-                # Only if still due: another instance checking at the same time finds it done.
-                result = await session.execute(
-                    update(Case)
-                    .where(
-                        Case.id == case_id,
-                        Case.status == CaseStatus.NEW.value,
-                        (Case.reminded_at.is_(None)) | (Case.reminded_at < now - older_than),
-                    )
-                    .values(reminded_at=now)
-                )
-                if affected(result):
-                    enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
-                    reminded.append(case_id)
-            await session.commit()
-            return reminded
+    async def due_reminders(
+        self,
+        older_than: timedelta,
+        *,
+        each_up_to: int = 5,
+        digest_every: timedelta = timedelta(minutes=15),
+        batch: int = 500,
+        pause: float = PAUSE,
+    ) -> Reminders:
+        """Cases still new after `older_than`, not reminded since, are marked reminded now.
 
-    async def due_realerts(self, ack: timedelta, every: timedelta) -> list[int]:
+        Up to `each_up_to` due cases: one reminder each, in its thread. More (a surge): one
+        digest for the coordinators' chat instead (the queue of cases nobody has taken, at
+        most one per `digest_every`), since a message per case would bury the chat and run
+        into Telegram's limits. Marked `batch` cases per transaction with one set-based
+        UPDATE, so reporters' writes get the database between batches; another instance
+        running the same round marks (and announces) each case at most once."""
+        now = self._clock()
+        cutoff = now - older_than
+        due = and_(
+            Case.status == CaseStatus.NEW.value,
+            or_(
+                and_(Case.reminded_at.is_(None), Case.created_at < cutoff),
+                Case.reminded_at < cutoff,  # a reminder is never older than its case
+            ),
+        )
+        each: list[int] = []
+        marked, digest, first = 0, False, True
+        while True:
+            async with self._sessions() as session:
+                ids = sorted(
+                    await session.scalars(
+                        update(Case)
+                        .where(
+                            # Any order: each part of `due` is a range of ix_cases_reminders
+                            # (ordering by id would rescan the cases marked by earlier batches).
+                            Case.id.in_(select(Case.id).where(due).limit(batch)),
+                            due,  # still due: another instance may have marked it meanwhile
+                        )
+                        .values(reminded_at=now)
+                        .returning(Case.id)
+                        .execution_options(synchronize_session=False)
+                    )
+                )
+                marked += len(ids)
+                if first and ids and len(ids) <= each_up_to:
+                    for case_id in ids:
+                        enqueue(session, self._crypto, OutboxKind.REMINDER, case_id=case_id, now=now)
+                    each = ids
+                elif first and ids and not await self._recent_digest(session, now - digest_every):
+                    enqueue(session, self._crypto, OutboxKind.REMINDER, payload={"digest": True}, now=now)
+                    digest = True
+                await session.commit()
+            first = False
+            if len(ids) < batch:
+                return Reminders(each=each, marked=marked, digest=digest)
+            await asyncio.sleep(pause)  # let waiting writers in (SQLite's busy wait polls)
+
+    @staticmethod
+    async def _recent_digest(session: AsyncSession, since: datetime) -> bool:
+        found = await session.scalar(
+            select(OutboxItem.id)
+            .where(
+                OutboxItem.case_id.is_(None),
+                OutboxItem.kind == OutboxKind.REMINDER.value,
+                OutboxItem.created_at >= since,
+            )
+            .limit(1)
+        )
+        return found is not None
+
+    async def due_realerts(self, ack: timedelta, every: timedelta, *, up_to: int = 5) -> list[int]:
         """Urgent cases still not taken `ack` after submission, not re-alerted for `every`:
-        each gets a new on-call alert and a reminder in the group; marked re-alerted now."""
+        each gets a new on-call alert and a reminder in the group; marked re-alerted now.
+
+        At most `up_to` cases per call, oldest first (one set-based UPDATE, one short
+        transaction): each alert is a private message to every on-call coordinator and one
+        in the group, so a surge of urgent cases is alerted at a pace Telegram accepts; the
+        rest stay due and come in the next rounds."""
         now = self._clock()
         due = and_(
             Case.status == CaseStatus.NEW.value,
@@ -583,32 +684,39 @@ class CaseworkRepository:
             or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every),
         )
         async with self._sessions() as session:
-            ids = list(await session.scalars(select(Case.id).where(due).order_by(Case.id)))
-            alerted = []
-            for case_id in ids:
-                # Only if still due: another instance checking at the same time finds it done.
-                result = await session.execute(
-                    update(Case).where(Case.id == case_id, due).values(realerted_at=now)
+            # Only if still due: another instance checking at the same time finds it done.
+            alerted = sorted(
+                await session.scalars(
+                    update(Case)
+                    .where(
+                        Case.id.in_(
+                            select(Case.id).where(due).order_by(Case.created_at, Case.id).limit(up_to)
+                        ),
+                        due,
+                    )
+                    .values(realerted_at=now)
+                    .returning(Case.id)
+                    .execution_options(synchronize_session=False)
                 )
-                if affected(result):
-                    enqueue(
-                        session,
-                        self._crypto,
-                        OutboxKind.URGENT,
-                        case_id=case_id,
-                        payload={"realert": True},
-                        now=now,
-                    )
-                    enqueue(
-                        session,
-                        self._crypto,
-                        OutboxKind.REMINDER,
-                        case_id=case_id,
-                        payload={"urgent": True},
-                        now=now,
-                    )
-                    session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="realerted"))
-                    alerted.append(case_id)
+            )
+            for case_id in alerted:
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.URGENT,
+                    case_id=case_id,
+                    payload={"realert": True},
+                    now=now,
+                )
+                enqueue(
+                    session,
+                    self._crypto,
+                    OutboxKind.REMINDER,
+                    case_id=case_id,
+                    payload={"urgent": True},
+                    now=now,
+                )
+                session.add(CaseEvent(case_id=case_id, at=now, actor_kind="system", kind="realerted"))
             await session.commit()
             return alerted
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from storage.base import affected
+from storage.batches import delete_in_batches
 from storage.crypto import Crypto
 from storage.models import LimitMark
 
@@ -55,9 +55,6 @@ class LimitRepository:
             await session.commit()
 
     async def prune(self) -> int:
-        async with self._sessions() as session:
-            result = await session.execute(
-                delete(LimitMark).where(LimitMark.at < self._clock() - LONGEST_WINDOW)
-            )
-            await session.commit()
-            return affected(result) or 0
+        return await delete_in_batches(
+            self._sessions, LimitMark.id, LimitMark.at < self._clock() - LONGEST_WINDOW
+        )

@@ -6,10 +6,25 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    event,
+    false,
+    text,
+)
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from storage import queue_counts
 from storage.base import Base, UTCDateTime, utcnow
+from storage.queue_counts import OPEN
 
 
 class Account(Base):
@@ -23,15 +38,27 @@ class Account(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
+def _open(extra: str | None = None) -> dict[str, Any]:
+    where = text(OPEN + (f" AND {extra}" if extra else ""))
+    return {"sqlite_where": where, "postgresql_where": where}
+
+
 class Case(Base):
     __tablename__ = "cases"
     # The queue's order (open first, urgent first, then oldest) and its filters, served from
     # indexes so that /queue stays quick with 100,000 cases.
+    # Each filter reads its own index in the queue's order: urgent (equality, one query per
+    # value) then (created_at, id); the open-case indexes are partial on exactly the predicate
+    # storage.casework writes (storage.queue_counts.OPEN), which SQLite needs word for word.
     __table_args__ = (
-        Index("ix_cases_queue", "status", "urgent", "created_at", "id"),
-        Index("ix_cases_assignee", "assignee_id", "status"),
-        Index("ix_cases_region_queue", "region", "status", "urgent", "created_at"),
-        Index("ix_cases_kind_queue", "facility_kind", "status", "urgent", "created_at"),
+        Index("ix_cases_queue", "status", "urgent", "created_at", "id"),  # status: X
+        Index("ix_cases_open_queue", "urgent", "created_at", "id", **_open()),
+        Index("ix_cases_unassigned_queue", "urgent", "created_at", "id", **_open("assignee_id IS NULL")),
+        Index("ix_cases_mine_queue", "assignee_id", "urgent", "created_at", "id", **_open()),
+        Index("ix_cases_region_queue", "region", "urgent", "created_at", "id", **_open()),
+        Index("ix_cases_kind_queue", "facility_kind", "urgent", "created_at", "id", **_open()),
+        # Reminders: new cases never reminded (by age), or reminded long ago.
+        Index("ix_cases_reminders", "status", "reminded_at", "created_at"),
         # Statistics scan only the cases whose reporter agreed to figures, by date.
         Index("ix_cases_stats", "consent_stats", "created_at"),
     )
@@ -80,6 +107,25 @@ class Case(Base):
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="case", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class QueueCount(Base):
+    """How many cases a /queue filter holds (storage.queue_counts: kept by triggers)."""
+
+    __tablename__ = "queue_counts"
+
+    bucket: Mapped[str] = mapped_column(String(64), primary_key=True)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+def _counting_triggers(target: Any, connection: Connection, tables: Any = (), **_kw: Any) -> None:
+    """metadata.create_all (tests) gets the counting triggers too; migrations create their own."""
+    if {"cases", "queue_counts"} <= {t.name for t in tables or ()}:
+        for statement in queue_counts.create_statements(connection.dialect.name):
+            connection.exec_driver_sql(statement)
+
+
+event.listen(Base.metadata, "after_create", _counting_triggers)
 
 
 class Attachment(Base):

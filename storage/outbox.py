@@ -19,6 +19,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.base import affected
+from storage.batches import delete_in_batches
 from storage.crypto import Crypto
 from storage.models import OutboxItem
 
@@ -165,6 +166,16 @@ class OutboxRepository:
     async def give_up(self, job: OutboxJob, *, error: str) -> bool:
         return await self._finish(
             job, status=ItemStatus.FAILED.value, claimed_until=None, last_error=error[:120]
+        )
+
+    async def prune(self, older_than: timedelta) -> int:
+        """Forget items sent more than `older_than` ago (in batches); failed ones stay for
+        the operator."""
+        return await delete_in_batches(
+            self._sessions,
+            OutboxItem.id,
+            OutboxItem.status == ItemStatus.DONE.value,
+            OutboxItem.done_at < self._clock() - older_than,
         )
 
     async def counts(self) -> dict[str, int]:

@@ -20,7 +20,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
-from storage.base import affected
+from storage.batches import delete_in_batches
 from storage.crypto import Crypto, InvalidToken
 from storage.models import (
     Account,
@@ -113,13 +113,10 @@ class TraceRepository:
             await session.commit()
 
     async def prune(self) -> int:
-        """Entries past Telegram's deletion window are useless: delete them."""
-        async with self._sessions() as session:
-            result = await session.execute(
-                delete(MessageTrace).where(MessageTrace.sent_at < self._clock() - DELETE_WINDOW)
-            )
-            await session.commit()
-            return affected(result) or 0
+        """Entries past Telegram's deletion window are useless: delete them (in batches)."""
+        return await delete_in_batches(
+            self._sessions, MessageTrace.id, MessageTrace.sent_at < self._clock() - DELETE_WINDOW
+        )
 
 
 class PrivacyRepository:

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.questionnaire import PRIVATE_FIELDS, SKIPPED, is_urgent
 from domain.values import CONSENT_VERSION, CaseStatus
 from storage.base import affected, utcnow
+from storage.batches import delete_in_batches
 from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
 from storage.crypto import Crypto
@@ -165,12 +166,9 @@ class CaseRepository(_Repository):
             await session.commit()
 
     async def purge_sent(self, older_than: timedelta) -> int:
-        async with self._sessions() as session:
-            result = await session.execute(
-                delete(SentDraft).where(SentDraft.created_at < self._clock() - older_than)
-            )
-            await session.commit()
-            return affected(result) or 0
+        return await delete_in_batches(
+            self._sessions, SentDraft.draft_key, SentDraft.created_at < self._clock() - older_than
+        )
 
     async def count_since(self, within: timedelta) -> int:
         """New cases of the whole bot in the last `within` (for the surge alert)."""
@@ -416,12 +414,14 @@ class AttachmentRepository(_Repository):
     async def purge_orphans(self, older_than: timedelta) -> int:
         """Delete files of drafts that can no longer be submitted (drafts expire)."""
         cutoff = self._clock() - older_than
-        async with self._sessions() as session:
-            result = await session.execute(
-                delete(Attachment).where(Attachment.case_id.is_(None), Attachment.created_at < cutoff)
-            )
-            await session.commit()
-            return affected(result) or 0
+        # Small batches: each row holds a whole (encrypted) file.
+        return await delete_in_batches(
+            self._sessions,
+            Attachment.id,
+            Attachment.case_id.is_(None),
+            Attachment.created_at < cutoff,
+            batch=100,
+        )
 
 
 class Store:

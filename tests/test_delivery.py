@@ -230,6 +230,28 @@ async def test_ordinary_group_card_starts_the_thread_and_later_messages_reply_to
     assert len(group.transcript()) == 3
 
 
+async def test_many_cases_due_at_once_get_one_digest_not_a_reminder_each(
+    fake: FakeTelegram, group: FakeGroup, running, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A surge: more cases fall due in one round than are reminded one by one, so the group gets
+    one message, the first page of the cases nobody has taken, and no reminder per case."""
+    monkeypatch.setattr(delivery_module, "REMINDER_INTERVAL", 0.1)
+    kua = await running(GROUP_ID)
+    store = kua.app.store
+    ids = [await submit(store, user_id=REPORTER_ID + n, urgent=False, contact=False) for n in range(7)]
+    await until(lambda: len(cards(fake, GROUP_ID)) == 7, what="the cards")
+    kua.clock.advance(hours=13)
+    await until(lambda: len(group.transcript()) >= 8, what="the digest")
+    await until(lambda: no_pending(store))
+    await asyncio.sleep(0.3)  # and nothing more at the next checks
+    [digest] = group.transcript()[7:]  # after the seven cards, one message
+    assert digest.reply_to is None and digest.message_thread_id is None
+    text = digest.text or ""
+    assert text.startswith("⏰") and "Open cases: 7 · not taken by anyone · 1–7" in text
+    assert all(f"#{case_id}" in text for case_id in ids)
+    assert "still new after" not in text
+
+
 async def test_full_mode_reuploads_the_reporters_files_as_new_messages(
     fake: FakeTelegram, forum: FakeGroup, running
 ) -> None:
