@@ -523,12 +523,9 @@ class CaseworkRepository:
         (keyed hash), in the same transaction."""
         workflow.check_duplicate(case_id, close_reason, duplicate_of)
         async with self._sessions() as session:
-            if (
-                duplicate_of is not None
-                and close_reason is CloseReason.DUPLICATE
-                and await session.get(Case, duplicate_of) is None
-            ):
-                raise CaseNotFound(duplicate_of)
+            duplicate = duplicate_of if close_reason is CloseReason.DUPLICATE else None
+            if duplicate is not None and await session.get(Case, duplicate) is None:
+                raise CaseNotFound(duplicate)
             c = await self._locked(session, case_id)
             change = workflow.move(
                 CaseStatus(c.status),
