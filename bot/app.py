@@ -82,7 +82,9 @@ def build_bot(config: Config) -> Bot:
     # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
     return Bot(
-        config.telegram.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        config.telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
 

@@ -48,12 +48,15 @@ async def run_webhook(app: App) -> None:
     # handle_in_background=False: Telegram gets its answer only after the update was handled
     # (and committed), so an update lost to a crash is delivered again.
     SafeRequestHandler(
-        dispatcher=app.dispatcher, bot=app.bot, handle_in_background=False, secret_token=tg.webhook_secret
+        dispatcher=app.dispatcher,
+        bot=app.bot,
+        handle_in_background=False,
+        secret_token=tg.webhook_secret.get_secret_value(),
     ).register(web_app, path=tg.webhook_path)
     setup_application(web_app, app.dispatcher, bot=app.bot)
     await app.bot.set_webhook(
         tg.webhook_url,
-        secret_token=tg.webhook_secret,
+        secret_token=tg.webhook_secret.get_secret_value(),
         allowed_updates=app.dispatcher.resolve_used_update_types(),
     )
     runner = web.AppRunner(web_app)
