@@ -9,11 +9,11 @@ from typing import Any
 
 from aiogram.utils.i18n import gettext as _
 
+from domain.case import CaseView
 from domain.questionnaire import QUESTIONS
 from domain.render import answer_text, attribution, render_sections
 from domain.textlimits import TEXT_LIMIT, visible_length
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, Referral
-from storage.casework import CaseView
 
 CARD_FIELDS = (
     "facility_kind",

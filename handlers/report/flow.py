@@ -17,7 +17,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Config
 from domain.questionnaire import (
     ORDER,
     QUESTIONS,
@@ -52,6 +51,7 @@ from handlers.report.screens import (
     urgent_checklist,
 )
 from handlers.report.states import question_state, screen
+from handlers.settings import Config
 from storage import limits
 from storage.repositories import Consent, Store, Submission, SubmittedCase
 from usecases.spam import BLOCKED_ANSWER, is_blocked
