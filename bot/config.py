@@ -108,6 +108,7 @@ class _Loading:
     file: Path | None = None
     require_token: bool = False
     sources: dict[str, str] = field(default_factory=dict)  # key → env var name or "file"
+    data_dir: Path | None = None  # app.data_dir once validated (the key file's default needs it)
 
     @property
     def file_label(self) -> str:
@@ -399,13 +400,16 @@ def _hmac_secret(value: SecretStr, info: ValidationInfo) -> SecretStr:
 class SecurityConfig(_Section, title="security"):
     data_keys: Annotated[tuple[SecretStr, ...], AfterValidator(_fernet_keys)] = ()  # first encrypts
     hmac_secret: Annotated[SecretStr, AfterValidator(_hmac_secret)] = SecretStr("")
-    # Absolute; "" = ./keys/keys.json (or an existing <data_dir>/keys.json), see Config.
-    key_file: Annotated[Path | None, BeforeValidator(lambda v: _strip(v) or None)] = None
+    # Absolute; "" = ./keys/keys.json (or an existing <data_dir>/keys.json: bot.keyfile).
+    key_file: Path = Path()
 
-    @field_validator("key_file")
+    @field_validator("key_file", mode="before")
     @classmethod
-    def _absolute(cls, value: Path | None) -> Path | None:
-        return _now().path(value) if value is not None else None
+    def _absolute(cls, value: Any) -> Path:
+        now = _now()
+        if value is None or not str(value).strip() or Path(str(value).strip()) == Path():
+            return default_key_file(now.cwd, now.data_dir or now.path("data"))
+        return now.path(str(value).strip())
 
     @property
     def keys_configured(self) -> bool:
@@ -649,7 +653,7 @@ class _EnvSource(PydanticBaseSettingsSource):
         return None, field_name, False  # __call__ reads every variable at once
 
     def __call__(self) -> dict[str, Any]:
-        environ, data = self.loading.environ, {}
+        environ, data = self.loading.environ, dict[str, dict[str, Any]]()
         for var in sorted(environ):
             if not var.startswith(ENV_PREFIX) or "__" not in var:
                 continue  # KUA_CONFIG, KUA_TEST_DATABASE_URL, ... are not settings
@@ -720,13 +724,11 @@ class Config(BaseSettings):
             return value
         return value.model_copy(update={"url": _resolve_database_url(value.url, app.data_dir)})
 
-    @field_validator("security")
+    @field_validator("app")
     @classmethod
-    def _key_file(cls, value: SecurityConfig, info: ValidationInfo) -> SecurityConfig:
-        app = info.data.get("app")
-        if value.key_file is not None or app is None:
-            return value
-        return value.model_copy(update={"key_file": default_key_file(_now().cwd, app.data_dir)})
+    def _data_dir_known(cls, value: AppConfig) -> AppConfig:
+        _now().data_dir = value.data_dir  # for security.key_file's default, validated later
+        return value
 
     @field_validator("config_file", mode="before")
     @classmethod

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.case import CaseView
+from domain.case import CaseView as CaseView  # re-exported: the views import it from here too
 from domain.values import CaseStatus
 from domain.workflow import OPEN_STATUSES, CloseReason, QueueFilter, Referral, can_move
 from storage.crypto import Crypto

@@ -62,7 +62,7 @@ def test_reuses_the_file_on_the_next_start(tmp_path: Path) -> None:
 
 def test_default_path_when_key_file_is_empty(tmp_path: Path) -> None:
     sec = security(tmp_path)
-    sec = sec.model_copy(update={"key_file": None})  # no key_file setting
+    sec = sec.model_copy(update={"key_file": ""})  # an empty setting: storage.keys picks the default
     _, warnings = load_crypto(sec, tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere" / "keys.json").is_file()
     assert warnings
