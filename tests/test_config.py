@@ -98,6 +98,29 @@ def test_config_is_frozen_and_repr_hides_secrets(tmp_path: Path) -> None:
         assert secret not in text
 
 
+def test_secrets_are_declared_as_such_and_never_shown(tmp_path: Path) -> None:
+    from bot.config import SECRET_KEYS
+
+    # Read off the field types (SecretStr, or repr=False for URLs that may carry a password).
+    assert {
+        "telegram.token",
+        "telegram.webhook_secret",
+        "security.data_keys",
+        "security.hmac_secret",
+        "database.url",
+        "redis.url",
+    } == SECRET_KEYS
+    c = load(tmp_path, {"KUA_REDIS__URL": "redis://:r3dispw@cache:6379/0"})
+    assert isinstance(c.telegram.token, SecretStr)
+    for text in (repr(c), str(c), repr(c.telegram), c.model_dump_json()):
+        assert TOKEN not in text
+    assert "r3dispw" not in repr(c) and "r3dispw" not in repr(c.redis)
+    # A wrong type for a secret names the type, not the value (TOML and variables alike).
+    e = error(tmp_path, toml="[security]\nhmac_secret = 12345678901234567890123456789012\n")
+    assert e.key == "security.hmac_secret" and "an integer" in str(e)
+    assert "12345678901234567890123456789012" not in str(e)
+
+
 def test_toml_then_env_precedence(tmp_path: Path) -> None:
     toml = """
 [app]

@@ -152,3 +152,39 @@ def test_the_script_exits_1_on_a_finding(tmp_path: Path, monkeypatch: pytest.Mon
     assert layers.main() == 1
     plant(tmp_path, {"domain/a.py": "from domain import b\n", "domain/b.py": ""})
     assert layers.main() == 0
+
+
+# --- config is read once at the top, and handlers get their slice --------------------------------
+
+TOKEN = "123456789:AAHk-secret_TOKEN_value"
+
+
+def test_handlers_are_given_their_slice_of_the_config_not_the_token(tmp_path: Path) -> None:
+    from types import SimpleNamespace
+
+    from aiogram.fsm.storage.memory import MemoryStorage
+    from cryptography.fernet import Fernet
+
+    from bot.app import build_dispatcher
+    from bot.config import load_config
+    from bot.i18n import make_i18n
+    from handlers.settings import Config as HandlerConfig
+    from storage.crypto import Crypto
+
+    secrets = {
+        "KUA_TELEGRAM__TOKEN": TOKEN,
+        "KUA_TELEGRAM__WEBHOOK_SECRET": "whsecret",
+        "KUA_SECURITY__HMAC_SECRET": "h" * 40,
+        "KUA_DATABASE__URL": "postgresql://kua:pa55word@db/kua",
+    }
+    config = load_config(secrets, tmp_path)
+    store = SimpleNamespace(crypto=Crypto([Fernet.generate_key().decode()], "h" * 40))
+    dp = build_dispatcher(config, store, MemoryStorage(), make_i18n("ru"))  # type: ignore[arg-type]
+
+    given = dp["config"]  # what every handler's `config` parameter receives
+    assert isinstance(given, HandlerConfig)
+    assert given.coordination is config.coordination and given.limits is config.limits
+    for section in ("telegram", "security", "database", "redis", "logging"):
+        assert not hasattr(given, section), section
+    for secret in ("whsecret", "h" * 40, "pa55word", TOKEN):
+        assert secret not in repr(given)
