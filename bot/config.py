@@ -26,7 +26,7 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal, get_args, get_origin
+from typing import Annotated, Any, Literal, get_args, get_origin
 from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet
@@ -701,8 +701,6 @@ class Config(BaseSettings):
     stats: StatsConfig = Field(default_factory=StatsConfig)
     config_file: Path | None = Field(None, exclude=True)  # the TOML file that was read, if any
 
-    sections: ClassVar[tuple[str, ...]]
-
     @classmethod
     def settings_customise_sources(
         cls,
@@ -803,7 +801,6 @@ SECRET_KEYS = frozenset(
     for name, info in model.model_fields.items()
     if _is_secret(info)
 )
-Config.sections = tuple(SCHEMA)
 
 
 @contextmanager
