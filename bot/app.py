@@ -39,6 +39,7 @@ from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
+from handlers.settings import Config as HandlerConfig
 from storage.base import utcnow
 from storage.crypto import Crypto
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
@@ -82,7 +83,9 @@ def build_bot(config: Config) -> Bot:
     # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
     session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
     return Bot(
-        config.telegram.token, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML)
+        config.telegram.token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
     )
 
 
@@ -115,7 +118,7 @@ def build_dispatcher(
     dp = Dispatcher(
         storage=fsm,
         events_isolation=isolation or SimpleEventIsolation(),
-        config=config,
+        config=HandlerConfig.of(config),  # the handlers' slice: no token, keys or URLs
         store=store,
         flood_gate=gate,
     )
@@ -154,7 +157,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
         await engine.dispose()
         raise StartupError(
             f"database.url: the database at {where} is not at the latest schema; run "
-            "scripts/migrate.sh (python -m storage.migrate upgrade) first"
+            "scripts/migrate.sh (python -m bot.migrate upgrade) first"
         )
 
     # Keys last: a broken database must not leave freshly generated keys behind. Keys are
@@ -251,7 +254,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
         if app.config.telegram.use_webhook:
             from bot.webhook import run_webhook
 
-            await run_webhook(app)
+            await run_webhook(app.bot, app.dispatcher, app.config.telegram)
         else:
             await app.bot.delete_webhook(drop_pending_updates=False)
             await poll(app, handle_signals=handle_signals)

@@ -90,7 +90,7 @@ async def _check_database(config: Config, lines: list[Line]) -> AsyncEngine | No
     """Appends the database line; returns an engine when the database is usable."""
     url = make_url(config.database.url)
     where = url.render_as_string(hide_password=True)
-    fix = "run python -m storage.migrate upgrade"
+    fix = "run python -m bot.migrate upgrade"
     missing = _missing_sqlite_file(config)
     if missing is not None:
         # Connecting would create an empty file; a check creates nothing.

@@ -9,7 +9,7 @@ from typing import Any
 from aiogram.types import TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 
-from domain.values import LOCALES
+from domain.values import LOCALES, telegram_locale
 
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
@@ -23,12 +23,6 @@ def make_i18n(default_locale: str) -> I18n:
             f"compiled catalogs missing for {', '.join(missing)}: run scripts/compile-catalogs.sh"
         )
     return i18n
-
-
-def telegram_locale(user: User | None) -> str | None:
-    """The user's Telegram interface language, if it is one of ours."""
-    code = (user.language_code or "").split("-")[0].lower() if user else ""
-    return code if code in LOCALES else None
 
 
 class StoredLocaleMiddleware(I18nMiddleware):

@@ -1,6 +1,6 @@
 """Retention, run in every housekeeping round (bot.workers).
 
-* expired drafts and their files (bot.workers.purge_expired_drafts);
+* expired drafts and their files (purge_expired_drafts);
 * the personal content of cases closed at least retention.closed_case_days ago (the anonymous
   statistics stay; open cases are never touched);
 * message-trace entries past Telegram's 48-hour deletion window;
@@ -16,12 +16,18 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from bot.config import Config
-from bot.workers import purge_expired_drafts
 from storage.fsm import SQLAlchemyStorage
 from storage.repositories import Store
 
 log = logging.getLogger("kua.retention")
 SENT_OUTBOX_KEPT = timedelta(days=7)  # sent outbox items are kept this long (for the operator)
+
+
+async def purge_expired_drafts(store: Store, fsm: SQLAlchemyStorage, config: Config) -> tuple[int, int]:
+    drafts = await fsm.purge_expired()
+    # A draft lives draft_days from its start, so a file older than that belongs to no live draft.
+    files = await store.attachments.purge_orphans(timedelta(days=config.retention.draft_days))
+    return drafts, files
 
 
 @dataclass(frozen=True)

@@ -8,10 +8,8 @@ A failure to record is logged and never stops an update or a send.
 
 from __future__ import annotations
 
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from contextvars import ContextVar
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
 
@@ -25,20 +23,10 @@ from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Message, MessageId, TelegramObject
 
 from storage.repositories import Store
+from storage.untraced import is_untraced
 
 log = logging.getLogger("kua.trace")
 _PREFIXES = ("send", "copy", "forward")
-_untraced: ContextVar[bool] = ContextVar("kua_untraced", default=False)
-
-
-@contextlib.contextmanager
-def untraced() -> Iterator[None]:
-    """Messages sent inside this block are not recorded (e.g. the last word of Forget me)."""
-    token = _untraced.set(True)
-    try:
-        yield
-    finally:
-        _untraced.reset(token)
 
 
 class IncomingTraceMiddleware(BaseMiddleware):
@@ -71,7 +59,7 @@ class OutgoingTraceMiddleware(BaseRequestMiddleware):
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
         response = await make_request(bot, method)
-        if _untraced.get() or not method.__api_method__.startswith(_PREFIXES):
+        if is_untraced() or not method.__api_method__.startswith(_PREFIXES):
             return response
         result: Any = getattr(response, "result", response)  # a Response, unless a test fakes one
         items = result if isinstance(result, list) else [result]

@@ -6,14 +6,13 @@ import asyncio
 import contextlib
 import logging
 import signal
-from typing import TYPE_CHECKING
 
+from aiogram import Bot, Dispatcher
 from aiogram.types import Update
 from aiogram.webhook.aiohttp_server import SimpleRequestHandler, setup_application
 from aiohttp import web
 
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.config import TelegramConfig
 
 log = logging.getLogger("kua.webhook")
 
@@ -42,19 +41,21 @@ class SafeRequestHandler(SimpleRequestHandler):
     __call__ = handle
 
 
-async def run_webhook(app: App) -> None:
-    tg = app.config.telegram
+async def run_webhook(bot: Bot, dispatcher: Dispatcher, tg: TelegramConfig) -> None:
     web_app = web.Application()
     # handle_in_background=False: Telegram gets its answer only after the update was handled
     # (and committed), so an update lost to a crash is delivered again.
     SafeRequestHandler(
-        dispatcher=app.dispatcher, bot=app.bot, handle_in_background=False, secret_token=tg.webhook_secret
+        dispatcher=dispatcher,
+        bot=bot,
+        handle_in_background=False,
+        secret_token=tg.webhook_secret.get_secret_value(),
     ).register(web_app, path=tg.webhook_path)
-    setup_application(web_app, app.dispatcher, bot=app.bot)
-    await app.bot.set_webhook(
+    setup_application(web_app, dispatcher, bot=bot)
+    await bot.set_webhook(
         tg.webhook_url,
-        secret_token=tg.webhook_secret,
-        allowed_updates=app.dispatcher.resolve_used_update_types(),
+        secret_token=tg.webhook_secret.get_secret_value(),
+        allowed_updates=dispatcher.resolve_used_update_types(),
     )
     runner = web.AppRunner(web_app)
     await runner.setup()

@@ -6,21 +6,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from datetime import timedelta
 
 from bot.config import Config
+from bot.retention import retention_round
 from storage.fsm import SQLAlchemyStorage
 from storage.repositories import Store
 
 log = logging.getLogger("kua.workers")
 INTERVAL = 3600.0
-
-
-async def purge_expired_drafts(store: Store, fsm: SQLAlchemyStorage, config: Config) -> tuple[int, int]:
-    drafts = await fsm.purge_expired()
-    # A draft lives draft_days from its start, so a file older than that belongs to no live draft.
-    files = await store.attachments.purge_orphans(timedelta(days=config.retention.draft_days))
-    return drafts, files
 
 
 async def housekeeping(
@@ -30,10 +23,7 @@ async def housekeeping(
     (cancelling mid-query would abandon a database connection)."""
     while not stop.is_set():
         try:
-            # Drafts (purge_expired_drafts), long-closed cases, the message trace; imported
-            # here because bot.retention builds on this module.
-            from bot.retention import retention_round
-
+            # Drafts (purge_expired_drafts), long-closed cases, the message trace.
             await retention_round(store, fsm, config)
         except Exception as exc:  # noqa: BLE001 - keep the loop alive; retried next round
             log.error("housekeeping failed: %s", type(exc).__name__)

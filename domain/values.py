@@ -7,6 +7,7 @@ system branch on are enums here.
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Protocol
 
 from domain.i18n import N_
 
@@ -14,6 +15,19 @@ from domain.i18n import N_
 CONSENT_VERSION = "2026-11-25"
 
 LOCALES = ("kk", "ru", "en")
+
+
+def telegram_locale(user: _HasLanguage | None) -> str | None:
+    """The user's Telegram interface language (``User.language_code``), if it is one of ours."""
+    code = (user.language_code or "").split("-")[0].lower() if user else ""
+    return code if code in LOCALES else None
+
+
+class _HasLanguage(Protocol):
+    @property
+    def language_code(self) -> str | None: ...
+
+
 LANGUAGE_NAMES = {"kk": "Қазақша", "ru": "Русский", "en": "English"}
 
 

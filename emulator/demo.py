@@ -166,7 +166,7 @@ class Demo:
             env = bot_environment(self.workdir, self.fake.base_url)
             migrate = await asyncio.to_thread(
                 subprocess.run,
-                [sys.executable, "-m", "storage.migrate", "upgrade"],
+                [sys.executable, "-m", "bot.migrate", "upgrade"],
                 cwd=ROOT,
                 env=env,
                 capture_output=True,

@@ -35,7 +35,7 @@ def get_routers() -> list[Router]:
         # loose words before follow-up: its catch-all would take them first
         loose_words.make_router(),
         followup.make_router(),
-        evidence.make_router(),
+        evidence.make_router(back_to_case=followup.show_case),
         fallback.make_router(),
     )
     # Coordinators also use the bot in private: their router (role-checked on every update)

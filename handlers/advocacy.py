@@ -21,12 +21,12 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Config
 from domain.i18n import N_
 from domain.values import LANGUAGE_NAMES, LOCALES
 from handlers.common import send_private
 from handlers.coordinator import CoordInput, input_context, staff_only
 from handlers.coordinator.keyboards import preview_keyboard
+from handlers.settings import Config
 from handlers.sheet_keyboards import SheetAskCb, SheetCb
 from handlers.stats import parse_period
 from services import export as export_service

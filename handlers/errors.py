@@ -9,17 +9,22 @@ logged and nothing is said there: the coordinators' chat is not the place for it
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 from aiogram import Bot, Router
 from aiogram.types import ErrorEvent
 from aiogram.utils.i18n import gettext as _
 
-from bot.flood import FloodGate
-
 log = logging.getLogger("kua.errors")
 
 
-async def on_error(event: ErrorEvent, bot: Bot, flood_gate: FloodGate | None = None) -> None:
+class FloodWindow(Protocol):
+    """What the apology needs of bot.flood.FloodGate (injected as ``flood_gate``)."""
+
+    async def remaining(self, chat: str | None) -> float: ...
+
+
+async def on_error(event: ErrorEvent, bot: Bot, flood_gate: FloodWindow | None = None) -> None:
     exc = event.exception
     # Only the type and the frames: exception messages may quote what the user sent.
     log.error(

@@ -114,8 +114,19 @@ def receipt_keyboard(case_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
+# A report's screen (handlers.followup.show_case), given to make_router: follow-up shows this
+# module's receipt button, so this module does not import follow-up back.
+ShowCase = Callable[[Bot, int, FSMContext, CaseView, Store, I18n], Awaitable[None]]
+
+
 async def on_receipt(
-    query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, store: Store, state: FSMContext, i18n: I18n
+    query: CallbackQuery,
+    callback_data: ReceiptCb,
+    bot: Bot,
+    store: Store,
+    state: FSMContext,
+    i18n: I18n,
+    back_to_case: ShowCase,
 ) -> None:
     message = query.message
     key = store.cases.reporter_key(query.from_user.id)
@@ -128,9 +139,7 @@ async def on_receipt(
                 # The receipt was shown in the window, now deleted: the next screen is a new one.
                 await state.update_data({window.UI_KEY: None})
             if view is not None:  # back to the report's screen the receipt was opened from
-                from handlers.followup import show_case  # followup shows this module's button
-
-                await show_case(bot, message.chat.id, state, view, store, i18n)
+                await back_to_case(bot, message.chat.id, state, view, store, i18n)
         return
     if view is None or not isinstance(message, Message):
         await query.answer(_("This button is out of date."))
@@ -155,9 +164,14 @@ async def _remove(message: Message) -> None:
             log.info("receipt not removed: %s", type(exc).__name__)
 
 
-def make_router() -> Router:
+def make_router(back_to_case: ShowCase) -> Router:
+    async def receipt(
+        query: CallbackQuery, callback_data: ReceiptCb, bot: Bot, store: Store, state: FSMContext, i18n: I18n
+    ) -> None:
+        await on_receipt(query, callback_data, bot, store, state, i18n, back_to_case)
+
     router = Router(name="evidence")
-    router.callback_query.register(on_receipt, ReceiptCb.filter())
+    router.callback_query.register(receipt, ReceiptCb.filter())
     return router
 
 

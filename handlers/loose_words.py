@@ -22,10 +22,10 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Config
 from domain.values import CaseStatus
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.report.files import incoming_file, store_or_explain
+from handlers.settings import Config
 from storage.casework import CaseView
 from storage.repositories import Store
 

@@ -21,14 +21,14 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Config
-from bot.trace import untraced
 from handlers import window
 from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message_of
 from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
+from handlers.settings import Config
 from storage.privacy import DELETE_WINDOW
 from storage.repositories import Store
+from storage.untraced import untraced
 
 log = logging.getLogger(__name__)
 

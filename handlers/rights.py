@@ -20,7 +20,6 @@ from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Config
 from domain.dates import long_date
 from domain.i18n import N_
 from domain.rights import (
@@ -40,6 +39,7 @@ from domain.rights import (
     attestation,
 )
 from handlers.common import Menu, MenuAction, message_of
+from handlers.settings import Config
 from handlers.telegram_errors import not_modified
 
 STALE = N_("This button is out of date.")

@@ -11,13 +11,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Config
-from bot.i18n import telegram_locale
-from domain.values import LOCALES
+from domain.values import LOCALES, telegram_locale
 from handlers import window
 from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text, message_of
 from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
+from handlers.settings import Config
 from storage.repositories import Store
 
 

@@ -2,28 +2,57 @@
 
     python scripts/layers.py
 
-Layers, top to bottom: bot → handlers → services → storage → domain. A module may import its
-own layer or any layer below it; an import of a higher layer, or a circle of modules importing
-each other, is listed with the importing file's length. Every import counts, also those inside
-functions or under TYPE_CHECKING: each still ties the lower module to the higher one.
+The layers, top to bottom (LAYERS below is the one place they are written down):
+
+    bot/                  wiring, runners, workers, the config loader, command-line tools
+    handlers/             routers: parse an update, call a use case, show a view
+    services/, usecases/  use cases (one layer: the two packages are being merged)
+    storage/              SQL, the key file, migrations; takes URLs and keys as arguments
+    domain/               pure: questionnaire, values, workflow rules, case views
+
+A module may import its own layer or any layer below it. An import of a higher layer, or a
+circle of modules importing each other (within a layer too), is listed with the importing
+file's length. Every import counts, also those inside functions or under TYPE_CHECKING: each
+still ties the lower module to the higher one.
+
+``emulator/`` (the fake Bot API used by the tests and the demo) stands apart: it imports none
+of the layers, and none of them imports it (the demo starts the bot as a separate process).
+Circles are looked for among the layers only: the emulator is a test tool with its own shape.
+tests/test_layers.py runs this check on the tree and on small planted trees.
 """
 
 from __future__ import annotations
 
 import ast
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-LAYERS = ("domain", "storage", "services", "handlers", "bot")  # bottom first
-RANK = {name: i for i, name in enumerate(LAYERS)}
+# Bottom first; packages in one tuple form one layer.
+LAYERS: tuple[tuple[str, ...], ...] = (
+    ("domain",),
+    ("storage",),
+    ("services", "usecases"),
+    ("handlers",),
+    ("bot",),
+)
+STANDALONE: tuple[str, ...] = ("emulator",)  # imports no layer, imported by none
+RANK = {package: i for i, layer in enumerate(LAYERS) for package in layer}
+PACKAGES = (*RANK, *STANDALONE)
 
 
-def modules() -> dict[str, Path]:
+@dataclass(frozen=True)
+class Finding:
+    kind: str  # "up", "apart" (to or from a standalone package) or "circle"
+    text: str
+
+
+def modules(root: Path = ROOT) -> dict[str, Path]:
     found = {}
-    for layer in LAYERS:
-        for path in sorted((ROOT / layer).rglob("*.py")):
-            parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    for package in PACKAGES:
+        for path in sorted((root / package).rglob("*.py")):
+            parts = list(path.relative_to(root).with_suffix("").parts)
             if parts[-1] == "__init__":
                 parts.pop()
             found[".".join(parts)] = path
@@ -34,7 +63,7 @@ def imports(name: str, path: Path, known: dict[str, Path]) -> set[str]:
     """The project modules ``name`` imports (a ``from pkg import mod`` names the module)."""
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     targets: set[str] = set()
-    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
         if isinstance(node, ast.Import):
             targets.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
@@ -85,22 +114,44 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
-def main() -> int:
-    known = modules()
+def check(root: Path = ROOT) -> list[Finding]:
+    """Every upward import, every import to or from a standalone package, every circle of the layers."""
+    known = modules(root)
     graph = {name: imports(name, path, known) for name, path in known.items()}
-    lines = {name: len(path.read_text().splitlines()) for name, path in known.items()}
-    upward = [
-        (name, target)
-        for name in sorted(graph)
-        for target in sorted(graph[name])
-        if RANK[target.split(".")[0]] > RANK[name.split(".")[0]]
-    ]
-    for name, target in upward:
-        print(f"up: {known[name].relative_to(ROOT)} ({lines[name]} lines) imports {target}")
-    for component in circles(graph):
-        files = ", ".join(f"{known[m].relative_to(ROOT)} ({lines[m]})" for m in component)
-        print(f"circle: {files}")
-    return 1 if upward or circles(graph) else 0
+
+    def where(name: str) -> str:
+        path = known[name]
+        return f"{path.relative_to(root)} ({len(path.read_text(encoding='utf-8').splitlines())} lines)"
+
+    findings = []
+    for name in sorted(graph):
+        source = name.split(".")[0]
+        for target in sorted(graph[name]):
+            destination = target.split(".")[0]
+            if source == destination:
+                continue
+            if source in STANDALONE or destination in STANDALONE:
+                findings.append(Finding("apart", f"apart: {where(name)} imports {target}"))
+            elif RANK[destination] > RANK[source]:
+                findings.append(Finding("up", f"up: {where(name)} imports {target}"))
+
+    def in_layers(name: str) -> bool:
+        return name.split(".")[0] in RANK
+
+    layered = {
+        name: {t for t in targets if in_layers(t)} for name, targets in graph.items() if in_layers(name)
+    }
+    for component in circles(layered):
+        files = ", ".join(where(m) for m in component)
+        findings.append(Finding("circle", f"circle: {files}"))
+    return findings
+
+
+def main() -> int:
+    findings = check()
+    for finding in findings:
+        print(finding.text)
+    return 1 if findings else 0
 
 
 if __name__ == "__main__":

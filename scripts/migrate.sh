@@ -2,4 +2,4 @@
 # Bring the configured database (database.url; SQLite under ./data by default) to the latest schema.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m storage.migrate upgrade "$@"
+exec .venv/bin/python -m bot.migrate upgrade "$@"

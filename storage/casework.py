@@ -16,6 +16,7 @@ from sqlalchemy import Integer, and_, delete, func, literal, literal_column, or_
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain import workflow
+from domain.case import CaseView as CaseView  # re-exported: the views import it from here too
 from domain.values import CaseStatus
 from domain.workflow import CloseReason, QueueFilter, Referral
 from domain.workflow import InvalidTransition as InvalidTransition  # raised here for its callers
@@ -51,53 +52,6 @@ class AlreadyTaken(Exception):
 
 class NotOwner(Exception):
     """Only the coordinator who has the case may hand it over or give it up."""
-
-
-@dataclass(frozen=True)
-class CaseView:
-    """What handlers and the delivery worker may know of a case (no identities, no free text)."""
-
-    id: int
-    status: CaseStatus
-    urgent: bool
-    facility_kind: str | None
-    region: str | None
-    answers: dict[str, Any]
-    locale: str
-    created_at: datetime
-    assignee_id: int | None
-    referral: str | None
-    close_reason: str | None
-    unreachable: bool
-    contactable: bool
-    silent: bool
-    group_chat_id: int | None
-    topic_id: int | None
-    card_message_id: int | None
-    duplicate_of: int | None = None
-
-    @classmethod
-    def of(cls, c: Case) -> CaseView:
-        return cls(
-            id=c.id,
-            status=CaseStatus(c.status),
-            urgent=c.urgent,
-            facility_kind=c.facility_kind,
-            region=c.region,
-            answers=dict(c.answers or {}),
-            locale=c.locale,
-            created_at=c.created_at,
-            assignee_id=c.assignee_id,
-            referral=c.referral,
-            close_reason=c.close_reason,
-            unreachable=c.unreachable,
-            contactable=c.contact_enc is not None,
-            silent=c.silent,
-            group_chat_id=c.group_chat_id,
-            topic_id=c.topic_id,
-            card_message_id=c.card_message_id,
-            duplicate_of=c.duplicate_of,
-        )
 
 
 @dataclass(frozen=True)

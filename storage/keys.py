@@ -12,12 +12,14 @@ import json
 import os
 import secrets
 import stat
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.fernet import Fernet
+from pydantic import SecretStr
 
-from bot.config import ConfigError
+from domain.errors import ConfigError
 from storage.crypto import Crypto
 
 __all__ = ["KEY_FILE_NAME", "generate_key_material", "key_file_path", "load_crypto", "rotate_key_file"]
@@ -27,14 +29,18 @@ _KEY = "security.key_file"
 
 
 class _SecurityLike(Protocol):
-    """What :func:`load_crypto` needs from ``bot.config.SecurityConfig``."""
+    """The key settings :func:`load_crypto` takes (``bot/`` passes its ``[security]`` section)."""
 
     @property
-    def data_keys(self) -> tuple[str, ...] | list[str]: ...
+    def data_keys(self) -> Sequence[SecretStr | str]: ...
     @property
-    def hmac_secret(self) -> str: ...
+    def hmac_secret(self) -> SecretStr | str: ...
     @property
-    def key_file(self) -> Path | str: ...
+    def key_file(self) -> Path | str | None: ...
+
+
+def _reveal(value: SecretStr | str) -> str:
+    return value.get_secret_value() if isinstance(value, SecretStr) else value
 
 
 def generate_key_material() -> dict[str, Any]:
@@ -55,8 +61,8 @@ def load_crypto(security: _SecurityLike, data_dir: Path, *, create: bool = True)
     while ``create`` is False (the database already holds data written with some keys: new keys
     would make all of it unreadable).
     """
-    data_keys = list(security.data_keys)
-    hmac_secret = security.hmac_secret
+    data_keys = [_reveal(key) for key in security.data_keys]
+    hmac_secret = _reveal(security.hmac_secret)
     if data_keys and hmac_secret:
         return Crypto(data_keys, hmac_secret), []
 

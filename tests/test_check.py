@@ -89,7 +89,7 @@ async def test_nothing_is_created_on_a_fresh_machine(fake: FakeTelegram, tmp_pat
     lines = await run_checks(config, quick=True)
 
     assert statuses(lines) == [("FAIL", "database"), ("warn", "keys")]
-    assert "python -m storage.migrate upgrade" in lines[0].detail
+    assert "python -m bot.migrate upgrade" in lines[0].detail
     assert "generates it on first start" in lines[1].detail
     assert not (tmp_path / "data").exists() and not (tmp_path / "keys").exists()
     assert fake.requests == []  # --quick: no Telegram traffic

@@ -1,18 +1,25 @@
 from __future__ import annotations
 
-import dataclasses
 import tomllib
 from datetime import date
 from pathlib import Path
 
 import pytest
 from cryptography.fernet import Fernet
+from pydantic import SecretStr, ValidationError
 
 from bot.config import SCHEMA, Config, ConfigError, env_name, load_config
 
 REPO = Path(__file__).resolve().parent.parent
 TOKEN = "123456789:AAHk-secret_TOKEN_value"
 BASE = {"KUA_TELEGRAM__TOKEN": TOKEN}
+
+
+def plain(value: SecretStr | tuple[SecretStr, ...]) -> str | tuple[str, ...]:
+    """A secret's value (secrets are ``SecretStr``, so that no repr or log shows them)."""
+    if isinstance(value, tuple):
+        return tuple(v.get_secret_value() for v in value)
+    return value.get_secret_value()
 
 
 def load(tmp_path: Path, env: dict[str, str] | None = None, toml: str | None = None) -> Config:
@@ -48,16 +55,16 @@ def test_defaults(tmp_path: Path) -> None:
     assert c.data_dir == c.app.data_dir
     assert c.app.default_locale == "ru"
     t = c.telegram
-    assert t.token == TOKEN
+    assert plain(t.token) == TOKEN
     assert t.api_base == "https://api.telegram.org" and t.uses_public_api
-    assert (t.mode, t.use_webhook, t.webhook_url, t.webhook_secret) == ("polling", False, "", "")
+    assert (t.mode, t.use_webhook, t.webhook_url, plain(t.webhook_secret)) == ("polling", False, "", "")
     assert (t.listen_host, t.listen_port) == ("127.0.0.1", 8080)
     assert c.database.url == f"sqlite+aiosqlite:///{tmp_path}/data/kua.sqlite3"
     assert c.database.echo is False and c.database.is_sqlite and c.database.dialect == "sqlite"
     assert c.redis.url == "" and not c.redis.enabled
     s = c.security
     # Beside the data directory, not in it: a copy of data/ must not carry the keys.
-    assert (s.data_keys, s.hmac_secret, s.key_file) == ((), "", tmp_path / "keys" / "keys.json")
+    assert (plain(s.data_keys), plain(s.hmac_secret), s.key_file) == ((), "", tmp_path / "keys" / "keys.json")
     assert not s.keys_configured
     co = c.coordination
     assert (co.chat_id, co.coordinators, co.admins, co.on_call) == (0, (), (), ())
@@ -84,11 +91,34 @@ def test_config_is_frozen_and_repr_hides_secrets(tmp_path: Path) -> None:
             "KUA_TELEGRAM__WEBHOOK_SECRET": "whsecret",
         },
     )
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        c.telegram.token = "x"  # type: ignore[misc]
+    with pytest.raises(ValidationError, match="frozen"):
+        c.telegram.token = "x"  # type: ignore[misc, assignment]
     text = repr(c)
     for secret in (TOKEN, key, "h" * 40, "pa55word", "whsecret"):
         assert secret not in text
+
+
+def test_secrets_are_declared_as_such_and_never_shown(tmp_path: Path) -> None:
+    from bot.config import SECRET_KEYS
+
+    # Read off the field types (SecretStr, or repr=False for URLs that may carry a password).
+    assert {
+        "telegram.token",
+        "telegram.webhook_secret",
+        "security.data_keys",
+        "security.hmac_secret",
+        "database.url",
+        "redis.url",
+    } == SECRET_KEYS
+    c = load(tmp_path, {"KUA_REDIS__URL": "redis://:r3dispw@cache:6379/0"})
+    assert isinstance(c.telegram.token, SecretStr)
+    for text in (repr(c), str(c), repr(c.telegram), c.model_dump_json()):
+        assert TOKEN not in text
+    assert "r3dispw" not in repr(c) and "r3dispw" not in repr(c.redis)
+    # A wrong type for a secret names the type, not the value (TOML and variables alike).
+    e = error(tmp_path, toml="[security]\nhmac_secret = 12345678901234567890123456789012\n")
+    assert e.key == "security.hmac_secret" and "an integer" in str(e)
+    assert "12345678901234567890123456789012" not in str(e)
 
 
 def test_toml_then_env_precedence(tmp_path: Path) -> None:
@@ -113,7 +143,7 @@ name = "Kadyr Kassiyet"
         {"KUA_COORDINATION__GROUP_SHOWS": "summary", "KUA_LIMITS__MAX_FILE_MB": "5"}, _write(tmp_path, toml)
     )
     assert c.config_file == tmp_path / "config.toml"
-    assert c.telegram.token == "42:from-file"  # file over default
+    assert plain(c.telegram.token) == "42:from-file"  # file over default
     assert c.app.default_locale == "kk"
     assert c.app.data_dir == tmp_path / "var" / "kua"
     assert c.telegram.listen_port == 9000
@@ -124,7 +154,7 @@ name = "Kadyr Kassiyet"
     assert c.ngo.name == "Kadyr Kassiyet" and c.ngo.configured
 
     c = load_config({"KUA_TELEGRAM__TOKEN": "7:from-env"}, tmp_path)
-    assert c.telegram.token == "7:from-env"
+    assert plain(c.telegram.token) == "7:from-env"
 
 
 def _write(directory: Path, toml: str, name: str = "config.toml") -> Path:
@@ -138,14 +168,14 @@ def test_kua_config_names_the_file(tmp_path: Path) -> None:
     _write(tmp_path / "etc", '[telegram]\ntoken = "2:named-file"\n', "kua.toml")
 
     c = load_config({"KUA_CONFIG": "etc/kua.toml"}, tmp_path)  # relative to cwd
-    assert c.telegram.token == "2:named-file"
+    assert plain(c.telegram.token) == "2:named-file"
     assert c.config_file == tmp_path / "etc" / "kua.toml"
 
     c = load_config({"KUA_CONFIG": str(tmp_path / "etc" / "kua.toml")}, Path("/"))
-    assert c.telegram.token == "2:named-file"
+    assert plain(c.telegram.token) == "2:named-file"
 
     c = load_config({}, tmp_path)
-    assert c.telegram.token == "1:default-file"
+    assert plain(c.telegram.token) == "1:default-file"
 
 
 @pytest.mark.parametrize("target", ["missing.toml", "etc"])
@@ -167,7 +197,7 @@ def test_env_without_double_underscore_is_ignored(tmp_path: Path) -> None:
             "kua_telegram__token": "lower-case names are not ours",
         },
     )
-    assert c.telegram.token == TOKEN
+    assert plain(c.telegram.token) == TOKEN
 
 
 # --- types and parsing ----------------------------------------------------------------------------
@@ -209,7 +239,7 @@ def test_env_int_list(tmp_path: Path, raw: str, expected: tuple[int, ...]) -> No
 def test_env_str_list(tmp_path: Path) -> None:
     k1, k2 = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     c = load(tmp_path, {"KUA_SECURITY__DATA_KEYS": f"{k1}, {k2}", "KUA_SECURITY__HMAC_SECRET": "x" * 32})
-    assert c.security.data_keys == (k1, k2)
+    assert plain(c.security.data_keys) == (k1, k2)
     assert c.security.keys_configured
     assert load(tmp_path, {"KUA_SECURITY__DATA_KEYS": ""}).security.data_keys == ()
 
@@ -476,7 +506,7 @@ def test_example_loads_once_a_token_is_given(tmp_path: Path) -> None:
     e = error(tmp_path, toml=example, base={})
     assert e.key == "telegram.token"
     c = load(tmp_path, toml=example)
-    assert c.telegram.token == TOKEN and c.config_file == tmp_path / "config.toml"
+    assert plain(c.telegram.token) == TOKEN and c.config_file == tmp_path / "config.toml"
 
 
 def test_ngo_lawyer_and_legal_review(tmp_path: Path) -> None:

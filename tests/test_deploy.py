@@ -49,7 +49,7 @@ def test_compose_runs_the_bot_with_postgresql_and_redis(compose: dict[str, Any])
         "postgres": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
-    assert services["migrate"]["command"] == ["python", "-m", "storage.migrate", "upgrade"]
+    assert services["migrate"]["command"] == ["python", "-m", "bot.migrate", "upgrade"]
     for name in ("bot", "postgres", "redis"):
         assert services[name]["healthcheck"]["test"][0] == "CMD", name
     assert bot["healthcheck"]["test"] == ["CMD", "python", "-m", "bot", "check", "--quick"]
@@ -140,7 +140,7 @@ def test_the_systemd_unit_is_hardened_and_keeps_keys_apart() -> None:
     assert service["WorkingDirectory"] == "/var/lib/kua"
     assert "KUA_SECURITY__KEY_FILE=/var/lib/kua-keys/keys.json" in service["Environment"].split("\n")
     assert service["RestartPreventExitStatus"] == "2"  # a config error is not fixed by restarting
-    assert service["ExecStartPre"].endswith("-m storage.migrate upgrade")
+    assert service["ExecStartPre"].endswith("-m bot.migrate upgrade")
 
 
 @pytest.mark.skipif(shutil.which("systemd-analyze") is None, reason="systemd-analyze is not installed")

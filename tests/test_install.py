@@ -144,7 +144,7 @@ async def test_installed_check_passes_from_another_directory_and_fails_in_one_li
         f'[security]\nkey_file = "{state / "keys" / "keys.json"}"\n'
         f"[coordination]\nchat_id = -1001234567890\non_call = [700100200]\n"
     )
-    migrated = run_installed(installed, elsewhere, "-m", "storage.migrate", "upgrade", KUA_CONFIG=str(config))
+    migrated = run_installed(installed, elsewhere, "-m", "bot.migrate", "upgrade", KUA_CONFIG=str(config))
     assert migrated.returncode == 0 and "(head)" in migrated.stdout, migrated.stderr
     assert (state / "data" / "kua.sqlite3").is_file()
 

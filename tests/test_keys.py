@@ -3,7 +3,6 @@ from __future__ import annotations
 import json
 import os
 import stat
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -63,7 +62,7 @@ def test_reuses_the_file_on_the_next_start(tmp_path: Path) -> None:
 
 def test_default_path_when_key_file_is_empty(tmp_path: Path) -> None:
     sec = security(tmp_path)
-    sec = replace(sec, key_file="")  # type: ignore[arg-type]  # a plain string setting
+    sec = sec.model_copy(update={"key_file": ""})  # an empty setting: storage.keys picks the default
     _, warnings = load_crypto(sec, tmp_path / "elsewhere")
     assert (tmp_path / "elsewhere" / "keys.json").is_file()
     assert warnings

@@ -17,7 +17,8 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DatabaseError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage import db, migrate
+from bot import migrate
+from storage import db
 from tests.storage_fixtures import BACKENDS, isolated_engine
 
 
@@ -150,7 +151,7 @@ def test_alembic_config_is_cwd_independent(tmp_path: Path, monkeypatch: pytest.M
     assert db.head_revisions() == {revisions_in_order()[-1][0]}
 
 
-# --- python -m storage.migrate --------------------------------------------------------------------
+# --- python -m bot.migrate ------------------------------------------------------------------------
 def test_migrate_cli(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:

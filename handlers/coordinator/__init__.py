@@ -41,7 +41,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.config import Config
 from domain.card import card_text, full_texts, status_line
 from domain.i18n import N_
 from domain.values import CaseStatus
@@ -89,6 +88,7 @@ from handlers.coordinator.views import (
     queue_text,
 )
 from handlers.evidence import record_text, send_case_files
+from handlers.settings import Config
 from storage.casework import AlreadyTaken, CaseNotFound, CaseView, InvalidTransition, NotOwner
 from storage.custody import CustodyKind
 from storage.outbox import OutboxKind

@@ -23,7 +23,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_date
 
-from bot.config import Config
 from domain.values import STATUS_LABELS
 from handlers import window
 from handlers.common import Menu, MenuAction, main_menu, main_menu_text, message_of, sender_of
@@ -32,6 +31,7 @@ from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.followup.notices import opened_elsewhere_notice
 from handlers.report import flow, states
 from handlers.report.files import incoming_file, store_or_explain, stored_notice
+from handlers.settings import Config
 from services import limits as rate
 from storage.casework import CaseView
 from storage.codes import normalize_code

@@ -15,7 +15,6 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Config
 from domain.i18n import N_
 from domain.questionnaire import ORDER, QUESTIONS, SKIPPED, STEPS, Kind, Option, previous_question
 from handlers import window
@@ -41,6 +40,7 @@ from handlers.report.keyboards import (
 )
 from handlers.report.screens import risk_text
 from handlers.report.states import Report, in_report, question_of, question_state, screen
+from handlers.settings import Config
 from storage.repositories import Consent, Store, StoredFile
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import LimitsConfig
 from domain.values import AttachmentKind
+from handlers.settings import LimitsConfig
 from storage.media import ACCEPTED, MediaError, UnsupportedType, clean, sha256_hex
 from storage.repositories import Received, Store, StoredFile
 

@@ -18,7 +18,6 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Config
 from domain.questionnaire import (
     ORDER,
     QUESTIONS,
@@ -53,6 +52,7 @@ from handlers.report.screens import (
     urgent_checklist,
 )
 from handlers.report.states import question_state, screen, screen_of
+from handlers.settings import Config
 from services import limits as rate
 from services.spam import BLOCKED_ANSWER, is_blocked
 from storage.repositories import Consent, Store, Submission, SubmittedCase

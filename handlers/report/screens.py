@@ -9,7 +9,6 @@ from typing import Any
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 
-from bot.config import Config
 from domain.i18n import N_
 from domain.questionnaire import (
     ORDER,
@@ -23,6 +22,7 @@ from domain.render import render_sections
 from domain.rights import RISK
 from domain.textlimits import TEXT_LIMIT, pack, split_text, visible_length
 from handlers.rights import Deployment, render_page_screen
+from handlers.settings import Config
 
 REVIEW_EXCERPTS = (700, 300, 120)  # shrink free-text excerpts until the review fits one message
 

@@ -1,10 +1,11 @@
-"""Alembic environment: async engines, batch mode for SQLite, URL from the app config.
+"""Alembic environment: async engines, batch mode for SQLite, the URL given by the caller.
 
 The database URL is, in order of precedence:
 1. ``sqlalchemy.url`` set on the Config by a programmatic caller (storage.db.alembic_config);
 2. ``alembic -x url=...``;
-3. the ``KUA_DATABASE__URL`` environment variable;
-4. the app config (``bot.config.load_config().database.url``).
+3. the ``KUA_DATABASE__URL`` environment variable.
+``python -m bot.migrate`` reads the app config (config.toml too) and passes its URL as 1.;
+storage/ never reads the config itself.
 
 A caller may also hand over a ready connection in ``config.attributes["connection"]``
 (storage.db does, to run migrations from inside a running event loop).
@@ -56,14 +57,10 @@ def _database_url() -> str:
     url = os.environ.get("KUA_DATABASE__URL")
     if url:
         return _async_driver(url)
-    try:
-        from bot.config import load_config
-    except ModuleNotFoundError as exc:
-        raise RuntimeError(
-            "No database URL: pass -x url=..., set KUA_DATABASE__URL, "
-            f"or provide the app config (cannot import bot.config: {exc})"
-        ) from exc
-    return load_config().database.url
+    raise RuntimeError(
+        "No database URL: pass -x url=..., set KUA_DATABASE__URL, "
+        "or run python -m bot.migrate (which reads the app config)"
+    )
 
 
 def _render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:

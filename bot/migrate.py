@@ -1,8 +1,8 @@
 """Database migrations from the command line, using the app config's database URL.
 
-python -m storage.migrate upgrade [REV]     # default: head
-python -m storage.migrate downgrade REV     # e.g. -1, 0001, base
-python -m storage.migrate current           # prints the revision and whether it is head
+python -m bot.migrate upgrade [REV]     # default: head
+python -m bot.migrate downgrade REV     # e.g. -1, 0001, base
+python -m bot.migrate current           # prints the revision and whether it is head
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from storage import db
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m storage.migrate", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="python -m bot.migrate", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     up = sub.add_parser("upgrade", help="upgrade the database (default: to head)")
     up.add_argument("revision", nargs="?", default="head")
@@ -28,8 +28,8 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _database_url() -> str:
-    # Imported here: the config module pulls in the whole app config machinery, and a
-    # broken or missing config must become a one-line message, not a traceback.
+    # Imported here, so that a broken or missing config becomes a one-line message, not a
+    # traceback. (bot/, not storage/, reads the config: storage takes the URL.)
     from bot.config import ConfigError, load_config
 
     try:
