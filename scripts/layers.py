@@ -6,7 +6,7 @@ The layers, top to bottom (LAYERS below is the one place they are written down):
 
     bot/                  wiring, runners, workers, the config loader, command-line tools
     handlers/             routers: parse an update, call a use case, show a view
-    services/, usecases/  use cases (one layer: the two packages are being merged)
+    services/             use cases: submit, open by code, casework, limits, privacy, stats
     storage/              SQL, the key file, migrations; takes URLs and keys as arguments
     domain/               pure: questionnaire, values, workflow rules, case views
 
@@ -33,7 +33,7 @@ ROOT = Path(__file__).resolve().parent.parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("domain",),
     ("storage",),
-    ("services", "usecases"),
+    ("services",),
     ("handlers",),
     ("bot",),
 )

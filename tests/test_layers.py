@@ -58,7 +58,6 @@ def test_every_installed_package_has_a_place_in_the_layers() -> None:
     included = pyproject["tool"]["setuptools"]["packages"]["find"]["include"]
     packages = {pattern.rstrip("*") for pattern in included} - {"locales"}  # locales: data only
     assert packages == set(layers.PACKAGES)
-    assert layers.RANK["services"] == layers.RANK["usecases"]  # one use-case layer
     order = ["domain", "storage", "services", "handlers", "bot"]
     assert [layers.RANK[p] for p in order] == sorted(layers.RANK[p] for p in order)
 
@@ -69,10 +68,10 @@ def test_downward_imports_and_imports_within_a_layer_are_fine(tmp_path: Path) ->
         {
             "bot/app.py": "import handlers.start\nfrom storage import db\nfrom bot.config import X\n",
             "bot/config.py": "from domain.values import LOCALES\n",
-            "handlers/start.py": "from usecases import submit\nfrom handlers.report import flow\n",
+            "handlers/start.py": "from services import submit\nfrom handlers.report import flow\n",
             "handlers/report/flow.py": "from ..settings import Config\n",  # relative, same layer
             "handlers/settings.py": "",
-            "usecases/submit.py": "from services import stats\nfrom storage.db import Store\n",
+            "services/submit.py": "from services import stats\nfrom storage.db import Store\n",
             "services/stats.py": "from domain.values import LOCALES\n",
             "storage/db.py": "from domain import values\n",
             "domain/values.py": "LOCALES = ()\n",
@@ -88,7 +87,7 @@ def test_downward_imports_and_imports_within_a_layer_are_fine(tmp_path: Path) ->
         ({"storage/keys.py": "from bot.config import ConfigError\n"}, "up: storage/keys.py"),
         ({"handlers/start.py": "import bot.i18n\n"}, "up: handlers/start.py"),
         ({"services/stats.py": "from handlers import stats\n"}, "up: services/stats.py"),
-        ({"usecases/spam.py": "from handlers.errors import x\n"}, "up: usecases/spam.py"),
+        ({"services/spam.py": "from handlers.errors import x\n"}, "up: services/spam.py"),
         # Hidden imports count too: inside a function, or only for the type checker.
         (
             {"storage/migrate.py": "def url():\n    from bot.config import load_config\n"},
