@@ -44,10 +44,10 @@ must drop stale data), the row is locked at that point, so there is nothing left
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -60,6 +60,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
 from storage.crypto import Crypto
+from storage.db import joined, write_lock
 
 __all__ = ["AppliedUpdates", "FsmRecord", "SQLAlchemyStorage", "UpdateUnit"]
 
@@ -118,6 +119,13 @@ class UpdateUnit:
     dirty: bool = False
     writes: int = 0  # how many set_state/set_data/update_data calls were buffered
     token: Any = None  # the ContextVar token while the unit is active
+    # What the one read at open_unit found: whether the rows exist (so the final write is a
+    # plain UPDATE or INSERT, no second read), and the stale row to drop if it had expired.
+    row_exists: bool = False
+    recent_exists: bool = False
+    stale_at: datetime | None = None
+    # The extra values asked for in open_unit(also=...) (e.g. the stored locale).
+    also: dict[str, Any] = field(default_factory=dict)
 
 
 _unit: ContextVar[UpdateUnit | None] = ContextVar("kua_fsm_unit", default=None)
@@ -143,10 +151,14 @@ class SQLAlchemyStorage(BaseStorage):
     ) -> None:
         if ttl is not None and ttl <= timedelta(0):
             raise ValueError("ttl must be positive (or None to disable expiry)")
-        self._sessionmaker = sessionmaker
+        self._sessionmaker = joined(sessionmaker)
         self._crypto = crypto
         self._ttl = ttl
         self._clock = clock
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessionmaker
 
     # --- aiogram BaseStorage API ------------------------------------------------------------
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -218,19 +230,49 @@ class SQLAlchemyStorage(BaseStorage):
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     # --- exactly once per update ----------------------------------------------------------------
-    async def open_unit(self, key: StorageKey, update_id: int | None) -> UpdateUnit | None:
+    async def open_unit(
+        self, key: StorageKey, update_id: int | None, *, also: Mapping[str, Any] | None = None
+    ) -> UpdateUnit | None:
         """Start buffering ``key`` for one update; None if that update was applied already.
 
-        Call it under the key's event-isolation lock, and end with ``commit_unit`` (the
-        update's changes) or ``close_unit`` alone (none of them).
+        ONE statement reads the key's record, its applied update ids and whatever scalar
+        subqueries ``also`` names (the bot adds the stored locale), so an update reads the
+        database once. Call it under the key's event-isolation lock, and end with
+        ``commit_unit`` (the update's changes) or ``close_unit`` alone (none of them).
         """
         row_key = self._row_key(key)
+        extra = dict(also or {})
+        columns = [
+            select(FsmRecord.state).where(FsmRecord.key == row_key).scalar_subquery().label("state"),
+            select(FsmRecord.data).where(FsmRecord.key == row_key).scalar_subquery().label("data"),
+            select(FsmRecord.updated_at)
+            .where(FsmRecord.key == row_key)
+            .scalar_subquery()
+            .label("updated_at"),
+            select(AppliedUpdates.recent)
+            .where(AppliedUpdates.key == row_key)
+            .scalar_subquery()
+            .label("recent"),
+            *(query.label(f"also_{n}") for n, query in enumerate(extra.values())),
+        ]
         async with self._sessionmaker() as session:
-            raw = await session.scalar(select(AppliedUpdates.recent).where(AppliedUpdates.key == row_key))
+            row = (await session.execute(select(*columns))).one()
+        raw = row.recent
         recent = [int(part) for part in raw.split(",") if part] if raw else []
         if update_id is not None and update_id in recent:
             return None
-        unit = UpdateUnit(row_key=row_key, update_id=update_id, recent=recent)
+        unit = UpdateUnit(row_key=row_key, update_id=update_id, recent=recent, recent_exists=raw is not None)
+        unit.also = {name: row[4 + n] for n, name in enumerate(extra)}
+        # updated_at goes through the column type (UTC) only as a column, not as a subquery.
+        updated_at = _utc(row.updated_at)
+        if updated_at is None:
+            unit.record = _Record()
+        elif self._expired(updated_at):
+            # An expired row is absent; it is dropped at commit_unit (its old data must not
+            # resurface), with the updated_at condition so a fresh write is never deleted.
+            unit.record, unit.row_exists, unit.stale_at = _Record(), True, updated_at
+        else:
+            unit.record, unit.row_exists = self._decode(row.state, row.data), True
         unit.token = _unit.set(unit)
         return unit
 
@@ -240,39 +282,58 @@ class SQLAlchemyStorage(BaseStorage):
             _unit.reset(unit.token)
             unit.token = None
 
-    async def commit_unit(self, unit: UpdateUnit) -> None:
-        """Write the update's FSM changes and its id in one transaction."""
+    async def commit_unit(
+        self, unit: UpdateUnit, also: Sequence[Callable[[AsyncSession], Awaitable[None]]] = ()
+    ) -> None:
+        """Write the update's FSM changes, its id and ``also`` (e.g. trace rows) in one
+        transaction. Blind writes: the row was read at open_unit under the key's lock, so
+        this is an UPDATE (or INSERT) of what the update decided, one statement per table."""
         self.close_unit(unit)
+        if not unit.dirty and unit.stale_at is None and unit.update_id is None and not also:
+            return
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                await self._commit_once(unit)
+                async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
+                    await self._commit_once(session, unit)
+                    for write in also:
+                        await write(session)
                 return
             except IntegrityError:
+                # PostgreSQL: a concurrent first write of the key inserted the row between our
+                # read and our INSERT. It exists now: the next attempt updates it.
+                unit.row_exists = unit.recent_exists = True
                 if attempt == _MAX_ATTEMPTS:
                     raise
 
-    async def _commit_once(self, unit: UpdateUnit) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            if unit.dirty:
-                assert unit.record is not None
-                await self._write(session, unit.row_key, lambda _current: unit.record)
-            if unit.dirty and unit.record is not None and unit.record.empty:
-                # The update cleared the key (a finished report, "Forget me"): the trace of its
-                # updates goes with it, so no row about the account outlives its draft.
+    async def _commit_once(self, session: AsyncSession, unit: UpdateUnit) -> None:
+        record = unit.record or _Record()
+        if (unit.dirty and record.empty) or (not unit.dirty and unit.stale_at is not None):
+            if unit.row_exists:
+                condition = [FsmRecord.key == unit.row_key]
+                if not unit.dirty:  # only the stale row, never a fresh write by someone else
+                    condition.append(FsmRecord.updated_at == unit.stale_at)
+                await session.execute(delete(FsmRecord).where(*condition))
+        elif unit.dirty:
+            values = {
+                "state": record.state,
+                "data": self._crypto.encrypt_json(record.data) if record.data else None,
+                "updated_at": self._clock(),
+            }
+            await _upsert(session, FsmRecord, unit.row_key, values, exists=unit.row_exists)
+        if unit.dirty and record.empty:
+            # The update cleared the key (a finished report, "Forget me"): the trace of its
+            # updates goes with it, so no row about the account outlives its draft.
+            if unit.recent_exists:
                 await session.execute(delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
-                return
-            if unit.update_id is None:
-                return
-            recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
-            values = {"recent": recent, "updated_at": self._clock()}
-            changed = await session.execute(
-                update(AppliedUpdates)
-                .where(AppliedUpdates.key == unit.row_key)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if not changed.rowcount:  # type: ignore[attr-defined]
-                await session.execute(insert(AppliedUpdates).values(key=unit.row_key, **values))
+            return
+        if unit.update_id is None:
+            return
+        recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
+        values = {"recent": recent, "updated_at": self._clock()}
+        await _upsert(session, AppliedUpdates, unit.row_key, values, exists=unit.recent_exists)
+
+    def _engine(self) -> Any:
+        return self._sessionmaker.kw.get("bind")
 
     # --- internals ------------------------------------------------------------------------
     def _unit_for(self, key: StorageKey) -> UpdateUnit | None:
@@ -360,7 +421,7 @@ class SQLAlchemyStorage(BaseStorage):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _mutate_once(self, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
-        async with self._sessionmaker() as session, session.begin():
+        async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
             return await self._write(session, row_key, change)
 
     async def _write(
@@ -410,6 +471,36 @@ class SQLAlchemyStorage(BaseStorage):
                 .execution_options(synchronize_session=False)
             )
         return new
+
+
+async def _upsert(
+    session: AsyncSession,
+    table: type[FsmRecord] | type[AppliedUpdates],
+    key: str,
+    values: dict[str, Any],
+    *,
+    exists: bool,
+) -> None:
+    """UPDATE if the row was there when read (INSERT if it vanished since: purged), else INSERT."""
+    if exists:
+        changed = await session.execute(
+            update(table)
+            .where(table.key == key)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            return
+    await session.execute(insert(table).values(key=key, **values))
+
+
+def _utc(value: Any) -> datetime | None:
+    """A timestamp read through a subquery (the driver's value: naive UTC or a string on SQLite)."""
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:
