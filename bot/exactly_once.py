@@ -54,9 +54,7 @@ class ExactlyOnceMiddleware(BaseMiddleware):
             return await handler(event, data)
         async with UnitOfWork(self.fsm.sessions) as work:
             # The update's one read: its FSM record, its applied ids and the stored locale.
-            store, user = data.get("store"), data.get("event_from_user")
-            also = {"locale": store.accounts.locale_query(user.id)} if store and user else {}
-            unit = await self.fsm.open_unit(state.key, event.update_id, also=also)
+            unit = await self.fsm.open_unit(state.key, event.update_id)
             if unit is None:
                 log.info("update %s was applied already: not applied again", event.update_id)
                 await _quiet_answer(event, data.get("bot"))

@@ -43,6 +43,7 @@ must drop stale data), the row is locked at that point, so there is nothing left
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
@@ -128,7 +129,21 @@ class UpdateUnit:
     also: dict[str, Any] = field(default_factory=dict)
 
 
+@dataclass
+class _Loaded:
+    """What one read of a key found (see SQLAlchemyStorage._load)."""
+
+    row_key: str
+    recent: str | None
+    record: _Record = field(default_factory=_Record)
+    row_exists: bool = False
+    stale_at: datetime | None = None
+    also: dict[str, Any] = field(default_factory=dict)
+    task: Any = None
+
+
 _unit: ContextVar[UpdateUnit | None] = ContextVar("kua_fsm_unit", default=None)
+_peek: ContextVar[_Loaded | None] = ContextVar("kua_fsm_peek", default=None)
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -155,6 +170,9 @@ class SQLAlchemyStorage(BaseStorage):
         self._crypto = crypto
         self._ttl = ttl
         self._clock = clock
+        # Scalar subqueries read together with a key's record (the bot adds the stored locale,
+        # AccountRepository.locale_query): found in UpdateUnit.also.
+        self.read_along: Callable[[StorageKey], Mapping[str, Any]] | None = None
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
@@ -230,18 +248,38 @@ class SQLAlchemyStorage(BaseStorage):
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     # --- exactly once per update ----------------------------------------------------------------
-    async def open_unit(
-        self, key: StorageKey, update_id: int | None, *, also: Mapping[str, Any] | None = None
-    ) -> UpdateUnit | None:
+    async def open_unit(self, key: StorageKey, update_id: int | None) -> UpdateUnit | None:
         """Start buffering ``key`` for one update; None if that update was applied already.
 
         ONE statement reads the key's record, its applied update ids and whatever scalar
-        subqueries ``also`` names (the bot adds the stored locale), so an update reads the
-        database once. Call it under the key's event-isolation lock, and end with
-        ``commit_unit`` (the update's changes) or ``close_unit`` alone (none of them).
+        subqueries ``read_along`` adds (the bot: the stored locale), so an update reads the
+        database once: aiogram's FSM middleware has just read the state (``raw_state``) under
+        the key's lock, and that read is the one used here. Call it under the key's
+        event-isolation lock, and end with ``commit_unit`` (the update's changes) or
+        ``close_unit`` alone (none of them).
         """
         row_key = self._row_key(key)
-        extra = dict(also or {})
+        loaded = self._take_peek(row_key) or await self._load(key, row_key)
+        raw = loaded.recent
+        recent = [int(part) for part in raw.split(",") if part] if raw else []
+        if update_id is not None and update_id in recent:
+            return None
+        unit = UpdateUnit(
+            row_key=row_key,
+            update_id=update_id,
+            recent=recent,
+            record=loaded.record,
+            row_exists=loaded.row_exists,
+            recent_exists=raw is not None,
+            stale_at=loaded.stale_at,
+            also=loaded.also,
+        )
+        unit.token = _unit.set(unit)
+        return unit
+
+    async def _load(self, key: StorageKey, row_key: str) -> _Loaded:
+        """The key's record, applied ids and read_along values, in one statement."""
+        extra = dict(self.read_along(key)) if self.read_along is not None else {}
         columns = [
             select(FsmRecord.state).where(FsmRecord.key == row_key).scalar_subquery().label("state"),
             select(FsmRecord.data).where(FsmRecord.key == row_key).scalar_subquery().label("data"),
@@ -257,24 +295,25 @@ class SQLAlchemyStorage(BaseStorage):
         ]
         async with self._sessionmaker() as session:
             row = (await session.execute(select(*columns))).one()
-        raw = row.recent
-        recent = [int(part) for part in raw.split(",") if part] if raw else []
-        if update_id is not None and update_id in recent:
-            return None
-        unit = UpdateUnit(row_key=row_key, update_id=update_id, recent=recent, recent_exists=raw is not None)
-        unit.also = {name: row[4 + n] for n, name in enumerate(extra)}
-        # updated_at goes through the column type (UTC) only as a column, not as a subquery.
+        loaded = _Loaded(row_key=row_key, recent=row.recent)
+        loaded.also = {name: row[4 + n] for n, name in enumerate(extra)}
         updated_at = _utc(row.updated_at)
-        if updated_at is None:
-            unit.record = _Record()
-        elif self._expired(updated_at):
-            # An expired row is absent; it is dropped at commit_unit (its old data must not
-            # resurface), with the updated_at condition so a fresh write is never deleted.
-            unit.record, unit.row_exists, unit.stale_at = _Record(), True, updated_at
-        else:
-            unit.record, unit.row_exists = self._decode(row.state, row.data), True
-        unit.token = _unit.set(unit)
-        return unit
+        if updated_at is not None and self._expired(updated_at):
+            # An expired row is absent; it is dropped when the update commits (its old data
+            # must not resurface), with the updated_at condition so a fresh write stays.
+            loaded.row_exists, loaded.stale_at = True, updated_at
+        elif updated_at is not None:
+            loaded.record, loaded.row_exists = self._decode(row.state, row.data), True
+        return loaded
+
+    def _take_peek(self, row_key: str) -> _Loaded | None:
+        peek = _peek.get()
+        if peek is None:
+            return None
+        _peek.set(None)
+        if peek.row_key != row_key or peek.task is not asyncio.current_task():
+            return None
+        return peek
 
     def close_unit(self, unit: UpdateUnit) -> None:
         """Stop buffering (reads and writes go to the database again); nothing is written."""
@@ -386,29 +425,25 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _read(self, key: StorageKey) -> _Record:
         row_key = self._row_key(key)
-        async with self._sessionmaker() as session:
-            row = (
+        loaded = await self._load(key, row_key)
+        if loaded.stale_at is not None:
+            # Drop the stale draft now rather than waiting for purge_expired(). The
+            # updated_at condition keeps a concurrent fresh write from being deleted.
+            async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
                 await session.execute(
-                    select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at).where(
-                        FsmRecord.key == row_key
-                    )
+                    delete(FsmRecord).where(FsmRecord.key == row_key, FsmRecord.updated_at == loaded.stale_at)
                 )
-            ).one_or_none()
-            if row is None:
-                return _Record()
-            if self._expired(row.updated_at):
-                # Drop the stale draft now rather than waiting for purge_expired(). The
-                # updated_at condition keeps a concurrent fresh write from being deleted.
-                await session.execute(
-                    delete(FsmRecord).where(FsmRecord.key == row_key, FsmRecord.updated_at == row.updated_at)
-                )
-                await session.commit()
-                return _Record()
-            return self._decode(row.state, row.data)
+            loaded.row_exists, loaded.stale_at = False, None
+        # Kept for this task's open_unit, which comes right after aiogram's first read of the
+        # update's state (under the key's lock): the update reads the database once.
+        loaded.task = asyncio.current_task()
+        _peek.set(loaded)
+        return _Record(state=loaded.record.state, data=_copy(loaded.record.data))
 
     async def _mutate(self, key: StorageKey, change: Callable[[_Record], _Record]) -> _Record:
         """Apply ``change`` to the key's record atomically; returns the new record."""
         row_key = self._row_key(key)
+        _peek.set(None)  # what was read before is no longer what the row holds
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 return await self._mutate_once(row_key, change)
