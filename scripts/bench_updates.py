@@ -72,23 +72,51 @@ def pct(values: Sequence[float], p: float) -> float:
 
 
 class Replies(list):  # type: ignore[type-arg]
-    """fake.requests, telling waiters when the bot writes to a chat."""
+    """fake.requests, telling waiters when the bot has written to a chat (edit*/send*)."""
 
     def __init__(self, items: Sequence[Any]) -> None:
         super().__init__(items)
         self.waiting: dict[int, asyncio.Future[float]] = {}
+        self.fresh: list[Any] = []  # the fake fills in chat_id while serving the request
 
     def append(self, record: Any) -> None:
         super().append(record)
         if record.method.startswith(("edit", "send")):
+            self.fresh.append(record)
+
+    def served(self) -> None:
+        now = time.perf_counter()
+        keep = []
+        for record in self.fresh:
+            if record.chat_id is None and record.status is None:
+                keep.append(record)
+                continue
             future = self.waiting.pop(record.chat_id, None) if isinstance(record.chat_id, int) else None
             if future is not None and not future.done():
-                future.set_result(time.perf_counter())
+                future.set_result(now)
+        self.fresh = keep
 
     def expect(self, chat_id: int) -> asyncio.Future[float]:
         future: asyncio.Future[float] = asyncio.get_running_loop().create_future()
         self.waiting[chat_id] = future
         return future
+
+
+def watched_fake() -> tuple[FakeTelegram, Replies]:
+    """A FakeTelegram whose requests are watched (patched before it starts serving)."""
+    fake = FakeTelegram()
+    replies = Replies([])
+    fake.requests = replies
+    serve = fake._serve_api  # noqa: SLF001 - benchmark instrumentation
+
+    async def watched(request: Any) -> Any:
+        try:
+            return await serve(request)
+        finally:
+            replies.served()
+
+    fake._serve_api = watched  # type: ignore[method-assign]  # noqa: SLF001
+    return fake, replies
 
 
 Step = Callable[[FakeUser], Awaitable[Any]]
@@ -172,8 +200,8 @@ async def run_bot(
     args: argparse.Namespace,
 ) -> Figures:
     figures = Figures(name)
-    replies = Replies(fake.requests)
-    fake.requests = replies
+    replies = fake.requests
+    assert isinstance(replies, Replies)
     setup, loop = script
     await asyncio.sleep(1.0)  # start-up finished (commands, descriptions)
     figures.rss_start = rss_mb(process.pid)
@@ -274,7 +302,7 @@ async def stop_process(process: Any) -> None:
 
 
 async def bench_bare(args: argparse.Namespace) -> Figures:
-    async with FakeTelegram() as fake:
+    async with watched_fake()[0] as fake:
         env = {**os.environ, "PYTHONPATH": str(ROOT)}
         argv = [sys.executable, str(ROOT / "scripts" / "bench_bare_bot.py"), fake.token, fake.base_url]
         process = await start_process(fake, argv, env, ROOT)
@@ -303,7 +331,7 @@ def kua_env(fake: FakeTelegram, tmp: Path) -> dict[str, str]:
 async def bench_kua(args: argparse.Namespace, tmp: Path) -> Figures:
     from storage.db import upgrade_to_head
 
-    async with FakeTelegram() as fake:
+    async with watched_fake()[0] as fake:
         await upgrade_to_head(f"sqlite+aiosqlite:///{tmp / 'data' / 'kua.sqlite3'}")
         process = await start_process(fake, [sys.executable, "-m", "bot"], kua_env(fake, tmp), tmp)
         try:

@@ -5,19 +5,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import importlib
+import re
 import weakref
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only where migrations run (about 20 MB of RSS the running bot never
+# needs): the bot's start-up check reads the revision table and the scripts' headers itself.
 
 __all__ = [
     "REPO_ROOT",
@@ -113,6 +116,8 @@ def load_models() -> MetaData:
 
 
 def _script_config() -> Config:
+    from alembic.config import Config
+
     # No alembic.ini: it is the `alembic` command's file in a checkout (revision naming, logging)
     # and is not installed; running migrations needs only where the scripts are.
     cfg = Config()
@@ -132,11 +137,34 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(_script_config()).get_heads())
+
+
+_REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+_DOWN = re.compile(r"""^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$""", re.MULTILINE)
+
+
+def script_heads() -> set[str]:
+    """head_revisions() without importing Alembic: from the scripts' revision headers."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(source), _DOWN.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        if down is not None:
+            parents.update(re.findall(r"""['"]([^'"]+)['"]""", down.group(1)))
+    return revisions - parents
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     """Revisions the database is at (empty for a database never migrated)."""
+
+    from alembic.runtime.migration import MigrationContext
 
     def read(conn: Connection) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
@@ -146,7 +174,15 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
 
 
 async def current_revision_is_head(engine: AsyncEngine) -> bool:
-    return await current_revisions(engine) == head_revisions()
+    """Is the database at the latest schema? (Without importing Alembic, see script_heads.)"""
+
+    def read(conn: Connection) -> set[str]:
+        if not inspect(conn).has_table("alembic_version"):
+            return set()
+        return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read) == script_heads()
 
 
 async def _run_command(engine: AsyncEngine, fn: Callable[[Config], None]) -> None:
@@ -167,10 +203,14 @@ async def _run_command(engine: AsyncEngine, fn: Callable[[Config], None]) -> Non
 
 # On SQLite, pass an engine made with make_engine(url, sqlite_foreign_keys=False).
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     await _run_command(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     await _run_command(engine, lambda cfg: command.downgrade(cfg, revision))
 
 
