@@ -362,16 +362,21 @@ async def sql_per_update(tmp: Path, taps: int = 20) -> tuple[float, float, float
             await r.consent()
             counts: Counter[str] = Counter()
 
+            def update_task() -> bool:  # polling runs each update as a handle_update task
+                task = asyncio.current_task()
+                return task is not None and getattr(task.get_coro(), "__qualname__", "") == "handle_update"
+
             def statement(_c: Any, _k: Any, sql: str, *_a: Any) -> None:
-                counts["statements"] += 1
-                counts[sql.split(None, 1)[0].upper()] += 1
+                if update_task():
+                    counts["statements"] += 1
+                    counts[sql.split(None, 1)[0].upper()] += 1
 
             def commit(_c: Any) -> None:
-                counts["commits"] += 1
+                if update_task():
+                    counts["commits"] += 1
 
             sync = kua.app.engine.sync_engine
-            # Only the update's statements: the workers stay idle while nothing is due, and
-            # handle_update is where polling runs each update.
+            # Only the updates' statements, not the workers' (delivery, housekeeping).
             event.listen(sync, "before_cursor_execute", statement)
             event.listen(sync, "commit", commit)
             try:

@@ -244,7 +244,7 @@ class UnitOfWork:
     """One update's database session, shared by whoever asks in the task that opened it."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.maker = sessions.maker if isinstance(sessions, JoinedSessions) else sessions
+        self.maker: async_sessionmaker[AsyncSession] = _plain(sessions)
         self.bind = self.maker.kw.get("bind")
         self.owner = asyncio.current_task()
         self.session: AsyncSession | None = None
@@ -316,7 +316,7 @@ class JoinedSessions:
     (a repository method calling another from inside its ``async with``)."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
-        self.maker = sessions.maker if isinstance(sessions, JoinedSessions) else sessions
+        self.maker: async_sessionmaker[AsyncSession] = _plain(sessions)
 
     def __call__(self) -> Any:
         unit = current_unit()
@@ -331,10 +331,17 @@ class JoinedSessions:
         return getattr(self.maker, name)
 
 
+def _plain(sessions: Any) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = (
+        sessions.maker if isinstance(sessions, JoinedSessions) else sessions
+    )
+    return maker
+
+
 def joined(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
-    if isinstance(sessions, JoinedSessions):
-        return sessions  # type: ignore[return-value]
-    return JoinedSessions(sessions)  # type: ignore[return-value]
+    """``sessions`` as JoinedSessions (typed as the sessionmaker it stands in for)."""
+    wrapped: Any = sessions if isinstance(sessions, JoinedSessions) else JoinedSessions(sessions)
+    return wrapped  # type: ignore[no-any-return]
 
 
 # SQLite has one writer at a time per database file. Within the process, write transactions of

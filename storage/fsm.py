@@ -533,9 +533,8 @@ def _utc(value: Any) -> datetime | None:
     """A timestamp read through a subquery (the driver's value: naive UTC or a string on SQLite)."""
     if value is None:
         return None
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

@@ -73,6 +73,11 @@ def _pillow(name: str) -> Any:
     return importlib.import_module(f"PIL.{name}")
 
 
+def _unidentified() -> type[Exception]:
+    error: type[Exception] = _pillow("Image").UnidentifiedImageError
+    return error
+
+
 @functools.cache
 def _image_cms() -> Any:
     try:  # colour management is optional in Pillow builds
@@ -306,7 +311,7 @@ def strip_metadata(data: bytes, *, mime_type: str | None, file_name: str | None)
         # Only our formats are tried: Pillow's weaker detectors (TGA, SPIDER, ...) would otherwise
         # claim arbitrary documents and turn them into MediaErrors.
         image = Image.open(io.BytesIO(data), formats=readable)
-    except Image.UnidentifiedImageError:
+    except _unidentified():
         if claimed:
             raise MediaError("the file looks like an image but cannot be read") from None
         return data
