@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import pytest
 from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -172,3 +173,25 @@ def test_the_bounded_locks_still_keep_one_users_updates_apart() -> None:
 
     asyncio.run(main())
     assert overlaps == []
+
+
+def test_question_keyboards_have_the_rows_inline_keyboard_builder_made(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from aiogram.utils.i18n import I18n
+    from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+    from bot.i18n import LOCALES_DIR
+    from domain.questionnaire import QUESTIONS
+    from handlers.report import keyboards
+
+    i18n = I18n(path=LOCALES_DIR, default_locale="ru", domain="messages")
+    with i18n.context():
+        for pending in ([], ["yes"]):
+            fast = [keyboards.question_keyboard(q, None, pending).model_dump() for q in QUESTIONS.values()]
+            with monkeypatch.context() as patched:
+                patched.setattr(keyboards, "_Rows", InlineKeyboardBuilder)
+                built = [
+                    keyboards.question_keyboard(q, None, pending).model_dump() for q in QUESTIONS.values()
+                ]
+            assert fast == built
