@@ -19,7 +19,6 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.utils.i18n import I18n
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -32,6 +31,7 @@ from bot.delivery import Delivery
 from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
 from bot.flood import FloodControlMiddleware, FloodGate
 from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.isolation import BoundedEventIsolation
 from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
@@ -103,7 +103,7 @@ def build_isolation(redis: Any, keys: HashedKeyBuilder) -> BaseEventIsolation:
         from aiogram.fsm.storage.redis import RedisEventIsolation
 
         return RedisEventIsolation(redis, key_builder=keys)
-    return SimpleEventIsolation()
+    return BoundedEventIsolation()  # aiogram's SimpleEventIsolation keeps a lock per user forever
 
 
 def build_dispatcher(
@@ -117,7 +117,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=fsm,
-        events_isolation=isolation or SimpleEventIsolation(),
+        events_isolation=isolation or BoundedEventIsolation(),
         config=HandlerConfig.of(config),  # the handlers' slice: no token, keys or URLs
         store=store,
         flood_gate=gate,
@@ -173,6 +173,7 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
 
     store = Store(sessions, crypto, clock)
     fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days), clock=clock)
+    fsm.read_along = lambda key: {"locale": store.accounts.locale_query(key.user_id)}  # one read per update
     redis = build_redis(config)
     keys = HashedKeyBuilder(crypto)
     gate = FloodGate(chat_ref=keys.chat_ref, redis=redis)

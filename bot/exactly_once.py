@@ -26,7 +26,9 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import TelegramObject, Update
 
+from bot.i18n import PRELOADED_LOCALE
 from handlers.telegram_errors import not_modified
+from storage.db import UnitOfWork
 from storage.fsm import SQLAlchemyStorage
 
 log = logging.getLogger("kua.updates")
@@ -51,18 +53,27 @@ class ExactlyOnceMiddleware(BaseMiddleware):
             or state.storage is not self.fsm
         ):
             return await handler(event, data)
-        unit = await self.fsm.open_unit(state.key, event.update_id)
-        if unit is None:
-            log.info("update %s was applied already: not applied again", event.update_id)
-            await _quiet_answer(event, data.get("bot"))
-            return None
-        try:
-            result = await handler(event, data)
-        except BaseException:
-            self.fsm.close_unit(unit)
-            raise
-        await self.fsm.commit_unit(unit)
-        return result
+        async with UnitOfWork(self.fsm.sessions) as work:
+            # The update's one read: its FSM record, its applied ids and the stored locale.
+            unit = await self.fsm.open_unit(state.key, event.update_id)
+            if unit is None:
+                log.info("update %s was applied already: not applied again", event.update_id)
+                await _quiet_answer(event, data.get("bot"))
+                return None
+            if "locale" in unit.also:
+                data[PRELOADED_LOCALE] = unit.also["locale"]
+            try:
+                result = await handler(event, data)
+            except BaseException:
+                self.fsm.close_unit(unit)
+                # Nothing of the update is applied, but what it put on the screen is still
+                # recorded for "Erase this chat".
+                with contextlib.suppress(Exception):
+                    await work.write_pending()
+                raise
+            # The update's one write transaction (storage.db.UnitOfWork: send, then write).
+            await self.fsm.commit_unit(unit, also=work.take_pending())
+            return result
 
 
 async def _quiet_answer(update: Update, bot: Bot | None) -> None:

@@ -11,6 +11,9 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 
 from domain.values import LOCALES, telegram_locale
 
+# The data key bot.exactly_once fills with the stored locale (absent: not read yet).
+PRELOADED_LOCALE = "kua_stored_locale"
+
 LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 
@@ -32,7 +35,9 @@ class StoredLocaleMiddleware(I18nMiddleware):
         user: User | None = data.get("event_from_user")
         if user is None:
             return self.i18n.default_locale
-        store = data["store"]
-        stored = await store.accounts.get_locale(user.id)
+        if PRELOADED_LOCALE in data:  # read with the FSM record, in the update's one read
+            stored = data[PRELOADED_LOCALE]
+        else:
+            stored = await data["store"].accounts.get_locale(user.id)
         data["has_locale"] = stored is not None
         return stored or telegram_locale(user) or self.i18n.default_locale

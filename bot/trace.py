@@ -3,7 +3,9 @@
 Incoming: an outer middleware on message updates. Outgoing: a middleware on the Bot's session
 that looks at what send*/copy*/forward* calls returned. Only private chats (reporters and
 coordinators talking to the bot), never groups; only message ids and times (storage.privacy).
-A failure to record is logged and never stops an update or a send.
+A failure to record is logged and never stops an update or a send. Inside an update the rows
+are buffered and written with the update's FSM changes in its one transaction at the end
+(storage.db.UnitOfWork); elsewhere (the delivery worker) each is written at once.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from aiogram.methods import TelegramMethod
 from aiogram.methods.base import Response, TelegramType
 from aiogram.types import Message, MessageId, TelegramObject
 
+from storage.db import current_unit
 from storage.repositories import Store
 from storage.untraced import is_untraced
 
@@ -76,6 +79,12 @@ class OutgoingTraceMiddleware(BaseRequestMiddleware):
 
 
 async def _record(store: Store, chat_id: int, message_ids: list[int], sent_at: datetime | None) -> None:
+    unit = current_unit()
+    if unit is not None:
+        # Inside an update: written with the update's other changes in its one transaction at
+        # the end (storage.db.UnitOfWork), never while the update is still talking to Telegram.
+        unit.pending.append(store.trace.later(chat_id, message_ids, sent_at))
+        return
     try:
         await store.trace.record(chat_id, message_ids, sent_at)
     except Exception as exc:  # noqa: BLE001 - a lost trace entry must not lose the message

@@ -399,6 +399,13 @@ async def main(args: argparse.Namespace) -> None:
             )
         )
         print(f"requests by method: {methods}")
+    if not args.no_updates:
+        # Kua beside a bare aiogram bot on the same fake Bot API (scripts/bench_updates.py).
+        print()
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import bench_updates  # type: ignore[import-not-found]  # a sibling script, found on sys.path
+
+        await bench_updates.main(bench_updates.parse_args([]))
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -415,6 +422,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--ops", type=int, default=400, metavar="N", help="FSM operations per row of the table (default 400)"
     )
     parser.add_argument("--no-e2e", action="store_true", help="skip the end-to-end report")
+    parser.add_argument(
+        "--no-updates", action="store_true", help="skip Kua vs bare aiogram (scripts/bench_updates.py)"
+    )
     args = parser.parse_args(argv)
     if args.reports < 1 or args.ops < 1:
         parser.error("--reports and --ops must be at least 1")

@@ -11,12 +11,7 @@ import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import matplotlib
-
-matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
-
-from matplotlib.figure import Figure as MplFigure
-from matplotlib.ticker import MaxNLocator
+# matplotlib (about 30 MB with numpy) is imported at the first chart, not when the bot starts.
 
 WIDTH_PX = 1080  # a phone screen's width at Telegram's photo resolution
 DPI = 150
@@ -33,6 +28,12 @@ class Bar:
 
 def bar_chart(title: str, bars: Sequence[Bar], *, horizontal: bool, note: str = "") -> bytes:
     """A bar chart as PNG bytes; horizontal for long category names (regions, methods)."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # before pyplot: no display, no GUI toolkit
+    from matplotlib.figure import Figure as MplFigure
+    from matplotlib.ticker import MaxNLocator
+
     rows = max(1, len(bars))
     if horizontal:
         height = max(600, min(MAX_HEIGHT_PX, 300 + 80 * rows))

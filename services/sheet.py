@@ -18,8 +18,6 @@ from datetime import datetime
 from typing import Any
 
 from aiogram.utils.i18n import gettext as _
-from docx import Document
-from docx.shared import Pt
 
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS, SKIPPED, STEPS, Kind
@@ -208,6 +206,9 @@ def build(
     share_consent: bool,
     now: datetime,
 ) -> bytes:
+    from docx import Document  # at the first case sheet, not at start-up (docs/performance.md)
+    from docx.shared import Pt
+
     answers = {**view.answers, **private}
     doc = Document()
     style = doc.styles["Normal"]

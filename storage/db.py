@@ -2,32 +2,44 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import importlib
-from collections.abc import Callable
+import re
+import weakref
+from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import MetaData, event, text
+from sqlalchemy import MetaData, event, inspect, text
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
+# Alembic is imported only where migrations run (about 20 MB of RSS the running bot never
+# needs): the bot's start-up check reads the revision table and the scripts' headers itself.
+
 __all__ = [
     "REPO_ROOT",
+    "JoinedSessions",
+    "UnitOfWork",
     "alembic_config",
     "check_database",
     "current_revision_is_head",
     "current_revisions",
+    "current_unit",
     "downgrade",
     "head_revisions",
+    "joined",
     "load_models",
     "make_engine",
     "make_sessionmaker",
     "upgrade",
     "upgrade_to_head",
+    "write_lock",
 ]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent  # a checkout, or site-packages when installed
@@ -104,6 +116,8 @@ def load_models() -> MetaData:
 
 
 def _script_config() -> Config:
+    from alembic.config import Config
+
     # No alembic.ini: it is the `alembic` command's file in a checkout (revision naming, logging)
     # and is not installed; running migrations needs only where the scripts are.
     cfg = Config()
@@ -123,11 +137,34 @@ def alembic_config(url: str) -> Config:
 
 
 def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
     return set(ScriptDirectory.from_config(_script_config()).get_heads())
+
+
+_REVISION = re.compile(r"""^revision(?:\s*:\s*str)?\s*=\s*['"]([^'"]+)['"]""", re.MULTILINE)
+_DOWN = re.compile(r"""^down_revision(?:\s*:[^=]+)?\s*=\s*(.+)$""", re.MULTILINE)
+
+
+def script_heads() -> set[str]:
+    """head_revisions() without importing Alembic: from the scripts' revision headers."""
+    revisions: set[str] = set()
+    parents: set[str] = set()
+    for path in (MIGRATIONS_DIR / "versions").glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        found, down = _REVISION.search(source), _DOWN.search(source)
+        if found is None:
+            continue
+        revisions.add(found.group(1))
+        if down is not None:
+            parents.update(re.findall(r"""['"]([^'"]+)['"]""", down.group(1)))
+    return revisions - parents
 
 
 async def current_revisions(engine: AsyncEngine) -> set[str]:
     """Revisions the database is at (empty for a database never migrated)."""
+
+    from alembic.runtime.migration import MigrationContext
 
     def read(conn: Connection) -> set[str]:
         return set(MigrationContext.configure(conn).get_current_heads())
@@ -137,7 +174,15 @@ async def current_revisions(engine: AsyncEngine) -> set[str]:
 
 
 async def current_revision_is_head(engine: AsyncEngine) -> bool:
-    return await current_revisions(engine) == head_revisions()
+    """Is the database at the latest schema? (Without importing Alembic, see script_heads.)"""
+
+    def read(conn: Connection) -> set[str]:
+        if not inspect(conn).has_table("alembic_version"):
+            return set()
+        return {row[0] for row in conn.execute(text("SELECT version_num FROM alembic_version"))}
+
+    async with engine.connect() as conn:
+        return await conn.run_sync(read) == script_heads()
 
 
 async def _run_command(engine: AsyncEngine, fn: Callable[[Config], None]) -> None:
@@ -158,10 +203,14 @@ async def _run_command(engine: AsyncEngine, fn: Callable[[Config], None]) -> Non
 
 # On SQLite, pass an engine made with make_engine(url, sqlite_foreign_keys=False).
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    from alembic import command
+
     await _run_command(engine, lambda cfg: command.upgrade(cfg, revision))
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:
+    from alembic import command
+
     await _run_command(engine, lambda cfg: command.downgrade(cfg, revision))
 
 
@@ -172,3 +221,140 @@ async def upgrade_to_head(url: str) -> None:
         await upgrade(engine, "head")
     finally:
         await engine.dispose()
+
+
+# --- one unit of work per update ------------------------------------------------------------
+# The bot opens a UnitOfWork for each update (bot.exactly_once). While it is active, in the task
+# that opened it, every repository and the FSM storage share its one AsyncSession (JoinedSessions)
+# and whatever can wait (the FSM record, the message trace) is written once, in one short
+# transaction at the end of the update. Outside a unit (workers, the CLI, other tasks spawned
+# during an update) a repository opens its own short session exactly as before.
+#
+# Order: "send, then write in one short transaction". The handlers talk to Telegram first and the
+# update's state, draft, applied-update id and trace rows are written together afterwards, so
+# no transaction (and on SQLite no write lock) is ever open while waiting for Telegram, and a
+# kill in between leaves the update unapplied: Telegram delivers it again and bot.exactly_once
+# applies it once. The few writes that must be durable before the reporter is told about them
+# (a submitted case and its code, a stored file) commit on their own right away ("write first,
+# then send"), each in its own short transaction.
+_unit: ContextVar[UnitOfWork | None] = ContextVar("kua_unit_of_work", default=None)
+
+
+class UnitOfWork:
+    """One update's database session, shared by whoever asks in the task that opened it."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.maker: async_sessionmaker[AsyncSession] = _plain(sessions)
+        self.bind = self.maker.kw.get("bind")
+        self.owner = asyncio.current_task()
+        self.session: AsyncSession | None = None
+        self.busy = False  # a repository is inside ``async with sessions()`` right now
+        # Writes that wait for the end of the update (e.g. trace rows), each a coroutine
+        # function run inside the update's single write transaction.
+        self.pending: list[Callable[[AsyncSession], Awaitable[None]]] = []
+        self._token: Any = None
+
+    async def __aenter__(self) -> UnitOfWork:
+        self._token = _unit.set(self)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        _unit.reset(self._token)
+        if self.session is not None:
+            await self.session.close()
+            self.session = None
+
+    def take_pending(self) -> list[Callable[[AsyncSession], Awaitable[None]]]:
+        pending, self.pending = self.pending, []
+        return pending
+
+    async def write_pending(self) -> None:
+        """Write only the buffered rows (an update that failed still records its trace)."""
+        pending = self.take_pending()
+        if not pending:
+            return
+        engine = self.maker.kw["bind"]
+        async with write_lock(engine), self.maker() as session, session.begin():
+            for write in pending:
+                await write(session)
+
+
+def current_unit() -> UnitOfWork | None:
+    """The update's unit of work, if one is open in this very task (not in tasks it spawned)."""
+    unit = _unit.get()
+    if unit is None or unit.owner is not asyncio.current_task():
+        return None
+    return unit
+
+
+class _JoinedSession:
+    def __init__(self, unit: UnitOfWork) -> None:
+        self.unit = unit
+
+    async def __aenter__(self) -> AsyncSession:
+        self.unit.busy = True
+        if self.unit.session is None:
+            self.unit.session = self.unit.maker()
+        return self.unit.session
+
+    async def __aexit__(self, *exc: object) -> None:
+        session = self.unit.session
+        try:
+            if session is not None:
+                # As close() would: detach what was loaded (objects stay readable) and end any
+                # transaction, so no connection (and no lock) is held between two calls.
+                session.expunge_all()
+                if session.in_transaction():
+                    await session.rollback()
+        finally:
+            self.unit.busy = False
+
+
+class JoinedSessions:
+    """Called like an ``async_sessionmaker``: the update's shared session inside a unit of work
+    (see UnitOfWork), a session of its own otherwise or when the shared one is already in use
+    (a repository method calling another from inside its ``async with``)."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self.maker: async_sessionmaker[AsyncSession] = _plain(sessions)
+
+    def __call__(self) -> Any:
+        unit = current_unit()
+        if unit is None or unit.busy or unit.bind is not self.maker.kw.get("bind"):
+            return self.maker()
+        return _JoinedSession(unit)
+
+    def begin(self) -> Any:
+        return self.maker.begin()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.maker, name)
+
+
+def _plain(sessions: Any) -> async_sessionmaker[AsyncSession]:
+    maker: async_sessionmaker[AsyncSession] = (
+        sessions.maker if isinstance(sessions, JoinedSessions) else sessions
+    )
+    return maker
+
+
+def joined(sessions: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
+    """``sessions`` as JoinedSessions (typed as the sessionmaker it stands in for)."""
+    wrapped: Any = sessions if isinstance(sessions, JoinedSessions) else JoinedSessions(sessions)
+    return wrapped  # type: ignore[no-any-return]
+
+
+# SQLite has one writer at a time per database file. Within the process, write transactions of
+# the bot take turns on this lock instead of racing for SQLite's lock and failing with "database
+# is locked" when the busy timeout runs out under load; other processes (a CLI) still queue on
+# busy_timeout. PostgreSQL needs none: row locks and MVCC (a no-op lock there).
+_write_locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+
+def write_lock(engine: AsyncEngine | None) -> contextlib.AbstractAsyncContextManager[Any]:
+    if engine is None or engine.dialect.name != "sqlite":
+        return contextlib.nullcontext()
+    lock = _write_locks.get(engine.sync_engine)
+    if lock is None:
+        lock = _write_locks[engine.sync_engine] = asyncio.Lock()
+    return lock

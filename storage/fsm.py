@@ -43,11 +43,12 @@ must drop stale data), the row is locked at that point, so there is nothing left
 
 from __future__ import annotations
 
+import asyncio
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram.exceptions import DataNotDictLikeError
@@ -60,6 +61,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from storage.base import Base, UTCDateTime, utcnow
 from storage.crypto import Crypto
+from storage.db import joined, write_lock
 
 __all__ = ["AppliedUpdates", "FsmRecord", "SQLAlchemyStorage", "UpdateUnit"]
 
@@ -118,9 +120,30 @@ class UpdateUnit:
     dirty: bool = False
     writes: int = 0  # how many set_state/set_data/update_data calls were buffered
     token: Any = None  # the ContextVar token while the unit is active
+    # What the one read at open_unit found: whether the rows exist (so the final write is a
+    # plain UPDATE or INSERT, no second read), and the stale row to drop if it had expired.
+    row_exists: bool = False
+    recent_exists: bool = False
+    stale_at: datetime | None = None
+    # The extra values asked for in open_unit(also=...) (e.g. the stored locale).
+    also: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Loaded:
+    """What one read of a key found (see SQLAlchemyStorage._load)."""
+
+    row_key: str
+    recent: str | None
+    record: _Record = field(default_factory=_Record)
+    row_exists: bool = False
+    stale_at: datetime | None = None
+    also: dict[str, Any] = field(default_factory=dict)
+    task: Any = None
 
 
 _unit: ContextVar[UpdateUnit | None] = ContextVar("kua_fsm_unit", default=None)
+_peek: ContextVar[_Loaded | None] = ContextVar("kua_fsm_peek", default=None)
 
 
 class SQLAlchemyStorage(BaseStorage):
@@ -143,10 +166,17 @@ class SQLAlchemyStorage(BaseStorage):
     ) -> None:
         if ttl is not None and ttl <= timedelta(0):
             raise ValueError("ttl must be positive (or None to disable expiry)")
-        self._sessionmaker = sessionmaker
+        self._sessionmaker = joined(sessionmaker)
         self._crypto = crypto
         self._ttl = ttl
         self._clock = clock
+        # Scalar subqueries read together with a key's record (the bot adds the stored locale,
+        # AccountRepository.locale_query): found in UpdateUnit.also.
+        self.read_along: Callable[[StorageKey], Mapping[str, Any]] | None = None
+
+    @property
+    def sessions(self) -> async_sessionmaker[AsyncSession]:
+        return self._sessionmaker
 
     # --- aiogram BaseStorage API ------------------------------------------------------------
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -221,18 +251,69 @@ class SQLAlchemyStorage(BaseStorage):
     async def open_unit(self, key: StorageKey, update_id: int | None) -> UpdateUnit | None:
         """Start buffering ``key`` for one update; None if that update was applied already.
 
-        Call it under the key's event-isolation lock, and end with ``commit_unit`` (the
-        update's changes) or ``close_unit`` alone (none of them).
+        ONE statement reads the key's record, its applied update ids and whatever scalar
+        subqueries ``read_along`` adds (the bot: the stored locale), so an update reads the
+        database once: aiogram's FSM middleware has just read the state (``raw_state``) under
+        the key's lock, and that read is the one used here. Call it under the key's
+        event-isolation lock, and end with ``commit_unit`` (the update's changes) or
+        ``close_unit`` alone (none of them).
         """
         row_key = self._row_key(key)
-        async with self._sessionmaker() as session:
-            raw = await session.scalar(select(AppliedUpdates.recent).where(AppliedUpdates.key == row_key))
+        loaded = self._take_peek(row_key) or await self._load(key, row_key)
+        raw = loaded.recent
         recent = [int(part) for part in raw.split(",") if part] if raw else []
         if update_id is not None and update_id in recent:
             return None
-        unit = UpdateUnit(row_key=row_key, update_id=update_id, recent=recent)
+        unit = UpdateUnit(
+            row_key=row_key,
+            update_id=update_id,
+            recent=recent,
+            record=loaded.record,
+            row_exists=loaded.row_exists,
+            recent_exists=raw is not None,
+            stale_at=loaded.stale_at,
+            also=loaded.also,
+        )
         unit.token = _unit.set(unit)
         return unit
+
+    async def _load(self, key: StorageKey, row_key: str) -> _Loaded:
+        """The key's record, applied ids and read_along values, in one statement."""
+        extra = dict(self.read_along(key)) if self.read_along is not None else {}
+        columns = [
+            select(FsmRecord.state).where(FsmRecord.key == row_key).scalar_subquery().label("state"),
+            select(FsmRecord.data).where(FsmRecord.key == row_key).scalar_subquery().label("data"),
+            select(FsmRecord.updated_at)
+            .where(FsmRecord.key == row_key)
+            .scalar_subquery()
+            .label("updated_at"),
+            select(AppliedUpdates.recent)
+            .where(AppliedUpdates.key == row_key)
+            .scalar_subquery()
+            .label("recent"),
+            *(query.label(f"also_{n}") for n, query in enumerate(extra.values())),
+        ]
+        async with self._sessionmaker() as session:
+            row = (await session.execute(select(*columns))).one()
+        loaded = _Loaded(row_key=row_key, recent=row.recent)
+        loaded.also = {name: row[4 + n] for n, name in enumerate(extra)}
+        updated_at = _utc(row.updated_at)
+        if updated_at is not None and self._expired(updated_at):
+            # An expired row is absent; it is dropped when the update commits (its old data
+            # must not resurface), with the updated_at condition so a fresh write stays.
+            loaded.row_exists, loaded.stale_at = True, updated_at
+        elif updated_at is not None:
+            loaded.record, loaded.row_exists = self._decode(row.state, row.data), True
+        return loaded
+
+    def _take_peek(self, row_key: str) -> _Loaded | None:
+        peek = _peek.get()
+        if peek is None:
+            return None
+        _peek.set(None)
+        if peek.row_key != row_key or peek.task is not asyncio.current_task():
+            return None
+        return peek
 
     def close_unit(self, unit: UpdateUnit) -> None:
         """Stop buffering (reads and writes go to the database again); nothing is written."""
@@ -240,41 +321,58 @@ class SQLAlchemyStorage(BaseStorage):
             _unit.reset(unit.token)
             unit.token = None
 
-    async def commit_unit(self, unit: UpdateUnit) -> None:
-        """Write the update's FSM changes and its id in one transaction."""
+    async def commit_unit(
+        self, unit: UpdateUnit, also: Sequence[Callable[[AsyncSession], Awaitable[None]]] = ()
+    ) -> None:
+        """Write the update's FSM changes, its id and ``also`` (e.g. trace rows) in one
+        transaction. Blind writes: the row was read at open_unit under the key's lock, so
+        this is an UPDATE (or INSERT) of what the update decided, one statement per table."""
         self.close_unit(unit)
+        if not unit.dirty and unit.stale_at is None and unit.update_id is None and not also:
+            return
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                await self._commit_once(unit)
+                async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
+                    await self._commit_once(session, unit)
+                    for write in also:
+                        await write(session)
                 return
             except IntegrityError:
+                # PostgreSQL: a concurrent first write of the key inserted the row between our
+                # read and our INSERT. It exists now: the next attempt updates it.
+                unit.row_exists = unit.recent_exists = True
                 if attempt == _MAX_ATTEMPTS:
                     raise
 
-    async def _commit_once(self, unit: UpdateUnit) -> None:
-        async with self._sessionmaker() as session, session.begin():
-            if unit.dirty:
-                record = unit.record
-                if record is None:
-                    raise RuntimeError("a changed FSM unit without its record")
-                await self._write(session, unit.row_key, lambda _current: record)
-            if unit.dirty and unit.record is not None and unit.record.empty:
-                # The update cleared the key (a finished report, "Forget me"): the trace of its
-                # updates goes with it, so no row about the account outlives its draft.
+    async def _commit_once(self, session: AsyncSession, unit: UpdateUnit) -> None:
+        record = unit.record or _Record()
+        if (unit.dirty and record.empty) or (not unit.dirty and unit.stale_at is not None):
+            if unit.row_exists:
+                condition = [FsmRecord.key == unit.row_key]
+                if not unit.dirty:  # only the stale row, never a fresh write by someone else
+                    condition.append(FsmRecord.updated_at == unit.stale_at)
+                await session.execute(delete(FsmRecord).where(*condition))
+        elif unit.dirty:
+            values = {
+                "state": record.state,
+                "data": self._crypto.encrypt_json(record.data) if record.data else None,
+                "updated_at": self._clock(),
+            }
+            await _upsert(session, FsmRecord, unit.row_key, values, exists=unit.row_exists)
+        if unit.dirty and record.empty:
+            # The update cleared the key (a finished report, "Forget me"): the trace of its
+            # updates goes with it, so no row about the account outlives its draft.
+            if unit.recent_exists:
                 await session.execute(delete(AppliedUpdates).where(AppliedUpdates.key == unit.row_key))
-                return
-            if unit.update_id is None:
-                return
-            recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
-            values = {"recent": recent, "updated_at": self._clock()}
-            changed = await session.execute(
-                update(AppliedUpdates)
-                .where(AppliedUpdates.key == unit.row_key)
-                .values(**values)
-                .execution_options(synchronize_session=False)
-            )
-            if not changed.rowcount:  # type: ignore[attr-defined]
-                await session.execute(insert(AppliedUpdates).values(key=unit.row_key, **values))
+            return
+        if unit.update_id is None:
+            return
+        recent = ",".join(map(str, [*unit.recent, unit.update_id][-RECENT_UPDATES:]))
+        values = {"recent": recent, "updated_at": self._clock()}
+        await _upsert(session, AppliedUpdates, unit.row_key, values, exists=unit.recent_exists)
+
+    def _engine(self) -> Any:
+        return self._sessionmaker.kw.get("bind")
 
     # --- internals ------------------------------------------------------------------------
     def _unit_for(self, key: StorageKey) -> UpdateUnit | None:
@@ -327,29 +425,25 @@ class SQLAlchemyStorage(BaseStorage):
 
     async def _read(self, key: StorageKey) -> _Record:
         row_key = self._row_key(key)
-        async with self._sessionmaker() as session:
-            row = (
+        loaded = await self._load(key, row_key)
+        if loaded.stale_at is not None:
+            # Drop the stale draft now rather than waiting for purge_expired(). The
+            # updated_at condition keeps a concurrent fresh write from being deleted.
+            async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
                 await session.execute(
-                    select(FsmRecord.state, FsmRecord.data, FsmRecord.updated_at).where(
-                        FsmRecord.key == row_key
-                    )
+                    delete(FsmRecord).where(FsmRecord.key == row_key, FsmRecord.updated_at == loaded.stale_at)
                 )
-            ).one_or_none()
-            if row is None:
-                return _Record()
-            if self._expired(row.updated_at):
-                # Drop the stale draft now rather than waiting for purge_expired(). The
-                # updated_at condition keeps a concurrent fresh write from being deleted.
-                await session.execute(
-                    delete(FsmRecord).where(FsmRecord.key == row_key, FsmRecord.updated_at == row.updated_at)
-                )
-                await session.commit()
-                return _Record()
-            return self._decode(row.state, row.data)
+            loaded.row_exists, loaded.stale_at = False, None
+        # Kept for this task's open_unit, which comes right after aiogram's first read of the
+        # update's state (under the key's lock): the update reads the database once.
+        loaded.task = asyncio.current_task()
+        _peek.set(loaded)
+        return _Record(state=loaded.record.state, data=_copy(loaded.record.data))
 
     async def _mutate(self, key: StorageKey, change: Callable[[_Record], _Record]) -> _Record:
         """Apply ``change`` to the key's record atomically; returns the new record."""
         row_key = self._row_key(key)
+        _peek.set(None)  # what was read before is no longer what the row holds
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
                 return await self._mutate_once(row_key, change)
@@ -362,7 +456,7 @@ class SQLAlchemyStorage(BaseStorage):
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _mutate_once(self, row_key: str, change: Callable[[_Record], _Record]) -> _Record:
-        async with self._sessionmaker() as session, session.begin():
+        async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
             return await self._write(session, row_key, change)
 
     async def _write(
@@ -412,6 +506,35 @@ class SQLAlchemyStorage(BaseStorage):
                 .execution_options(synchronize_session=False)
             )
         return new
+
+
+async def _upsert(
+    session: AsyncSession,
+    table: type[FsmRecord] | type[AppliedUpdates],
+    key: str,
+    values: dict[str, Any],
+    *,
+    exists: bool,
+) -> None:
+    """UPDATE if the row was there when read (INSERT if it vanished since: purged), else INSERT."""
+    if exists:
+        changed = await session.execute(
+            update(table)
+            .where(table.key == key)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+        if changed.rowcount:  # type: ignore[attr-defined]
+            return
+    await session.execute(insert(table).values(key=key, **values))
+
+
+def _utc(value: Any) -> datetime | None:
+    """A timestamp read through a subquery (the driver's value: naive UTC or a string on SQLite)."""
+    if value is None:
+        return None
+    moment: datetime = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _copy(data: dict[str, Any]) -> dict[str, Any]:

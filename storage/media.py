@@ -29,15 +29,13 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
 import io
 import mimetypes
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Literal
-
-import pillow_heif
-from PIL import Image, ImageOps, ImageSequence, UnidentifiedImageError
+from typing import TYPE_CHECKING, Any, Literal
 
 from storage.cleaners import CleaningError
 from storage.cleaners.av import TYPES as AV_TYPES
@@ -45,16 +43,48 @@ from storage.cleaners.av import clean_av
 from storage.cleaners.office import clean_office, office_type
 from storage.cleaners.pdf import clean_pdf
 
-# HEIC/HEIF (iPhones' default) through Pillow; thumbnails and depth maps are not even decoded.
-pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+if TYPE_CHECKING:
+    from PIL import Image, ImageOps, ImageSequence
+else:
+    # Pillow and pillow_heif are imported at the first file, not at start-up: about 10 MB of RSS
+    # a bot that never receives an image does not need (see docs/performance.md).
 
-try:  # colour management is optional in Pillow builds
-    from PIL import ImageCms
+    class _Lazy:
+        def __init__(self, name: str) -> None:
+            self._name = name
 
-    _COLOUR_MANAGED = True
-except ImportError:  # pragma: no cover - depends on the Pillow build
-    ImageCms = None  # type: ignore[assignment]
-    _COLOUR_MANAGED = False
+        def __getattr__(self, attr: str) -> Any:
+            return getattr(_pillow(self._name), attr)
+
+    Image, ImageOps, ImageSequence = _Lazy("Image"), _Lazy("ImageOps"), _Lazy("ImageSequence")
+
+
+@functools.cache
+def _heif_registered() -> bool:
+    import pillow_heif
+
+    # HEIC/HEIF (iPhones' default) through Pillow; thumbnails and depth maps are not even decoded.
+    pillow_heif.register_heif_opener(thumbnails=False, depth_images=False, aux_images=False)
+    return True
+
+
+def _pillow(name: str) -> Any:
+    _heif_registered()
+    return importlib.import_module(f"PIL.{name}")
+
+
+def _unidentified() -> type[Exception]:
+    error: type[Exception] = _pillow("Image").UnidentifiedImageError
+    return error
+
+
+@functools.cache
+def _image_cms() -> Any:
+    try:  # colour management is optional in Pillow builds
+        return _pillow("ImageCms")
+    except ImportError:  # pragma: no cover - depends on the Pillow build
+        return None
+
 
 __all__ = [
     "ACCEPTED",
@@ -281,7 +311,7 @@ def strip_metadata(data: bytes, *, mime_type: str | None, file_name: str | None)
         # Only our formats are tried: Pillow's weaker detectors (TGA, SPIDER, ...) would otherwise
         # claim arbitrary documents and turn them into MediaErrors.
         image = Image.open(io.BytesIO(data), formats=readable)
-    except UnidentifiedImageError:
+    except _unidentified():
         if claimed:
             raise MediaError("the file looks like an image but cannot be read") from None
         return data
@@ -542,13 +572,14 @@ _srgb_profile: Any = None
 def _to_srgb(image: Image.Image, icc: bytes | None) -> Image.Image:
     """Bake an embedded ICC profile into sRGB pixels (the profile itself is then dropped)."""
     global _srgb_profile
-    if not icc or not _COLOUR_MANAGED or image.mode not in ("RGB", "RGBA", "CMYK"):
+    cms = _image_cms()
+    if not icc or cms is None or image.mode not in ("RGB", "RGBA", "CMYK"):
         return image
     try:
         if _srgb_profile is None:
-            _srgb_profile = ImageCms.createProfile("sRGB")
-        source = ImageCms.ImageCmsProfile(io.BytesIO(icc))
-        converted = ImageCms.profileToProfile(
+            _srgb_profile = cms.createProfile("sRGB")
+        source = cms.ImageCmsProfile(io.BytesIO(icc))
+        converted = cms.profileToProfile(
             image, source, _srgb_profile, outputMode="RGBA" if image.mode == "RGBA" else "RGB"
         )
     except Exception:  # noqa: BLE001 - a broken or mismatched profile: keep the pixels as they are

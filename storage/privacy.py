@@ -12,11 +12,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.values import CaseStatus
@@ -85,6 +85,23 @@ class TraceRepository:
                 )
             )
             await session.commit()
+
+    def later(
+        self, chat_id: int, message_ids: Sequence[int], sent_at: datetime | None = None
+    ) -> Callable[[AsyncSession], Awaitable[None]]:
+        """``record`` as a write for the end of the update (storage.db.UnitOfWork): one INSERT
+        with the update's other writes. Entries past the window go in the housekeeping prune."""
+        key, at = self._key(chat_id), sent_at or self._clock()
+        ids = list(message_ids)
+
+        async def write(session: AsyncSession) -> None:
+            rows = [
+                {"chat_key": key, "sent_at": at, "message_enc": self._crypto.encrypt_text(str(mid))}
+                for mid in ids
+            ]
+            await session.execute(insert(MessageTrace), rows)
+
+        return write
 
     async def messages(self, chat_id: int) -> list[TracedMessage]:
         async with self._sessions() as session:

@@ -25,6 +25,7 @@ from storage.casework import CaseworkRepository
 from storage.codes import format_code, new_case_code
 from storage.crypto import Crypto
 from storage.custody import CustodyRepository
+from storage.db import joined
 from storage.followup import FollowupRepository
 from storage.limits import REPORT, LimitRepository, limit_key
 from storage.models import Account, Attachment, Case, LimitMark, SentDraft
@@ -107,7 +108,7 @@ class FileRecord:
 
 class _Repository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock):
-        self._sessions = sessions
+        self._sessions = joined(sessions)  # the update's shared session inside a unit of work
         self._crypto = crypto
         self._clock = clock
 
@@ -115,6 +116,10 @@ class _Repository:
 class AccountRepository(_Repository):
     def _key(self, user_id: int) -> str:
         return self._crypto.keyed_hash("account", user_id)
+
+    def locale_query(self, user_id: int) -> Any:
+        """get_locale as a scalar subquery, to be read together with other things."""
+        return select(Account.locale).where(Account.account_hash == self._key(user_id)).scalar_subquery()
 
     async def get_locale(self, user_id: int) -> str | None:
         async with self._sessions() as session:
@@ -432,6 +437,8 @@ class Store:
     ) -> None:
         self.crypto = crypto
         self.clock = clock
+        # One session per update inside a unit of work (storage.db.UnitOfWork), shared by all.
+        sessions = joined(sessions)
         self.accounts = AccountRepository(sessions, crypto, clock)
         self.cases = CaseRepository(sessions, crypto, clock)
         self.attachments = AttachmentRepository(sessions, crypto, clock)

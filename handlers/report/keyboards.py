@@ -7,7 +7,7 @@ from enum import StrEnum
 from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -88,7 +88,42 @@ class CancelCb(CallbackData, prefix="x1"):
     act: CancelAct
 
 
-def _nav_row(kb: InlineKeyboardBuilder, qid: str, *, back: bool) -> None:
+class _Rows:
+    """What question_keyboard needs of InlineKeyboardBuilder (button, add, adjust, as_markup),
+    without the builder's deep copies of every button: each answer draws a question keyboard,
+    and those copies were about a tenth of the CPU of an update (docs/performance.md)."""
+
+    def __init__(self) -> None:
+        self.buttons: list[InlineKeyboardButton] = []
+        self.sizes: tuple[int, ...] = (1,)
+
+    def button(self, *, text: str, callback_data: CallbackData) -> None:
+        self.buttons.append(InlineKeyboardButton(text=text, callback_data=callback_data.pack()))
+
+    def add(self, button: InlineKeyboardButton) -> None:
+        self.buttons.append(button)
+
+    def adjust(self, *sizes: int) -> None:
+        self.sizes = sizes or (1,)
+
+    def as_markup(self) -> InlineKeyboardMarkup:
+        # InlineKeyboardBuilder.adjust's rule: the sizes in turn, then the last one again.
+        rows: list[list[InlineKeyboardButton]] = []
+        row: list[InlineKeyboardButton] = []
+        sizes = iter(self.sizes)
+        size = next(sizes)
+        for button in self.buttons:
+            if len(row) >= size:
+                rows.append(row)
+                size = next(sizes, size)
+                row = []
+            row.append(button)
+        if row:
+            rows.append(row)
+        return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def _nav_row(kb: _Rows, qid: str, *, back: bool) -> None:
     buttons = []
     if back:
         buttons.append(("« " + _("Back"), NavAct.BACK))
@@ -100,7 +135,7 @@ def _nav_row(kb: InlineKeyboardBuilder, qid: str, *, back: bool) -> None:
 def question_keyboard(
     question: Question, current: Any, pending: Sequence[str] | None
 ) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
+    kb = _Rows()
     sizes: list[int] = []
     options = question.choices()
     if question.kind in (Kind.CHOICE, Kind.MULTI):

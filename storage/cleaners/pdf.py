@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import io
 
-import pikepdf
-
 from storage.cleaners import CleaningError
 
 _METADATA_KEYS = ("/Metadata", "/PieceInfo")
 
 
 def clean_pdf(data: bytes) -> bytes:
+    import pikepdf  # at the first PDF, not at start-up (docs/performance.md)
+
     try:
         with pikepdf.open(io.BytesIO(data)) as pdf:
             if len(pdf.pages) == 0:
