@@ -225,9 +225,9 @@ class CaseworkRepository:
         """Open cases (or those of `f`), urgent first, then oldest: one page after case
         `after`, the total, and whether more follow.
 
-        At most three short statements whatever the number of cases: the total from
-        queue_counts, then the urgent cases and (if the page is not full) the others, each
-        read in order from the filter's index, from the keyset cursor on."""
+        At most four short statements whatever the number of cases: the total from
+        queue_counts, the cursor case (`after`), then the urgent cases and, if the page is not
+        full, the others, each read in order from the filter's index from the cursor on."""
         f = f or QueueFilter()
         where = _queue_where(f, coordinator_id)
         async with self._sessions() as session:
