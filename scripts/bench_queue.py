@@ -38,6 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.questionnaire import QUESTIONS  # noqa: E402
 from domain.workflow import QueueFilter  # noqa: E402
+from storage import queue_counts  # noqa: E402
 from storage.casework import CaseworkRepository  # noqa: E402
 from storage.crypto import Crypto  # noqa: E402
 from storage.db import make_engine, make_sessionmaker, upgrade  # noqa: E402
@@ -100,10 +101,17 @@ def rows(count: int, open_count: int | None = None, seed: int = 1) -> list[dict[
 
 
 async def fill(engine: AsyncEngine, count: int, open_count: int | None = None) -> None:
+    """A bulk import: the counting triggers dropped meanwhile, the counts rebuilt after."""
     data = rows(count, open_count)
     async with engine.begin() as conn:
+        for statement in queue_counts.drop_statements(engine.dialect.name):
+            await conn.exec_driver_sql(statement)
         for i in range(0, len(data), CHUNK):
             await conn.execute(insert(Case), data[i : i + CHUNK])
+        for statement in queue_counts.create_statements(engine.dialect.name):
+            await conn.exec_driver_sql(statement)
+        for statement in queue_counts.rebuild_statements():
+            await conn.exec_driver_sql(statement)
 
 
 async def timed(call) -> float:  # type: ignore[no-untyped-def]

@@ -144,6 +144,12 @@ def _bucket(f: QueueFilter, coordinator_id: int | None) -> str | None:
     return "open" if not keys else keys[0] if len(keys) == 1 else None
 
 
+def _still_new() -> Any:
+    """`status = 'new'` for re-checking rows found by id: written so that no index serves it,
+    or SQLite would walk the whole index of new cases for each batch instead of the ids."""
+    return func.coalesce(Case.status, "") == CaseStatus.NEW.value
+
+
 class CaseworkRepository:
     def __init__(self, sessions: async_sessionmaker[AsyncSession], crypto: Crypto, clock: Clock):
         self._sessions = sessions
@@ -178,9 +184,9 @@ class CaseworkRepository:
         """Open cases (or those of `f`), urgent first, then oldest: one page after case
         `after`, the total, and whether more follow.
 
-        At most three short statements whatever the number of cases: the total from
-        queue_counts, then the urgent cases and (if the page is not full) the others, each
-        read in order from the filter's index, from the keyset cursor on."""
+        At most four short statements whatever the number of cases: the total from
+        queue_counts, the cursor case (`after`), then the urgent cases and, if the page is not
+        full, the others, each read in order from the filter's index from the cursor on."""
         f = f or QueueFilter()
         where = _queue_where(f, coordinator_id)
         async with self._sessions() as session:
@@ -566,13 +572,11 @@ class CaseworkRepository:
         running the same round marks (and announces) each case at most once."""
         now = self._clock()
         cutoff = now - older_than
-        due = and_(
-            Case.status == CaseStatus.NEW.value,
-            or_(
-                and_(Case.reminded_at.is_(None), Case.created_at < cutoff),
-                Case.reminded_at < cutoff,  # a reminder is never older than its case
-            ),
+        waiting = or_(
+            and_(Case.reminded_at.is_(None), Case.created_at < cutoff),
+            Case.reminded_at < cutoff,  # a reminder is never older than its case
         )
+        due = and_(Case.status == CaseStatus.NEW.value, waiting)
         each: list[int] = []
         marked, digest, first = 0, False, True
         while True:
@@ -584,7 +588,9 @@ class CaseworkRepository:
                             # Any order: each part of `due` is a range of ix_cases_reminders
                             # (ordering by id would rescan the cases marked by earlier batches).
                             Case.id.in_(select(Case.id).where(due).limit(batch)),
-                            due,  # still due: another instance may have marked it meanwhile
+                            # Still due: another instance may have marked it meanwhile.
+                            _still_new(),
+                            waiting,
                         )
                         .values(reminded_at=now)
                         .returning(Case.id)
@@ -627,13 +633,12 @@ class CaseworkRepository:
         in the group, so a surge of urgent cases is alerted at a pace Telegram accepts; the
         rest stay due and come in the next rounds."""
         now = self._clock()
-        due = and_(
-            Case.status == CaseStatus.NEW.value,
+        untaken = and_(
             Case.urgent.is_(True),
             Case.assignee_id.is_(None),
-            Case.created_at < now - ack,
             or_(Case.realerted_at.is_(None), Case.realerted_at <= now - every),
         )
+        due = and_(Case.status == CaseStatus.NEW.value, Case.created_at < now - ack, untaken)
         async with self._sessions() as session:
             # Only if still due: another instance checking at the same time finds it done.
             alerted = sorted(
@@ -643,7 +648,8 @@ class CaseworkRepository:
                         Case.id.in_(
                             select(Case.id).where(due).order_by(Case.created_at, Case.id).limit(up_to)
                         ),
-                        due,
+                        _still_new(),
+                        untaken,
                     )
                     .values(realerted_at=now)
                     .returning(Case.id)

@@ -260,12 +260,12 @@ async def test_a_reminder_round_over_many_cases_commits_in_batches(engine: Async
     assert isinstance(clock, FakeClock)
     clock.advance(timedelta(hours=13))
     commits: list[int] = []
-    updates: list[str] = []
+    updates: list[tuple[str, object]] = []
     event.listen(engine.sync_engine, "commit", lambda _conn: commits.append(1))
 
-    def count(_conn: object, _cursor: object, statement: str, *_rest: object) -> None:
+    def count(_conn: object, _cursor: object, statement: str, params: object, *_rest: object) -> None:
         if statement.startswith("UPDATE cases"):
-            updates.append(statement)
+            updates.append((statement, params))
 
     event.listen(engine.sync_engine, "before_cursor_execute", count)
 
@@ -283,6 +283,13 @@ async def test_a_reminder_round_over_many_cases_commits_in_batches(engine: Async
     assert round_.marked == 1200 and round_.digest and round_.each == []
     assert len(updates) == 13  # 12 full batches and the empty one that ends the round
     assert len(commits) >= 13
+    if engine.dialect.name == "sqlite":  # each batch finds its rows by id, not by a scan
+        async with engine.connect() as conn:
+            raw = (await conn.get_raw_connection()).driver_connection
+            assert raw is not None
+            cursor = await raw.execute("EXPLAIN QUERY PLAN " + updates[0][0], updates[0][1])
+            plan = [row[3] for row in await cursor.fetchall()]
+        assert "PRIMARY KEY" in plan[0] and "ix_cases_reminders" in plan[-1], plan
 
     async def reminders() -> list[OutboxItem]:
         async with make_sessionmaker(engine)() as session:
