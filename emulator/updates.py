@@ -37,6 +37,16 @@ class Notifier:
         except TimeoutError:
             pass
 
+    @staticmethod
+    async def wait_any(notifiers: tuple[Notifier, ...], timeout: float) -> None:
+        """Wait for the next notify() of any of ``notifiers``, or ``timeout`` seconds."""
+        waits = [asyncio.ensure_future(n._event.wait()) for n in notifiers]  # noqa: SLF001 - same class
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
 
 class UpdateQueue:
     """Unconfirmed updates, served by getUpdates the way Telegram does.

@@ -85,20 +85,25 @@ class BotProcess:
             await self.app.close()
             self.app = None
 
-    async def settle(self) -> None:
+    async def settle(self, timeout: float = 30) -> None:
         """Until the bot has taken every update and finished handling it.
 
-        The fake's idle() sees only HTTP traffic; a handler busy with the database between two
-        requests is seen here, through the dispatcher's set of running update tasks.
+        Kua's polling loop asks for more updates only once the last batch was handled, so the
+        moment it waits in getUpdates again with nothing else in flight (the fake's
+        until_polling()) it has finished: event-driven, no quiet period. The dispatcher's set of
+        running update tasks is checked too, as a second witness. The delivery worker runs on
+        its own timer: tests that need its sends wait for the outbox (e.g. Staff.settle).
         """
-        for _ in range(200):
-            await self.fake.idle(quiet=0.05)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.fake.until_polling(timeout=max(deadline - loop.time(), 0.01))
             dp = self.app.dispatcher if self.app else None
             if dp is None or not dp._handle_update_tasks:  # noqa: SLF001 - test-only insight
-                await self.fake.idle(quiet=0.05)
-                if dp is None or not dp._handle_update_tasks:  # noqa: SLF001
-                    return
-        raise TimeoutError("the bot kept handling updates")
+                return
+            if loop.time() >= deadline:
+                raise TimeoutError("the bot kept handling updates")
+            await asyncio.sleep(0.005)
 
     async def restart(self) -> None:
         await self.stop()
