@@ -76,6 +76,11 @@ class UpdateQueue:
     def all_taken(self) -> bool:
         return all(update["update_id"] <= self._taken_upto for update in self._pending)
 
+    def all_confirmed(self) -> bool:
+        """Every update was confirmed by a later getUpdates' offset (none is waiting, and none
+        was handed out to a bot that has not asked for more since)."""
+        return not self._pending
+
     def untaken(self) -> list[dict[str, Any]]:
         return [update for update in self._pending if update["update_id"] > self._taken_upto]
 
