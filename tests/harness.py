@@ -4,14 +4,18 @@ and driving a reporter through it by pressing the buttons the bot actually sent.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app, serve
 from bot.config import Config, load_config
@@ -48,6 +52,43 @@ def make_config(fake: FakeTelegram, tmp_path: Path, **env: str) -> Config:
     return load_config(environ=environ, cwd=tmp_path)
 
 
+_template: Path | None = None
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL that does not exist yet (None: another database, or one there)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    target = Path(parsed.database)
+    return None if target.exists() else target
+
+
+def _copy_template(template: Path, target: Path) -> None:
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as storage.db.make_engine does
+    shutil.copyfile(template, target)
+
+
+async def migrate(url: str) -> None:
+    """upgrade_to_head(url); a new SQLite file is instead a copy of one database migrated once
+    per test process (Alembic over every revision costs more than many tests that need it).
+
+    The copy is the same file the migrations write (they hold no data, only the schema and
+    alembic_version); the migrations themselves are tested in tests/test_migrations.py.
+    """
+    global _template  # one template per process
+    target = _new_sqlite_file(url)
+    if target is None:
+        await upgrade_to_head(url)
+        return
+    if _template is None:
+        folder = Path(tempfile.mkdtemp(prefix="kua-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        await upgrade_to_head(f"sqlite+aiosqlite:///{folder / 'kua.sqlite3'}")
+        _template = folder / "kua.sqlite3"
+    _copy_template(_template, target)
+
+
 class BotProcess:
     """The bot, started and stopped (or killed) like a process, but inside the test's loop."""
 
@@ -61,7 +102,7 @@ class BotProcess:
 
     async def start(self) -> None:
         if not self._migrated:
-            await upgrade_to_head(self.config.database.url)
+            await migrate(self.config.database.url)
             self._migrated = True
         self.app = await build_app(self.config, clock=self.clock.now)
         polls = len(self.fake.calls("getUpdates"))

@@ -21,8 +21,7 @@ from aiogram.types import Update
 
 from bot.app import App, build_app
 from bot.config import load_config
-from storage.db import upgrade_to_head
-from tests.harness import tr
+from tests.harness import migrate, tr
 from tests.mocked_bot import MockedSession, use_mocked_session
 
 BOT_ID = 123456
@@ -97,7 +96,7 @@ async def fed(tmp_path: Path) -> AsyncIterator[Fed]:
         },
         cwd=tmp_path,
     )
-    await upgrade_to_head(config.database.url)
+    await migrate(config.database.url)
     app = await build_app(config)
     session = use_mocked_session(app.bot, MockedSession(bot_id=BOT_ID))
     try:
