@@ -225,6 +225,29 @@ class FakeTelegram(World):
                 raise TimeoutError(self._busy_report(timeout))
             await self._activity.wait(min(deadline - now, quiet if busy else quiet_left))
 
+    def bot_polling(self) -> bool:
+        """Whether the bot is waiting in a long poll that confirmed every update, with no other
+        request open.
+
+        For a bot that asks for more updates only once it has handled the last batch, and
+        confirms that batch with the new request's offset (Kua's polling loop, bot/polling.py),
+        this is the moment it has finished reacting: no quiet period is needed to tell. A long
+        poll left behind by a killed bot does not count: the update it was handling stays
+        unconfirmed until the restarted bot has handled it again. (It says nothing about timers
+        such as an outbox worker.)
+        """
+        return self.updates.polling and self.updates.all_confirmed() and self._in_flight == 0
+
+    async def until_polling(self, timeout: float = 10) -> None:
+        """Wait until bot_polling(), woken by every request and every change of the queue."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while not self.bot_polling():
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError(self._busy_report(timeout))
+            await Notifier.wait_any((self._activity, self.updates.changed), left)
+
     def _busy_report(self, timeout: float) -> str:
         untaken = self.updates.untaken()
         if untaken:

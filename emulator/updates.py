@@ -36,6 +36,16 @@ class Notifier:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._event.wait(), timeout)
 
+    @staticmethod
+    async def wait_any(notifiers: tuple[Notifier, ...], timeout: float) -> None:
+        """Wait for the next notify() of any of ``notifiers``, or ``timeout`` seconds."""
+        waits = [asyncio.ensure_future(n._event.wait()) for n in notifiers]  # noqa: SLF001 - same class
+        try:
+            await asyncio.wait(waits, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
+
 
 class UpdateQueue:
     """Unconfirmed updates, served by getUpdates the way Telegram does.
@@ -64,6 +74,11 @@ class UpdateQueue:
 
     def all_taken(self) -> bool:
         return all(update["update_id"] <= self._taken_upto for update in self._pending)
+
+    def all_confirmed(self) -> bool:
+        """Every update was confirmed by a later getUpdates' offset (none is waiting, and none
+        was handed out to a bot that has not asked for more since)."""
+        return not self._pending
 
     def untaken(self) -> list[dict[str, Any]]:
         return [update for update in self._pending if update["update_id"] > self._taken_upto]

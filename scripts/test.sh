@@ -4,4 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest "$@"
+# Two workers (pytest-xdist, `--dist loadgroup`: tests marked xdist_group share a worker): most
+# of the suite drives a real bot and a fake Telegram, and two processes keep both cores busy.
+# KUA_TEST_WORKERS=0 runs everything in this one process (e.g. for a debugger).
+exec .venv/bin/python -m pytest -n "${KUA_TEST_WORKERS:-2}" --dist loadgroup "$@"

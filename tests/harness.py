@@ -4,14 +4,18 @@ and driving a reporter through it by pressing the buttons the bot actually sent.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import contextlib
 import os
+import shutil
+import tempfile
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
+from sqlalchemy.engine import make_url
 
 from bot.app import App, build_app, serve
 from bot.config import Config, load_config
@@ -48,6 +52,43 @@ def make_config(fake: FakeTelegram, tmp_path: Path, **env: str) -> Config:
     return load_config(environ=environ, cwd=tmp_path)
 
 
+_template: Path | None = None
+
+
+def _new_sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL that does not exist yet (None: another database, or one there)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database:
+        return None
+    target = Path(parsed.database)
+    return None if target.exists() else target
+
+
+def _copy_template(template: Path, target: Path) -> None:
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)  # as storage.db.make_engine does
+    shutil.copyfile(template, target)
+
+
+async def migrate(url: str) -> None:
+    """upgrade_to_head(url); a new SQLite file is instead a copy of one database migrated once
+    per test process (Alembic over every revision costs more than many tests that need it).
+
+    The copy is the same file the migrations write (they hold no data, only the schema and
+    alembic_version); the migrations themselves are tested in tests/test_migrations.py.
+    """
+    global _template  # one template per process
+    target = _new_sqlite_file(url)
+    if target is None:
+        await upgrade_to_head(url)
+        return
+    if _template is None:
+        folder = Path(tempfile.mkdtemp(prefix="kua-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        await upgrade_to_head(f"sqlite+aiosqlite:///{folder / 'kua.sqlite3'}")
+        _template = folder / "kua.sqlite3"
+    _copy_template(_template, target)
+
+
 class BotProcess:
     """The bot, started and stopped (or killed) like a process, but inside the test's loop."""
 
@@ -61,7 +102,7 @@ class BotProcess:
 
     async def start(self) -> None:
         if not self._migrated:
-            await upgrade_to_head(self.config.database.url)
+            await migrate(self.config.database.url)
             self._migrated = True
         self.app = await build_app(self.config, clock=self.clock.now)
         polls = len(self.fake.calls("getUpdates"))
@@ -85,20 +126,25 @@ class BotProcess:
             await self.app.close()
             self.app = None
 
-    async def settle(self) -> None:
+    async def settle(self, timeout: float = 30) -> None:
         """Until the bot has taken every update and finished handling it.
 
-        The fake's idle() sees only HTTP traffic; a handler busy with the database between two
-        requests is seen here, through the dispatcher's set of running update tasks.
+        Kua's polling loop asks for more updates only once the last batch was handled, so the
+        moment it waits in getUpdates again with nothing else in flight (the fake's
+        until_polling()) it has finished: event-driven, no quiet period. The dispatcher's set of
+        running update tasks is checked too, as a second witness. The delivery worker runs on
+        its own timer: tests that need its sends wait for the outbox (e.g. Staff.settle).
         """
-        for _ in range(200):
-            await self.fake.idle(quiet=0.05)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            await self.fake.until_polling(timeout=max(deadline - loop.time(), 0.01))
             dp = self.app.dispatcher if self.app else None
             if dp is None or not dp._handle_update_tasks:  # noqa: SLF001 - test-only insight
-                await self.fake.idle(quiet=0.05)
-                if dp is None or not dp._handle_update_tasks:  # noqa: SLF001
-                    return
-        raise TimeoutError("the bot kept handling updates")
+                return
+            if loop.time() >= deadline:
+                raise TimeoutError("the bot kept handling updates")
+            await asyncio.sleep(0.005)
 
     async def restart(self) -> None:
         await self.stop()

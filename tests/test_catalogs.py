@@ -24,9 +24,11 @@ def placeholders(text: str) -> set[str]:
 
 
 @pytest.fixture(scope="module")
-def template_ids() -> set[str | tuple[str, ...]]:
+def template_ids(tmp_path_factory: pytest.TempPathFactory) -> set[str | tuple[str, ...]]:
     """Extract msgids from the code now, so a string added without a catalog entry fails."""
-    out = ROOT / "tests" / ".extracted.pot"
+    # A private file: under xdist each worker extracts (one fixed path, one worker's unlink
+    # pulled it from under the other's read).
+    out = tmp_path_factory.mktemp("catalogs") / "extracted.pot"
     try:
         subprocess.run(
             [

@@ -22,7 +22,8 @@ import pytest
 from emulator import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
-pytestmark = pytest.mark.install
+# One worker under xdist: the module's venv is built once, for both tests.
+pytestmark = [pytest.mark.install, pytest.mark.xdist_group("install")]
 
 # What a fresh clone would not have, or what the wheel must not need.
 _NOT_SOURCE = shutil.ignore_patterns(

@@ -143,6 +143,8 @@ def test_wide_permissions_give_a_warning_not_an_error(tmp_path: Path) -> None:
         json.dumps({"data_keys": [Fernet.generate_key().decode()], "hmac_secret": "short"}).encode(),
         json.dumps({"data_keys": [Fernet.generate_key().decode()]}).encode(),
     ],
+    # Fixed ids: the generated keys would name the cases differently in each xdist worker.
+    ids=["not-json", "not-utf8", "a-list", "no-keys", "bad-key", "short-secret", "no-secret"],
 )
 def test_corrupt_key_file_is_a_config_error(tmp_path: Path, content: bytes) -> None:
     path = tmp_path / "keys.json"

@@ -31,10 +31,10 @@ CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 class PatientBot(BotProcess):
     """In a storm a handler may wait out several retry_after windows in a row: settle longer."""
 
-    async def settle(self) -> None:
+    async def settle(self, timeout: float = 30) -> None:
         for _ in range(5):
             try:
-                await super().settle()
+                await super().settle(timeout)
                 return
             except TimeoutError:
                 continue
