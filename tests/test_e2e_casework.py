@@ -152,8 +152,13 @@ async def test_take_across_two_instances_on_postgresql(
         events = await one.app.store.casework.events(other)
         assert [kind for _at, _k, _a, kind, _d in events if kind == "take"] == ["take"]
         # Two workers may refresh the same card with the same text: Telegram says "not
-        # modified" and the worker takes that as done (bot/delivery.py).
-        fake.errors[:] = [r for r in fake.errors if "message is not modified" not in str(r)]
+        # modified" and the worker takes that as done (bot/delivery.py). And two pollers on
+        # one token (no shared Redis isolation here) may both be served an update the other
+        # has not confirmed yet, as Telegram does: the second answer to its button is refused
+        # ("query is too old") and taken as done (bot/callbacks.py) — the take above still
+        # happened once, and each press got exactly one answer.
+        harmless = ("message is not modified", "query is too old")
+        fake.errors[:] = [r for r in fake.errors if not any(h in str(r) for h in harmless)]
     finally:
         await two.stop()
         await one.stop()
