@@ -64,7 +64,6 @@ from aiogram.types import InlineKeyboardMarkup, Message, ReplyParameters
 from aiogram.utils.i18n import I18n
 
 from bot.config import Config
-from domain.card import card_text, full_texts
 from domain.values import CaseStatus
 from domain.workflow import QueueFilter, reporter_is_told
 from handlers.coordinator.alerts import (
@@ -78,6 +77,7 @@ from handlers.coordinator.alerts import (
     unreachable_text,
     urgent_alert,
 )
+from handlers.coordinator.card import card_text, full_texts
 from handlers.coordinator.keyboards import card_keyboard
 from handlers.coordinator.names import CoordinatorNames
 from handlers.coordinator.views import PAGE_SIZE, queue_text

@@ -1,6 +1,6 @@
 """What handlers, views and the delivery worker may know of a case: no identities, no free text.
 
-``CaseView`` lives here, below ``storage/``, so that the card and the other views (domain/card.py)
+``CaseView`` lives here, below ``storage/``, so that the card and the other views (handlers/coordinator/card.py)
 render it without importing the repositories; storage.casework builds it from a row.
 """
 

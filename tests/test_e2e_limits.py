@@ -9,8 +9,8 @@ from pathlib import Path
 from sqlalchemy import select
 
 from bot.account_flood import FloodLimit
-from domain.card import card_text
 from emulator import FakeTelegram
+from handlers.coordinator.card import card_text
 from handlers.followup.notices import forbidden_in
 from handlers.report.keyboards import ReviewAct
 from storage.followup import OPENED_ELSEWHERE

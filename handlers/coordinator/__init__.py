@@ -41,7 +41,6 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from domain.card import card_text, full_texts, status_line
 from domain.i18n import N_
 from domain.values import CaseStatus
 from domain.workflow import (
@@ -54,6 +53,7 @@ from domain.workflow import (
     spam_block_for,
 )
 from handlers.common import send_private, sender_of
+from handlers.coordinator.card import card_text, full_texts, status_line
 from handlers.coordinator.keyboards import (
     MENU_PREFIXES,
     PREFIXES,
