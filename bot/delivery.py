@@ -42,6 +42,7 @@ import contextlib
 import hashlib
 import logging
 import random
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
@@ -108,6 +109,7 @@ NO_GROUP_DELAY = timedelta(minutes=5)  # coordination.chat_id missing or the bot
 CARD_WAIT_DELAY = timedelta(seconds=3)  # a message for a thread whose card is not posted yet
 BACKOFF_CAP = 300.0  # seconds
 URGENT_REALERT_EVERY = timedelta(hours=1)  # urgent and not taken: alerted again this often
+SHOWN_CARDS = 1000  # cards whose last shown text a worker keeps (a few hundred KB at most)
 REFRESH_WAITS = 2  # a refresh of a card not posted yet first waits for the first delivery
 MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread messages: never)
     OutboxKind.URGENT: 10,
@@ -195,6 +197,9 @@ class Delivery:
         self._next_reminders = 0.0
         self.names = CoordinatorNames(config.coordination.chat_id)
         self._on_call_checked = False
+        # What each card shows, as this worker last set it: a refresh queued behind another that
+        # already showed the newest state skips the edit Telegram would refuse as "not modified".
+        self._shown: OrderedDict[int, tuple[int, int, str]] = OrderedDict()
         self._unreachable_on_call: set[int] = set()  # already reported in the group
 
     # --- the loop ---------------------------------------------------------------------------
@@ -447,7 +452,8 @@ class Delivery:
         return _Place(chat_id, view.topic_id, view.card_message_id)
 
     async def _refresh_card(self, case_id: int) -> None:
-        await self.store.outbox.add(OutboxKind.CARD, case_id=case_id, payload={"refresh": True})
+        # "gone": the card or its topic was deleted, so what this worker last showed says nothing.
+        await self.store.outbox.add(OutboxKind.CARD, case_id=case_id, payload={"refresh": True, "gone": True})
 
     async def _in_thread(self, place: _Place, send: Callable[[dict[str, Any]], Awaitable[Any]]) -> Any:
         """Send into the case's topic/thread; a deleted topic or card raises _ThreadGone."""
@@ -493,6 +499,9 @@ class Delivery:
             markup = card_keyboard(view, group_shows=self.config.coordination.group_shows)
             name = topic_name(view)
         if posted and view.card_message_id is not None:  # (posted says so; repeated for the type checker)
+            shown = (chat_id, view.card_message_id, text + "\n" + markup.model_dump_json())
+            if not job.payload.get("gone") and self._shown.get(view.id) == shown:
+                return
             try:
                 await self.bot.edit_message_text(
                     text=text,
@@ -501,9 +510,11 @@ class Delivery:
                     reply_markup=markup,
                     request_timeout=REQUEST_TIMEOUT,
                 )
+                self._remember(view.id, shown)
                 return
             except TelegramBadRequest as exc:
                 if not_modified(exc):
+                    self._remember(view.id, shown)
                     return
                 if not edit_gone(exc):
                     raise
@@ -513,6 +524,12 @@ class Delivery:
         await self._post_card(
             view, chat_id, text, markup, name, topic=view.topic_id if view.group_chat_id == chat_id else None
         )
+
+    def _remember(self, case_id: int, shown: tuple[int, int, str]) -> None:
+        self._shown[case_id] = shown
+        self._shown.move_to_end(case_id)
+        while len(self._shown) > SHOWN_CARDS:
+            self._shown.popitem(last=False)
 
     async def _post_card(
         self,

@@ -17,8 +17,12 @@ import zipfile
 import pikepdf
 from PIL import Image
 
-import storage.media  # noqa: F401  (registers the HEIF plugin)
+import storage.media
 from storage.cleaners.av import ffmpeg_exe
+
+# The bot registers Pillow's HEIF plugin at its first image (storage/media.py, lazily); the
+# fixtures write HEIC before any image went through it.
+storage.media._heif_registered()  # noqa: SLF001 - the one registration the bot itself uses
 
 MARKER = "KUAMARKER7731"
 GPS_TEXT = "+43.2567+076.9286/"  # ISO 6709, as phones write it (Almaty)

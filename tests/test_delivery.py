@@ -352,6 +352,27 @@ async def test_a_deleted_topic_is_recreated_with_the_card_on_the_next_refresh(
     assert sent.params.get("disable_notification") is True
 
 
+async def test_refreshes_of_a_card_already_showing_its_state_send_no_edit(
+    fake: FakeTelegram, forum: FakeGroup, running
+) -> None:
+    """Two refreshes queued behind one change: the first shows the new state, the second finds
+    the card showing it already and leaves it (Telegram would refuse "message is not modified")."""
+    fake.user(REPORTER_ID, first_name="Айгуль", started=True)
+    kua = await running(FORUM_ID)
+    store = kua.app.store
+    case_id = await submit(store)
+    await until(lambda: cards(fake, FORUM_ID).get(case_id), what="the card")
+    await store.casework.take(case_id, COORDINATOR)  # a change: one refresh queued
+    await until(lambda: no_pending(store))
+    edits = len(fake.calls("editMessageText"))
+    assert edits >= 1
+    for _ in range(2):  # nothing changed since: refreshes that find the card as it should be
+        await store.outbox.add(OutboxKind.CARD, case_id=case_id, payload={"refresh": True})
+    await until(lambda: no_pending(store))
+    assert len(fake.calls("editMessageText")) == edits
+    assert not [r for r in fake.errors if "not modified" in (r.description or "")]
+
+
 async def test_restarts_mid_delivery_lose_and_repeat_nothing(
     fake: FakeTelegram, forum: FakeGroup, running
 ) -> None:
