@@ -39,7 +39,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import hashlib
 import logging
 import random
 from collections import OrderedDict
@@ -819,16 +818,8 @@ class Delivery:
             # this); the coordinators still see the file count on the card.
             log.error("case %d: a file the reporter added is too large to post", case_id)
             return
-        await self.store.custody.record(
-            case_id,
-            CustodyKind.FILE_SENT,
-            actor_id=None,
-            data={
-                "file": record.id,
-                "number": record.number,
-                "to": "group",
-                "sha256": hashlib.sha256(data).hexdigest(),
-            },
+        await self.store.custody.file_sent(
+            case_id, file_id=record.id, number=record.number, data=data, to="group", actor_id=None
         )
 
     # --- the reporter ---------------------------------------------------------------------------

@@ -9,7 +9,6 @@ Every file sent is a custody event with the SHA-256 of exactly the bytes sent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from datetime import datetime
@@ -310,16 +309,8 @@ async def send_case_files(
             number=case_id, index=record.number, count=len(records)
         )
         message = await send_file(bot, chat_id, case_id, record, data, caption)
-        await store.custody.record(
-            case_id,
-            CustodyKind.FILE_SENT,
-            actor_id=actor_id,
-            data={
-                "file": record.id,
-                "number": record.number,
-                "to": "private",
-                "sha256": hashlib.sha256(data).hexdigest(),
-            },
+        await store.custody.file_sent(
+            case_id, file_id=record.id, number=record.number, data=data, to="private", actor_id=actor_id
         )
         await sent(message)
     return len(records)

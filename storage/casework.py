@@ -715,7 +715,7 @@ class CaseworkRepository:
                     data={"message": m.id},
                 )
             )
-            if c.contact_enc is not None and not c.unreachable:
+            if workflow.reaches_reporter(contactable=c.contact_enc is not None, unreachable=c.unreachable):
                 enqueue(
                     session,
                     self._crypto,

@@ -9,6 +9,7 @@ staff named in the config, so their ids are stored; a reporter's never is.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -65,6 +66,18 @@ class CustodyRepository:
             )
             await session.commit()
         return at
+
+    async def file_sent(
+        self, case_id: int, *, file_id: int, number: int, data: bytes, to: str, actor_id: int | None
+    ) -> datetime:
+        """A file posted to the group ("group") or to a coordinator ("private"), with the
+        SHA-256 of exactly what was sent."""
+        return await self.record(
+            case_id,
+            CustodyKind.FILE_SENT,
+            actor_id=actor_id,
+            data={"file": file_id, "number": number, "to": to, "sha256": hashlib.sha256(data).hexdigest()},
+        )
 
     async def trail(self, case_id: int) -> list[CustodyEvent]:
         async with self._sessions() as session:
