@@ -5,7 +5,7 @@ multi-select holds exactly what was ticked), no question asked again once answer
 case's code seen by its reporter, no duplicate case, no duplicate topic; duplicate cards only
 in the window the README names, and counted (printed).
 
-KUA_KILLS sets the number of kills: 4 by default (each kill is a restart of the process, seconds
+KUA_KILLS sets the number of kills: 4 by default; KUA_KILL_SEED another plan (each kill is a restart of the process, seconds
 of imports on a small machine); a soak run sets 20 or more. The seeded plan spreads them over the
 journeys and the delivery of the cards either way."""
 
@@ -100,7 +100,10 @@ class KilledBot:
             await self.kill_soon()
         async with self._lock:
             pass
-        await self.quiet()
+        # Event-driven: Kua polls again only once the batch was handled and confirms it with
+        # that request's offset, so "polling, nothing unconfirmed, nothing in flight" means
+        # done, after a restart too (the killed bot's updates stay unconfirmed until handled).
+        await self.fake.until_polling(timeout=180)
 
     async def quiet(self, quiet: float = 0.6) -> None:
         """Until every update was handled: the bot polls again only after finishing a batch, so
@@ -164,11 +167,13 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
             "KUA_COORDINATION__COORDINATORS": str(COORDINATOR),
             "KUA_APP__DEFAULT_LOCALE": "en",
             "PYTHONPATH": str(ROOT),
+            # The scripted reporters tap as fast as the bot answers: not a flood to slow down.
+            "KUA_LIMITS__FLOOD_UPDATES": "100000",
         }
     )
     await upgrade_to_head(database)
     reporters_count = 2
-    bot = KilledBot(fake, env, tmp_path, seed=20261201, kills=KILLS, actions=reporters_count * 36)
+    bot = KilledBot(fake, env, tmp_path, seed=int(os.environ.get("KUA_KILL_SEED", "20261201")), kills=KILLS, actions=reporters_count * 36)
     await bot.start()
     pressed: list[str] = []
     try:
