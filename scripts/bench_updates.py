@@ -239,8 +239,29 @@ async def run_bot(
             except TimeoutError:
                 failed += 1
 
+    spy = None
+    if args.profile and name.startswith("Kua"):
+        # py-spy (not a dependency: pip install py-spy) samples the bot during saturation.
+        spy = await asyncio.create_subprocess_exec(
+            "py-spy",
+            "record",
+            "--pid",
+            str(process.pid),
+            "--duration",
+            str(int(args.seconds)),
+            "--rate",
+            "250",
+            "--format",
+            "raw",
+            "--output",
+            args.profile,
+            stdout=asyncio.subprocess.DEVNULL,
+            stderr=asyncio.subprocess.DEVNULL,
+        )
     cpu0, t0 = cpu_seconds(process.pid), time.perf_counter()
     await asyncio.gather(*(closed_loop(r) for r in reporters[:CONCURRENT]))
+    if spy is not None:
+        await spy.wait()
     cpu1, t1 = cpu_seconds(process.pid), time.perf_counter()
     figures.saturation = done / (t1 - t0)
     figures.cpu_ms = (cpu1 - cpu0) * 1000 / max(done, 1)
@@ -455,6 +476,9 @@ async def main(args: argparse.Namespace) -> None:
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each phase (default 8)")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy's collapsed stacks of Kua at saturation, into FILE"
+    )
     parser.add_argument("--drafts", type=int, default=0, metavar="N", help="then start N more drafts, RSS")
     return parser.parse_args(argv)
 
