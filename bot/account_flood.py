@@ -21,14 +21,10 @@ from aiogram.types import CallbackQuery, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n
 
 from bot.config import LimitsConfig
-from domain.i18n import N_
+from handlers.common import SLOW_DOWN
 from storage.crypto import Crypto
 
 MUTE_SECONDS = 60.0
-SLOW_DOWN = N_(
-    "Please slow down a little: for the next minute, what you send will be ignored. "
-    "Nothing you entered is lost."
-)
 MAX_TRACKED = 50_000  # accounts remembered at once; the quietest are forgotten first
 
 

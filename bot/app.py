@@ -25,7 +25,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.account_flood import FloodMiddleware
 from bot.callbacks import AnswerTracker, CallbackGuard
-from bot.commands import set_commands, set_descriptions, set_group_commands
 from bot.config import Config, ConfigError, load_config
 from bot.delivery import Delivery
 from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
@@ -39,6 +38,7 @@ from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
+from handlers.profile import set_commands, set_descriptions, set_group_commands
 from handlers.settings import Config as HandlerConfig
 from storage.base import utcnow
 from storage.crypto import Crypto

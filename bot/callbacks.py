@@ -28,7 +28,8 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.methods import AnswerCallbackQuery, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, InaccessibleMessage, TelegramObject
-from aiogram.utils.i18n import gettext as _
+
+from handlers.common import stale_text
 
 _answered: ContextVar[set[str] | None] = ContextVar("kua_answered_callbacks", default=None)
 
@@ -63,10 +64,6 @@ class AnswerTracker(BaseRequestMiddleware):
         if answered is not None:
             answered.add(query_id)
         return result
-
-
-def stale_text() -> str:
-    return _("This button is out of date.")
 
 
 class CallbackGuard(BaseMiddleware):

@@ -23,6 +23,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.i18n import N_
 from domain.values import LANGUAGE_NAMES, LOCALES
+from handlers import sheet as sheet_doc
 from handlers.common import send_private
 from handlers.coordinator import CoordInput, input_context, staff_only
 from handlers.coordinator.keyboards import preview_keyboard
@@ -30,7 +31,6 @@ from handlers.settings import Config
 from handlers.sheet_keyboards import SheetAskCb, SheetCb
 from handlers.stats import parse_period
 from services import export as export_service
-from services import sheet as sheet_service
 from storage.casework import CaseView
 from storage.outbox import OutboxKind
 from storage.repositories import Store
@@ -137,7 +137,7 @@ def language_keyboard(case_id: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def ask_keyboard(case_id: int, items: list[sheet_service.Item]) -> InlineKeyboardMarkup:
+def ask_keyboard(case_id: int, items: list[sheet_doc.Item]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for item in items:
         kb.button(text="? " + _(item.text)[:60], callback_data=SheetAskCb(case=case_id, item=item.code))
@@ -173,7 +173,7 @@ async def on_sheet(
     events = await store.casework.events(view.id)
     consent = await store.stats.share_consent(view.id)
     with i18n.use_locale(callback_data.lang):
-        document = sheet_service.build(view, private, files, events, share_consent=consent, now=store.clock())
+        document = sheet_doc.build(view, private, files, events, share_consent=consent, now=store.clock())
     minutes = config.coordination.private_view_minutes
     try:
         sent = await bot.send_document(
@@ -190,7 +190,7 @@ async def on_sheet(
     await query.answer()
     await store.stats.record_case_event(view.id, user_id, "sheet_made", {"lang": callback_data.lang})
     await _schedule_delete(store, config, sent, view.id)
-    lacking = sheet_service.missing({**view.answers, **private}, files)
+    lacking = sheet_doc.missing({**view.answers, **private}, files)
     if lacking and view.contactable and not view.unreachable:
         ask = await bot.send_message(
             user_id,
@@ -227,11 +227,7 @@ async def on_ask(
     files = await store.attachments.for_case(view.id)
     private = await store.casework.private(view.id)
     item = next(
-        (
-            i
-            for i in sheet_service.missing({**view.answers, **private}, files)
-            if i.code == callback_data.item
-        ),
+        (i for i in sheet_doc.missing({**view.answers, **private}, files) if i.code == callback_data.item),
         None,
     )
     if item is None:

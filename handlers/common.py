@@ -11,6 +11,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, User
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
+from domain.i18n import N_
 from domain.values import LANGUAGE_NAMES, LOCALES
 from handlers.telegram_errors import chat_gone
 
@@ -29,6 +30,18 @@ class Menu(CallbackData, prefix="m1"):
 
 class Lang(CallbackData, prefix="l1"):
     code: str
+
+
+# Said by the update middlewares in bot/ (bot.callbacks, bot.account_flood): the texts live here.
+SLOW_DOWN = N_(
+    "Please slow down a little: for the next minute, what you send will be ignored. "
+    "Nothing you entered is lost."
+)
+
+
+def stale_text() -> str:
+    """The answer to a button whose screen is gone or out of date."""
+    return _("This button is out of date.")
 
 
 def main_menu_text() -> str:

@@ -25,10 +25,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS
-from domain.render import option_label
 from domain.values import CaseStatus
 from domain.workflow import CLOSE_LABELS, STATUS_NAMES, CloseReason
 from handlers.coordinator import staff_only
+from handlers.render import option_label
 from handlers.settings import Config
 from services import stats as stats_service
 from services.charts import Bar, bar_chart

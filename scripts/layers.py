@@ -18,6 +18,13 @@ still ties the lower module to the higher one.
 ``emulator/`` (the fake Bot API used by the tests and the demo) stands apart: it imports none
 of the layers, and none of them imports it (the demo starts the bot as a separate process).
 Circles are looked for among the layers only: the emulator is a test tool with its own shape.
+
+Texts live with the views. Only ``handlers/`` writes user-visible texts (msgids) and translates
+them; ``domain/`` may hold msgids as data (the questionnaire, the rights pages, the labels of
+the workflow: ``N_("…")``, never translated there); ``bot/`` may translate a msgid it imports
+from ``handlers/`` (a middleware's one-line answer) but declares none. A msgid declared, or a
+translation made, anywhere else is listed as a "text" finding.
+
 tests/test_layers.py runs this check on the tree and on small planted trees.
 """
 
@@ -44,7 +51,7 @@ PACKAGES = (*RANK, *STANDALONE)
 
 @dataclass(frozen=True)
 class Finding:
-    kind: str  # "up", "apart" (to or from a standalone package) or "circle"
+    kind: str  # "up", "apart" (to or from a standalone package), "circle" or "text"
     text: str
 
 
@@ -114,6 +121,46 @@ def circles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+# gettext's names: a call of one with a string literal declares a msgid; importing or calling
+# one of them (or an I18n's method) translates.
+MSGID_CALLS = frozenset({"_", "N_", "__", "gettext", "ngettext", "lazy_gettext", "lazy_ngettext"})
+TRANSLATING = frozenset({"gettext", "ngettext", "lazy_gettext", "lazy_ngettext", "get_i18n", "I18n"})
+DECLARE_MSGIDS = frozenset({"handlers", "domain"})
+TRANSLATE = frozenset({"handlers", "bot"})
+
+
+def _called_name(node: ast.Call) -> str | None:
+    if isinstance(node.func, ast.Name):
+        return node.func.id
+    if isinstance(node.func, ast.Attribute):
+        return node.func.attr
+    return None
+
+
+def text_findings(name: str, path: Path, where: str) -> list[Finding]:
+    """Msgids declared, or translations made, outside the layers allowed to (module docstring)."""
+    package = name.split(".")[0]
+    if package not in RANK:
+        return []
+    findings = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"), str(path))):
+        if isinstance(node, ast.Call) and _called_name(node) in MSGID_CALLS:
+            literal = (
+                node.args and isinstance(node.args[0], ast.Constant) and isinstance(node.args[0].value, str)
+            )
+            if literal and package not in DECLARE_MSGIDS:
+                findings.append(Finding("text", f"text: {where} line {node.lineno} declares a msgid"))
+            elif package not in TRANSLATE and _called_name(node) != "N_":
+                findings.append(Finding("text", f"text: {where} line {node.lineno} translates"))
+        elif isinstance(node, ast.ImportFrom) and (node.module or "").startswith("aiogram.utils.i18n"):
+            used = {alias.name for alias in node.names} & TRANSLATING
+            if used and package not in TRANSLATE:
+                findings.append(
+                    Finding("text", f"text: {where} line {node.lineno} imports {', '.join(sorted(used))}")
+                )
+    return findings
+
+
 def check(root: Path = ROOT) -> list[Finding]:
     """Every upward import, every import to or from a standalone package, every circle of the layers."""
     known = modules(root)
@@ -144,6 +191,8 @@ def check(root: Path = ROOT) -> list[Finding]:
     for component in circles(layered):
         files = ", ".join(where(m) for m in component)
         findings.append(Finding("circle", f"circle: {files}"))
+    for name in sorted(known):
+        findings += text_findings(name, known[name], where(name))
     return findings
 
 

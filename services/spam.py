@@ -2,15 +2,13 @@
 
 The block is stored under a keyed hash of the reporter link (storage.casework.spam_key), set
 when a coordinator closes a case as spam and lifted when the case is reopened. The sender is
-told nothing about it: the answer is the same neutral line a busy queue would give.
+told nothing about it: the report flow answers with the same neutral line a busy queue would
+give (handlers/report/flow.py, BLOCKED_ANSWER).
 """
 
 from __future__ import annotations
 
-from domain.i18n import N_
 from storage.repositories import Store
-
-BLOCKED_ANSWER = N_("Your report cannot be accepted at the moment. Please try again later.")
 
 
 async def is_blocked(store: Store, user_id: int) -> bool:

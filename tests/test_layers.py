@@ -1,4 +1,5 @@
-"""Imports point one way: bot → handlers → use cases → storage → domain, and no circles.
+"""Imports point one way: bot → handlers → use cases → storage → domain, and no circles; texts
+live with the views (handlers/), domain/ holding msgids as data only.
 
 The order is written once, in scripts/layers.py (LAYERS); these tests run that checker on the
 tree, and on small planted trees to show that it does catch what it must.
@@ -151,6 +152,50 @@ def test_the_script_exits_1_on_a_finding(tmp_path: Path, monkeypatch: pytest.Mon
     assert layers.main() == 1
     plant(tmp_path, {"domain/a.py": "from domain import b\n", "domain/b.py": ""})
     assert layers.main() == 0
+
+
+# --- texts live with the views -------------------------------------------------------------------
+
+
+def test_texts_declared_and_translated_where_the_views_are_are_fine(tmp_path: Path) -> None:
+    root = plant(
+        tmp_path,
+        {
+            "domain/questionnaire.py": 'from domain.i18n import N_\nTITLE = N_("Where")\n',
+            "handlers/common.py": (
+                "from aiogram.utils.i18n import gettext as _\n"
+                'SLOW = N_("Slow down")\n'
+                'def menu():\n    return _("Main menu")\n'
+            ),
+            "bot/flood.py": (
+                "from aiogram.utils.i18n import I18n\nfrom handlers.common import SLOW\n"
+                "def say(i18n):\n    return i18n.gettext(SLOW, locale='kk')\n"
+            ),
+        },
+    )
+    assert texts(root) == []
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        (
+            {"services/spam.py": 'BLOCKED = N_("Not now")\n'},
+            "text: services/spam.py (1 lines) line 1 declares",
+        ),
+        ({"bot/callbacks.py": 'def stale():\n    return _("Out of date")\n'}, "text: bot/callbacks.py"),
+        ({"storage/casework.py": 'X = gettext("Taken")\n'}, "text: storage/casework.py"),
+        (
+            {"domain/render.py": "from aiogram.utils.i18n import gettext as _\ndef t(m):\n    return _(m)\n"},
+            "text: domain/render.py (3 lines) line 1 imports gettext",
+        ),
+        ({"services/sheet.py": "def t(i18n, m):\n    return i18n.gettext(m)\n"}, "translates"),
+    ],
+)
+def test_a_text_outside_the_views_is_found(tmp_path: Path, files: dict[str, str], expected: str) -> None:
+    findings = texts(plant(tmp_path, files))
+    assert findings and all(f.startswith("text: ") for f in findings), findings
+    assert any(expected in f for f in findings), findings
 
 
 # --- config is read once at the top, and handlers get their slice --------------------------------

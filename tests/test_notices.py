@@ -6,10 +6,10 @@ from __future__ import annotations
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.account_flood import SLOW_DOWN
 from bot.i18n import LOCALES_DIR
 from domain.values import LOCALES
 from domain.workflow import REPORTER_NOTICES
+from handlers.common import SLOW_DOWN
 from handlers.followup.notices import TEXTS, forbidden_in
 
 _i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")

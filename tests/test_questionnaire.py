@@ -22,9 +22,9 @@ from domain.questionnaire import (
     prune,
     validate_answer,
 )
-from domain.render import render_sections
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
+from handlers.render import render_sections
 from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, ReviewCb
 from handlers.report.screens import review_text
 from tests.sample import FULL_ANSWERS

@@ -10,13 +10,13 @@ import re
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.commands import DESCRIPTION, SHORT_DESCRIPTION, descriptions_for
 from bot.i18n import LOCALES_DIR
 from domain.dates import long_date
 from domain.rights import CHECKED_LINE, CHECKED_ON, PAGES, POINTER_LINE, Slot, paragraphs
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
 from emulator import FakeMessage, FakeTelegram
+from handlers.profile import DESCRIPTION, SHORT_DESCRIPTION, descriptions_for
 from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, SavedCb
 from handlers.rights import (
     LINKS,

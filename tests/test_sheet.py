@@ -15,10 +15,10 @@ from aiogram.utils.i18n import I18n
 
 from bot.i18n import LOCALES_DIR
 from emulator import FakeTelegram
+from handlers import sheet as sheet_doc
 from handlers.advocacy import SHEET_WHO
 from handlers.coordinator.keyboards import PreviewAct, PreviewCb
 from handlers.sheet_keyboards import SheetAskCb, SheetCb
-from services import sheet as sheet_service
 from tests.advocacy_fixtures import NOW, Seed, add_case, seeded_store
 from tests.harness import BotProcess, coordination_env, make_config, submit_case, tr
 from tests.sample import jpeg_with_gps
@@ -55,7 +55,7 @@ async def test_sheet_in_each_language_with_attribution_and_checklist(tmp_path: P
         events = await store.casework.events(case_id)
     i18n = I18n(path=LOCALES_DIR, default_locale="en", domain="messages")
     with i18n.context(), i18n.use_locale(locale):
-        data = sheet_service.build(view, private, files, events, share_consent=True, now=NOW)
+        data = sheet_doc.build(view, private, files, events, share_consent=True, now=NOW)
     text = text_of(data)
     assert tr(locale, ATTRIBUTION) in text
     assert tr(locale, "Facts as reported") in text
@@ -88,7 +88,7 @@ def test_what_is_missing_follows_the_answers() -> None:
         "medical": "recorded",
         "person_agrees": "yes",
     }
-    codes = [i.code for i in sheet_service.missing(answers, [StoredFile(1, "document", 10)])]
+    codes = [i.code for i in sheet_doc.missing(answers, [StoredFile(1, "document", 10)])]
     assert "dates" in codes and "place" in codes  # the year and the place's name are unknown
     assert "medical" not in codes and "consent" not in codes
     assert "photos" in codes and "domestic" in codes

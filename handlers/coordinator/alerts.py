@@ -17,8 +17,8 @@ from aiogram.utils.i18n import ngettext
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import QUESTIONS, SKIPPED
-from domain.render import answer_text, option_label
 from domain.textlimits import split_text
+from handlers.render import answer_text, option_label
 from storage.casework import CaseView
 
 TOPIC_NAME_LIMIT = 128

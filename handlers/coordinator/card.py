@@ -11,9 +11,9 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.case import CaseView
 from domain.questionnaire import QUESTIONS
-from domain.render import answer_text, attribution, render_sections
 from domain.textlimits import TEXT_LIMIT, pack, split_text, visible_length
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, Referral
+from handlers.render import answer_text, attribution, render_sections
 
 LINE_PIECE = 3500  # characters of one piece of a line too long for a message
 

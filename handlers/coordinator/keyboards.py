@@ -11,7 +11,6 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import QUESTIONS
-from domain.render import option_label
 from domain.values import CaseStatus
 from domain.workflow import (
     CLOSE_LABELS,
@@ -22,6 +21,7 @@ from domain.workflow import (
     QueueFilter,
     can_move,
 )
+from handlers.render import option_label
 from handlers.sheet_keyboards import sheet_button
 from storage.casework import CaseView
 

@@ -12,11 +12,11 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS
-from domain.render import answer_text, option_label
 from domain.textlimits import pack, split_text, visible_length
 from domain.values import CaseStatus
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, QueueFilter, Referral
 from handlers.coordinator.card import status_line
+from handlers.render import answer_text, option_label
 from storage.casework import CaseView, ChannelMessage, HistoryEntry
 
 PAGE_SIZE = 10

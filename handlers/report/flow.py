@@ -18,6 +18,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
+from domain.i18n import N_
 from domain.questionnaire import (
     ORDER,
     QUESTIONS,
@@ -54,10 +55,13 @@ from handlers.report.screens import (
 from handlers.report.states import question_state, screen, screen_of
 from handlers.settings import Config
 from services import limits as rate
-from services.spam import BLOCKED_ANSWER, is_blocked
+from services.spam import is_blocked
 from storage.repositories import Consent, Store, Submission, SubmittedCase
 
 log = logging.getLogger(__name__)
+
+# A spam-blocked sender (services.spam) is told only what a busy queue would say.
+BLOCKED_ANSWER = N_("Your report cannot be accepted at the moment. Please try again later.")
 
 SENT_KEY = "sent"  # after Send: the draft ref whose case code is kept until saved
 CHECKLIST_KEY = "checklist"  # the urgent checklist's message, removed with the code

@@ -18,9 +18,9 @@ from domain.questionnaire import (
     Kind,
     step_number,
 )
-from domain.render import render_sections
 from domain.rights import RISK
 from domain.textlimits import TEXT_LIMIT, pack, split_text, visible_length
+from handlers.render import render_sections
 from handlers.rights import Deployment, render_page_screen
 from handlers.settings import Config
 

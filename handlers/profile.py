@@ -1,4 +1,4 @@
-"""The command menu and the bot's descriptions, registered once per language (and a default for
+"""The bot's profile: the command menu and the descriptions, in every language (and a default for
 everyone else)."""
 
 from __future__ import annotations

@@ -21,9 +21,9 @@ from aiogram.utils.i18n import gettext as _
 
 from domain.i18n import N_
 from domain.questionnaire import QUESTIONS, SKIPPED, STEPS, Kind
-from domain.render import attribution, option_label
 from domain.values import CaseStatus
 from domain.workflow import CLOSE_LABELS, REFERRAL_LABELS, STATUS_NAMES, CloseReason, Referral
+from handlers.render import attribution, option_label
 from storage.casework import CaseView
 from storage.repositories import StoredFile
 
