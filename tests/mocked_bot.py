@@ -24,6 +24,7 @@ class MockedSession(BaseSession):
     def __init__(self, bot_id: int = 123456, keep: int | None = None) -> None:
         super().__init__()
         self.requests: list[TelegramMethod[Any]] = []
+        self.messages: list[tuple[TelegramMethod[Any], Message]] = []  # sends and edits, answered
         self.counts: dict[str, int] = {}
         self.keep = keep  # keep only the newest `keep` requests (memory stays flat)
         self._ids = itertools.count(1000)
@@ -38,10 +39,13 @@ class MockedSession(BaseSession):
         self.counts[name] = self.counts.get(name, 0) + 1
         if self.keep is not None and len(self.requests) > self.keep:
             del self.requests[: len(self.requests) - self.keep]
+            del self.messages[: max(len(self.messages) - self.keep, 0)]
         returning = method.__returning__
         options = typing.get_args(returning) or (returning,)
         if Message in options:
-            return self._message(bot, method)
+            message = self._message(bot, method)
+            self.messages.append((method, message))
+            return message
         if returning is bool or bool in options:
             return True
         if returning is User:
@@ -63,9 +67,11 @@ class MockedSession(BaseSession):
         chat_id = getattr(method, "chat_id", None)
         chat_id = int(chat_id) if isinstance(chat_id, int | str) and str(chat_id).lstrip("-").isdigit() else 1
         chat = Chat(id=chat_id, type="private" if chat_id > 0 else "supergroup")
+        edited = getattr(method, "message_id", None) if method.__api_method__.startswith("edit") else None
         return Message.model_validate(
             {
-                "message_id": next(self._ids),
+                # An edit answers with the message it edited, a send with a new one.
+                "message_id": edited if isinstance(edited, int) else next(self._ids),
                 "date": int(time.time()),
                 "chat": chat.model_dump(),
                 "text": "ok",
