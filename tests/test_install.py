@@ -10,6 +10,7 @@ while iterating; CI runs it.
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import shutil
 import subprocess
@@ -22,8 +23,7 @@ import pytest
 from emulator import FakeTelegram
 
 ROOT = Path(__file__).resolve().parent.parent
-# One worker under xdist: the module's venv is built once, for both tests.
-pytestmark = [pytest.mark.install, pytest.mark.xdist_group("install")]
+pytestmark = [pytest.mark.install]
 
 # What a fresh clone would not have, or what the wheel must not need.
 _NOT_SOURCE = shutil.ignore_patterns(
@@ -54,10 +54,26 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The python of a fresh venv into which the project was pip-installed (not editable)."""
-    base = tmp_path_factory.mktemp("install")
+    """The python of a fresh venv into which the project was pip-installed (not editable).
+
+    Built once per run, whichever xdist worker asks first: the others wait on a lock in the
+    run's shared temporary directory and reuse it (the two tests may land on two workers).
+    """
+    shared = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        shared = shared.parent  # the directory all workers' base temps are in
+    with open(shared / "install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        python = shared / "install" / "venv" / "bin" / "python"
+        if not python.exists():
+            _install(shared / "install")
+        return python
+
+
+def _install(base: Path) -> Path:
+    base.mkdir()
     source = base / "source"
     shutil.copytree(ROOT, source, ignore=_NOT_SOURCE)
     assert not list(source.rglob("*.mo"))
