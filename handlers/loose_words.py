@@ -4,17 +4,19 @@ A reporter who simply types an answer to a coordinator (or uses Telegram's Reply
 notice) is asked "Add this to report #N?" — or which report, if the account has several — and,
 on yes, it is added exactly as "Add information" adds it. Until the answer, the text waits in
 the (encrypted) conversation data and files in encrypted storage; "No" discards both.
+
+Like every screen, the question and its outcome are drawn in the chat's one window
+(handlers/window.py), and what the reporter sent is removed from the chat once kept (or
+refused): a searched phone shows neither the words nor that they were added to a report.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.dispatcher.event.bases import SkipHandler
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -23,9 +25,11 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.values import CaseStatus
+from handlers import window
 from handlers.followup.keyboards import FollowAct, FollowCb
 from handlers.report.files import incoming_file, store_or_explain
 from handlers.settings import Config
+from handlers.start import show_menu
 from storage.casework import CaseView
 from storage.repositories import Store
 
@@ -83,6 +87,7 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
         raise SkipHandler  # no report to add to: the ordinary answer
     pending = dict((await state.get_data()).get(KEY) or {})
     text = (message.text or message.caption or "").strip()
+    shown = window.Window(bot, message.chat.id, state)
     if message.text is None:
         item = incoming_file(message)
         if item is None:
@@ -90,20 +95,24 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
         ref = str(pending.get("ref") or store.attachments.new_draft_ref())
         stored, problem = await store_or_explain(bot, store, ref, item, config.limits)
         if stored is None:
-            await message.answer(escape(problem or ""))
+            await window.remove(message)
+            await shown.show(escape(problem or ""), fresh=True)
             return
         pending["files"] = [*pending.get("files", []), stored.id]
         pending["ref"] = ref
     so_far = str(pending.get("text") or "")
     joined = f"{so_far}\n\n{text}" if so_far and text else (so_far or text)
     if len(joined) > MAX_CHARS:
-        await message.answer(
+        await window.remove(message)
+        await shown.show(
             escape(
                 _(
                     "Your text is {length} characters long; the limit here is {limit}. Please "
-                    "shorten it and send it again, or send a voice message."
+                    "shorten it and send it again, or send a voice message. (Your message was "
+                    "removed from the chat.)"
                 ).format(length=len(joined), limit=MAX_CHARS)
-            )
+            ),
+            fresh=True,
         )
         return
     pending["text"] = joined
@@ -114,20 +123,16 @@ async def on_loose(message: Message, bot: Bot, state: FSMContext, config: Config
         question = _("Add this to report #{number}? The coordinators will see it.").format(number=cases[0].id)
     else:
         question = _("Which report should this be added to? The coordinators will see it.")
-    old = pending.get("ask")
-    if isinstance(old, int):  # one question at a time: the newest one counts
-        with contextlib.suppress(TelegramBadRequest):
-            await bot.edit_message_reply_markup(chat_id=message.chat.id, message_id=old, reply_markup=None)
-    ask = await message.answer(escape(question), reply_markup=_keyboard(cases))
-    pending["ask"] = ask.message_id
+    # Kept (encrypted) until the answer: it need not stay on the phone. The question moves the
+    # window below (a Reply on a news notice may be far down the chat); one question at a time.
+    await window.remove(message)
+    pending["ask"] = await shown.show(escape(question), _keyboard(cases), fresh=True)
     await state.update_data({KEY: pending})
-    with contextlib.suppress(
-        TelegramBadRequest
-    ):  # kept (encrypted) until the answer: it need not stay on the phone
-        await message.delete()
 
 
-async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMContext, store: Store) -> None:
+async def on_choice(
+    query: CallbackQuery, callback_data: LooseCb, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
     data = await state.get_data()
     pending = data.get(KEY)
     message = query.message if isinstance(query.message, Message) else None
@@ -150,8 +155,8 @@ async def on_choice(query: CallbackQuery, callback_data: LooseCb, state: FSMCont
     data.pop(KEY, None)
     await state.set_data(data)
     await query.answer()
-    with contextlib.suppress(TelegramBadRequest):
-        await message.edit_text(escape(done), reply_markup=None)
+    # The outcome above the menu, in the window: the next tap draws over it.
+    await show_menu(bot, message.chat.id, state, config, store, prefix=escape(done))
 
 
 def make_router() -> Router:

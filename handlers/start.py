@@ -20,7 +20,7 @@ from handlers.settings import Config
 from storage.repositories import Store
 
 
-async def _show_menu(
+async def show_menu(
     bot: Bot,
     chat_id: int,
     state: FSMContext,
@@ -53,12 +53,12 @@ async def cmd_start(
             _("Choose your language"), language_keyboard(telegram_locale(message.from_user)), fresh=True
         )
         return
-    await _show_menu(bot, message.chat.id, state, config, store, fresh=True)
+    await show_menu(bot, message.chat.id, state, config, store, fresh=True)
 
 
 async def cmd_help(message: Message, bot: Bot, state: FSMContext, config: Config, store: Store) -> None:
     await window.remove(message)
-    await _show_menu(
+    await show_menu(
         bot,
         message.chat.id,
         state,
@@ -133,7 +133,7 @@ async def on_language(
             and await flow.redisplay(bot, chat_id, state, config, store)
         ):
             return
-        await _show_menu(bot, chat_id, state, config, store)
+        await show_menu(bot, chat_id, state, config, store)
 
 
 def make_router() -> Router:

@@ -467,6 +467,11 @@ async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) ->
     [added] = await staff.store.casework.channel(first)
     assert (added.direction, added.text) == ("from_reporter", "PLAIN-ANSWER: he was moved yesterday")
     assert await outbox(staff, "to_group")
+    # The question became the outcome and the menu, in the same window: nothing else is left.
+    window = user.last_bot_message()
+    assert window.message_id == ask.message_id
+    done = tr("ru", "Added to report #{number}. The coordinators will see it.").format(number=first)
+    assert (window.text or "").startswith(done) and "m1:report" in data(window)
 
     # With two reports, Telegram's Reply on a news notice picks that report; No keeps nothing.
     second = await staff.submit(REPORTER, danger=["none"])
@@ -480,6 +485,12 @@ async def test_reporters_plain_text_is_added_after_confirmation(staff: Staff) ->
     await staff.press(user, ask, LooseCb(case=0).pack())
     assert len(await staff.store.casework.channel(first)) == 2  # the question + the first
     assert await staff.store.casework.channel(second) == []
+    # One window at the bottom (moved below the notice), the earlier one gone from the chat.
+    shown = user.bot_messages()
+    assert shown[-1].message_id == ask.message_id != window.message_id
+    assert window.message_id not in [m.message_id for m in shown]
+    assert (shown[-1].text or "").startswith(tr("ru", "Not added. Nothing of it was kept."))
+    assert not [m for m in staff.fake.transcript(REPORTER) if not m.from_bot and not m.deleted]
 
 
 # --- the group's command menu --------------------------------------------------------------------
