@@ -1,20 +1,22 @@
 """The rights library: the index, page screens with Next/Back, and links from inside the report.
 
-Navigation edits the message in place. Links from the report (and from the case-code message)
-send the page as a new message and never touch the report's state, so its buttons keep working.
+Everything is drawn in the chat's one window (handlers/window.py), so nothing of the library
+stays on the phone beside it. A page opened from a report screen takes the window and never
+touches the report's state: a typed answer still answers the question, and "Continue my
+report" draws the question again (handlers/start.py); opened from the menu, the way back is the
+menu.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 from html import escape
 
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command
-from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import get_i18n, ngettext
 from aiogram.utils.i18n import gettext as _
@@ -23,14 +25,11 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from domain.dates import long_date
 from domain.i18n import N_
 from domain.rights import (
-    DIGITAL,
-    EVIDENCE,
     LIBRARY_INTRO,
     LIBRARY_TITLE,
     PAGE_BY_ID,
     PAGES,
     POINTER_LINE,
-    RISK,
     Bullets,
     IfLawyer,
     Item,
@@ -38,31 +37,14 @@ from domain.rights import (
     Slot,
     attestation,
 )
+from handlers import window
 from handlers.common import Menu, MenuAction, message_of
+from handlers.guide_links import LINK_ICONS, LINKS, Guide, GuideAct, link_button, next_screen_button
 from handlers.settings import Config
 from handlers.telegram_errors import not_modified
 
 STALE = N_("This button is out of date.")
-
-# The buttons that open a page from elsewhere (the report, the case-code message).
-LINKS = {
-    RISK: N_("Read about the risks"),
-    EVIDENCE: N_("How to document injuries"),
-    DIGITAL: N_("Keep safe"),
-}
-LINK_ICONS = {RISK: "⚖", EVIDENCE: "📷", DIGITAL: "🔒"}
-
-
-class GuideAct(StrEnum):
-    INDEX = "i"  # the list of pages, in place
-    SHOW = "s"  # a page's screen, in place
-    OPEN = "o"  # a page's screen, as a new message
-
-
-class Guide(CallbackData, prefix="g1"):
-    act: GuideAct
-    page: str = ""
-    n: int = 0
+__all__ = ["LINKS", "LINK_ICONS", "Guide", "GuideAct", "link_button", "next_screen_button"]
 
 
 @dataclass(frozen=True)
@@ -185,74 +167,84 @@ def render_index(deployment: Deployment) -> str:
 # --- keyboards --------------------------------------------------------------------------------
 
 
-def index_keyboard() -> InlineKeyboardMarkup:
+def back_button(from_report: int) -> InlineKeyboardButton:
+    """Out of the library: to the report's screen it was opened from, or to the menu."""
+    text = "« " + (_("Continue my report") if from_report else _("Main menu"))
+    return InlineKeyboardButton(text=text, callback_data=Guide(act=GuideAct.BACK, r=from_report).pack())
+
+
+def index_keyboard(from_report: int = 0) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for number, page in enumerate(PAGES, start=1):
         kb.button(
-            text=f"{number}. {_(page.title)}", callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=0)
+            text=f"{number}. {_(page.title)}",
+            callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=0, r=from_report),
         )
     kb.adjust(1)
+    kb.row(back_button(from_report))
     return kb.as_markup()
 
 
-def page_keyboard(page: Page, index: int) -> InlineKeyboardMarkup:
+def page_keyboard(page: Page, index: int, from_report: int = 0) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     row = []
     if index > 0:
-        kb.button(text="« " + _("Back"), callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index - 1))
+        kb.button(
+            text="« " + _("Back"),
+            callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index - 1, r=from_report),
+        )
         row.append(1)
     if index < len(page.screens) - 1:
-        kb.button(text=_("Next") + " »", callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index + 1))
+        kb.button(
+            text=_("Next") + " »",
+            callback_data=Guide(act=GuideAct.SHOW, page=page.id, n=index + 1, r=from_report),
+        )
         row.append(1)
-    kb.button(text="☰ " + _("All topics"), callback_data=Guide(act=GuideAct.INDEX))
+    kb.button(text="☰ " + _("All topics"), callback_data=Guide(act=GuideAct.INDEX, r=from_report))
     kb.adjust(*([len(row)] if row else []), 1)
+    kb.row(back_button(from_report))
     return kb.as_markup()
-
-
-def link_button(page_id: str) -> InlineKeyboardButton:
-    """A button that opens a page as a new message (used inside the report)."""
-    return InlineKeyboardButton(
-        text=LINK_ICONS[page_id] + " " + _(LINKS[page_id]),
-        callback_data=Guide(act=GuideAct.OPEN, page=page_id).pack(),
-    )
-
-
-def next_screen_button(page_id: str, index: int) -> InlineKeyboardButton:
-    """ "Next »" to a page's screen `index`, as a new message: for a screen outside the library
-    that shows the screen before it (the consent's "read more")."""
-    return InlineKeyboardButton(
-        text=_("Next") + " »", callback_data=Guide(act=GuideAct.OPEN, page=page_id, n=index).pack()
-    )
 
 
 # --- handlers ---------------------------------------------------------------------------------
 
 
-async def cmd_rights(message: Message, config: Config) -> None:
-    await message.answer(render_index(Deployment.of(config)), reply_markup=index_keyboard())
+async def cmd_rights(message: Message, bot: Bot, state: FSMContext, config: Config) -> None:
+    # Mid-report too: the library takes the window, the report waits where it was. (Imported
+    # here: the report's package imports this module for its links and page texts.)
+    from handlers.report.states import drafting
 
-
-async def menu_rights(query: CallbackQuery, bot: Bot, config: Config) -> None:
-    await query.answer()
-    await bot.send_message(
-        message_of(query).chat.id, render_index(Deployment.of(config)), reply_markup=index_keyboard()
+    from_report = int(drafting(await state.get_state()))
+    await window.remove(message)
+    await window.Window(bot, message.chat.id, state).show(
+        render_index(Deployment.of(config)), index_keyboard(from_report), fresh=True
     )
 
 
-async def on_guide(query: CallbackQuery, callback_data: Guide, bot: Bot, config: Config) -> None:
+async def menu_rights(query: CallbackQuery, bot: Bot, state: FSMContext, config: Config) -> None:
+    await query.answer()
+    await window.Window(bot, message_of(query).chat.id, state).show(
+        render_index(Deployment.of(config)), index_keyboard()
+    )
+
+
+async def on_guide(
+    query: CallbackQuery, callback_data: Guide, bot: Bot, state: FSMContext, config: Config
+) -> None:
+    from_report = 1 if callback_data.r else 0
     if callback_data.act is GuideAct.INDEX:
-        text, markup = render_index(Deployment.of(config)), index_keyboard()
+        text, markup = render_index(Deployment.of(config)), index_keyboard(from_report)
     else:
         page = PAGE_BY_ID.get(callback_data.page)
         if page is None or not 0 <= callback_data.n < len(page.screens):
             await query.answer(_(STALE))  # a page removed since, or forged data
             return
         text = render_screen(page, callback_data.n, Deployment.of(config))
-        markup = page_keyboard(page, callback_data.n)
+        markup = page_keyboard(page, callback_data.n, from_report)
     await query.answer()
     chat_id = message_of(query).chat.id
-    if callback_data.act is GuideAct.OPEN:
-        await bot.send_message(chat_id, text, reply_markup=markup)
+    if callback_data.act is GuideAct.OPEN:  # from a report screen: into the window
+        await window.Window(bot, chat_id, state).show(text, markup)
         return
     try:
         await bot.edit_message_text(
@@ -269,5 +261,6 @@ def make_router() -> Router:
     router = Router(name="rights")
     router.message.register(cmd_rights, Command("rights"))
     router.callback_query.register(menu_rights, Menu.filter(F.act == MenuAction.RIGHTS))
-    router.callback_query.register(on_guide, Guide.filter())
+    # Guide BACK is handled by handlers/start.py (it draws the report's screen or the menu).
+    router.callback_query.register(on_guide, Guide.filter(F.act != GuideAct.BACK))
     return router

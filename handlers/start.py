@@ -14,6 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from domain.values import LOCALES, telegram_locale
 from handlers import window
 from handlers.common import Lang, Menu, MenuAction, language_keyboard, main_menu, main_menu_text, message_of
+from handlers.guide_links import Guide, GuideAct
 from handlers.report import flow, states
 from handlers.report.draft import load_draft, save_draft
 from handlers.settings import Config
@@ -136,9 +137,25 @@ async def on_language(
         await show_menu(bot, chat_id, state, config, store)
 
 
+async def on_guide_back(
+    query: CallbackQuery, callback_data: Guide, bot: Bot, state: FSMContext, config: Config, store: Store
+) -> None:
+    """Out of the rights library: the report's screen it was opened from, or the menu."""
+    await query.answer()
+    chat_id = message_of(query).chat.id
+    pressed = message_of(query).message_id
+    if (await state.get_data()).get(window.UI_KEY) != pressed:
+        await window.drop(bot, chat_id, pressed)  # a library screen beside the window: gone too
+    raw = await state.get_state()
+    if callback_data.r and states.drafting(raw) and await flow.redisplay(bot, chat_id, state, config, store):
+        return
+    await show_menu(bot, chat_id, state, config, store)
+
+
 def make_router() -> Router:
     """A fresh router (the app can be built more than once per process, e.g. in tests)."""
     router = Router(name="start")
+    router.callback_query.register(on_guide_back, Guide.filter(F.act == GuideAct.BACK))
     router.message.register(cmd_start, CommandStart())
     router.message.register(cmd_help, Command("help"))
     router.message.register(cmd_language, Command("language"))

@@ -150,7 +150,10 @@ def show(page: str, n: int) -> str:
 
 
 def open_(page: str) -> str:
-    return Guide(act=GuideAct.OPEN, page=page).pack()
+    return Guide(act=GuideAct.OPEN, page=page, r=1).pack()
+
+
+BACK_TO_REPORT = Guide(act=GuideAct.BACK, r=1).pack()
 
 
 async def test_library_from_the_menu_pages_in_place(
@@ -161,7 +164,8 @@ async def test_library_from_the_menu_pages_in_place(
     await r.press("m1:rights")
     index = r.screen()
     assert tr("ru", "Know your rights") in index.text
-    assert len(index.buttons()) == len(PAGES)
+    assert len(index.buttons()) == len(PAGES) + 1  # and the way back to the menu
+    assert [m.message_id for m in r.present()] == [index.message_id]  # in the menu's window
 
     await r.press(show("risk", 0))
     page = r.screen()
@@ -186,9 +190,12 @@ async def test_library_from_the_menu_pages_in_place(
     assert answers == [tr("ru", "This button is out of date.")] * 2
     assert r.screen().text == before
 
-    await r.command("rights")  # the command sends the index anew
+    await r.command("rights")  # the command moves the window below, the old one goes
     assert r.screen().message_id != index.message_id
     assert tr("ru", "Know your rights") in r.screen().text
+    assert [m.message_id for m in r.present()] == [r.screen().message_id]
+    await r.press(Guide(act=GuideAct.BACK).pack())
+    assert "m1:report" in [d for _t, d in r.screen().buttons()]  # the menu again, in place
 
 
 async def test_pages_inside_the_report_leave_it_working(
@@ -212,19 +219,20 @@ async def test_pages_inside_the_report_leave_it_working(
     await r.answer("knowledge", a["knowledge"])
     await r.multi("perpetrators", *a["perpetrators"])
 
-    # The names question offers the risk page, as a new message; the question stays live.
+    # The names question offers the risk page: it takes the window (nothing beside it), and
+    # the report's state is untouched.
     question = r.screen()
     assert "names, ranks" in question.text
     await r.press(open_("risk"))
     risk = r.screen()
-    assert risk.message_id != question.message_id
+    assert risk.message_id == question.message_id
     assert "Reporting safely (1 of 5)" in risk.text and "not legal advice" in risk.text
-    await r.press(show("risk", 1))  # paging the guide edits the guide, not the report
-    assert r.screen().message_id == risk.message_id
-    assert question.buttons()  # the report's buttons are still there
+    await r.press(Guide(act=GuideAct.SHOW, page="risk", n=1, r=1).pack())  # paging, in the window
+    assert r.screen().message_id == question.message_id
+    assert BACK_TO_REPORT in [d for _t, d in r.screen().buttons()]
+    assert [m.message_id for m in r.present()] == [question.message_id]
 
-    # The report goes on in its window (the guide stays beside it): a typed answer is taken,
-    # and the window's buttons still work.
+    # A typed answer still answers the question the guide was opened from.
     window = question
     await r.say("Captain N. (my son told me)")
     assert "Are there visible injuries?" in (window.text or "")
@@ -235,6 +243,13 @@ async def test_pages_inside_the_report_leave_it_working(
     await on_window(Ans(q="injuries", v=a["injuries"]).pack())
     await on_window(Ans(q="medical", v=a["medical"]).pack())
     await on_window(Nav(q="person_name", act=NavAct.SKIP).pack())
+
+    # /rights mid-report: the library in the window, "Continue my report" back to the question.
+    await r.command("rights")
+    window = r.screen()
+    assert tr("en", "Know your rights") in (window.text or "")
+    await on_window(BACK_TO_REPORT)
+    assert [d for _t, d in window.buttons() if d.startswith("a1:age_group:")]
     for qid in ("age_group", "sex", "lawyer_access"):
         await on_window(Ans(q=qid, v=a[qid]).pack())
     for value in a["complaints"]:
@@ -242,9 +257,10 @@ async def test_pages_inside_the_report_leave_it_working(
     await on_window(Nav(q="complaints", act=NavAct.DONE).pack())
     await on_window(Ans(q="reprisals", v=a["reprisals"]).pack())
 
-    # The files step offers the evidence page; Done on the step still works afterwards.
+    # The files step offers the evidence page; back on the step, Done still works.
     await on_window(open_("evidence"))
-    assert "Documenting injuries and evidence (1 of 2)" in r.last_text()
+    assert "Documenting injuries and evidence (1 of 2)" in (window.text or "")
+    await on_window(BACK_TO_REPORT)
     await on_window(f"n1:files:{NavAct.DONE}")
     await on_window(Ans(q="contact", v=a["contact"]).pack())
     if a["contact"] == "yes":
@@ -253,7 +269,10 @@ async def test_pages_inside_the_report_leave_it_working(
     # The review offers the risk page too, and sending still works afterwards.
     assert "Review and send" in (window.text or "")
     await on_window(open_("risk"))
-    assert "Reporting safely (1 of 5)" in r.last_text()
+    assert "Reporting safely (1 of 5)" in (window.text or "")
+    await on_window(BACK_TO_REPORT)
+    assert "Review and send" in (window.text or "")
+    assert [m.message_id for m in r.present()] == [window.message_id]  # one window, throughout
     await on_window(f"r1:{ReviewAct.SEND}:-1")
     assert "Your case code" in (window.text or "")
 

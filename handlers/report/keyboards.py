@@ -13,10 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from domain.questionnaire import STEPS, Kind, Question
 from domain.rights import EVIDENCE, RISK
+from handlers.guide_links import link_button, next_screen_button
 from handlers.report.draft import Consent
-from handlers.rights import link_button, next_screen_button
 
-# Questions that offer a page of the rights library (opened as a new message).
+# Questions that offer a page of the rights library (shown in the window, with the way back).
 GUIDE_LINKS = {"perpetrator_names": RISK, "files": EVIDENCE}
 
 
