@@ -139,8 +139,12 @@ async def test_a_crash_is_logged_without_content_and_keeps_the_draft(
     stream = io.StringIO()
     setup_logging("INFO", stream)
     monkeypatch.setattr(kua.app.store.cases, "submit", explode)
+    review = reporter.screen()
     await reporter.review(ReviewAct.SEND)
     assert "Something went wrong on our side. Your answers are kept" in reporter.last_text()
+    # Said in the window (with the menu), not in a message of its own left on the phone.
+    assert [m.message_id for m in reporter.present()] == [review.message_id]
+    assert "m1:report" in [d for _t, d in reporter.screen().buttons()]
     written = stream.getvalue()
     assert "ValueError" in written and "message withheld" in written
     assert MARKER not in written and str(USER_ID) not in written
