@@ -169,6 +169,26 @@ def pdf_with_author() -> bytes:
     return buf.getvalue()
 
 
+def pdf_with_gps_photo() -> bytes:
+    """A one-page PDF whose picture is a camera JPEG with EXIF and GPS (a phone's scan)."""
+    from tests.sample import jpeg_with_gps
+
+    pdf = pikepdf.new()
+    pdf.add_blank_page(page_size=(200, 100))
+    image = pikepdf.Stream(pdf, jpeg_with_gps())
+    image.Type = pikepdf.Name.XObject
+    image.Subtype = pikepdf.Name.Image
+    image.Width, image.Height = 40, 20
+    image.ColorSpace = pikepdf.Name.DeviceRGB
+    image.BitsPerComponent = 8
+    image.Filter = pikepdf.Name.DCTDecode
+    pdf.pages[0].Resources = pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image))
+    pdf.pages[0].Contents = pdf.make_stream(b"q 40 0 0 20 0 0 cm /Im0 Do Q")
+    buf = io.BytesIO()
+    pdf.save(buf, compress_streams=False)
+    return buf.getvalue()
+
+
 _CT = (
     '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
     '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'

@@ -16,10 +16,12 @@ import pikepdf
 import pytest
 from PIL import Image
 
-from storage.cleaners import av
+from storage.cleaners import CleaningError, av
 from storage.cleaners.av import ffmpeg_exe
+from storage.cleaners.jpeg import strip_jpeg_metadata
 from storage.media import FileType, MediaError, UnsupportedType, clean, detect_type
 from tests import media_fixtures as fx
+from tests.sample import jpeg_with_gps
 
 AV_FIXTURES: dict[str, tuple[Callable[[], bytes], FileType]] = {
     "mp4": (fx.mp4_with_gps, FileType.MP4),
@@ -124,6 +126,35 @@ def test_pdf_loses_docinfo_and_xmp_pages_untouched() -> None:
         assert len(after.pages) == len(before.pages) == 1
         assert after.pages[0].mediabox == before.pages[0].mediabox
         assert (after.pages[0].obj.get("/Contents") is None) == (before.pages[0].obj.get("/Contents") is None)
+
+
+def test_a_photo_inside_a_pdf_loses_its_exif_and_gps_and_not_a_pixel() -> None:
+    original = fx.pdf_with_gps_photo()
+    assert b"KuaMake" in original
+    out = clean(original, mime_type="application/pdf", file_name="scan.pdf").data
+    assert b"KuaMake" not in out and b"Exif" not in out
+    with pikepdf.open(io.BytesIO(original)) as before, pikepdf.open(io.BytesIO(out)) as after:
+        old_stream, new_stream = before.pages[0].Resources.XObject.Im0, after.pages[0].Resources.XObject.Im0
+        assert isinstance(old_stream, pikepdf.Stream) and isinstance(new_stream, pikepdf.Stream)
+        old = pikepdf.PdfImage(old_stream).as_pil_image()
+        new = pikepdf.PdfImage(new_stream).as_pil_image()
+        assert new.size == old.size and new.tobytes() == old.tobytes()  # lossless: same picture
+        raw = new_stream.read_raw_bytes()
+        assert not Image.open(io.BytesIO(raw)).getexif()
+
+
+def test_jpeg_segments_keep_the_picture_and_colour_and_drop_metadata() -> None:
+    photo = jpeg_with_gps()
+    icc = b"\xff\xe2" + (2 + 16).to_bytes(2, "big") + b"ICC_PROFILE\x00\x01\x01zz"
+    comment = b"\xff\xfe" + (2 + 9).to_bytes(2, "big") + b"KuaAuthor"
+    photo = photo[:2] + icc + comment + photo[2:]
+    stripped = strip_jpeg_metadata(photo)
+    assert b"ICC_PROFILE" in stripped  # the colour profile stays
+    assert b"KuaAuthor" not in stripped and b"Exif" not in stripped and b"KuaMake" not in stripped
+    assert Image.open(io.BytesIO(stripped)).tobytes() == Image.open(io.BytesIO(photo)).tobytes()
+    for broken in (b"GIF89a", photo[:40], photo[:2] + b"\xff\xe1\xff\xff" + photo[2:20]):
+        with pytest.raises(CleaningError):
+            strip_jpeg_metadata(broken)
 
 
 def test_office_properties_are_emptied_document_and_pictures_kept() -> None:
