@@ -23,6 +23,7 @@ class Crypto:
         if len(hmac_secret) < 32:
             raise ValueError("the HMAC secret must be at least 32 characters")
         # The first key encrypts; every key decrypts (rotation: prepend the new key).
+        self._data_keys = list(data_keys)
         self._fernet = MultiFernet([Fernet(k.encode()) for k in data_keys])
         self._secret = hmac_secret.encode()
 
@@ -48,6 +49,10 @@ class Crypto:
     def rotate(self, token: bytes) -> bytes:
         """Re-encrypt a token under the current primary key."""
         return self._fernet.rotate(token)
+
+    def first_key_only(self) -> Crypto:
+        """The same secret with only the first data key: what remains once old keys retire."""
+        return Crypto(self._data_keys[:1], self._secret.decode())
 
     # --- keyed hashes -----------------------------------------------------------------------
     def keyed_hash(self, purpose: str, value: str | int) -> str:

@@ -22,7 +22,14 @@ from pydantic import SecretStr
 from domain.errors import ConfigError
 from storage.crypto import Crypto
 
-__all__ = ["KEY_FILE_NAME", "generate_key_material", "key_file_path", "load_crypto", "rotate_key_file"]
+__all__ = [
+    "KEY_FILE_NAME",
+    "generate_key_material",
+    "key_file_path",
+    "load_crypto",
+    "retire_old_keys",
+    "rotate_key_file",
+]
 
 KEY_FILE_NAME = "keys.json"
 _KEY = "security.key_file"
@@ -211,6 +218,22 @@ def rotate_key_file(path: Path) -> int:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
     return len(material["data_keys"])
+
+
+def retire_old_keys(path: Path) -> int:
+    """Keep only the first data key in the key file (after every record was re-encrypted under
+    it: storage.reencrypt); returns how many keys were removed. Replaced atomically."""
+    material = _read_key_file(path, need_keys=True, need_secret=False)
+    removed = len(material["data_keys"]) - 1
+    material["data_keys"] = material["data_keys"][:1]
+    body = (json.dumps(material, indent=2) + "\n").encode()
+    tmp = _private_tmp(path, body)
+    try:
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    _fsync_dir(path.parent)
+    return removed
 
 
 def _private_tmp(path: Path, body: bytes) -> Path:

@@ -1,6 +1,6 @@
 """Keys guarded: a missing or replaced key file stops start-up with one line (exit 2) instead of
-new keys over old data; `python -m bot rotate-keys` adds a first key and old records stay
-readable."""
+new keys over old data; `python -m bot rotate-keys` adds a first key, re-encrypts every stored
+value under it, and with --retire-old-keys leaves only that key."""
 
 from __future__ import annotations
 
@@ -105,12 +105,13 @@ async def test_a_changed_hmac_secret_is_refused(tmp_path: Path) -> None:
         await engine.dispose()
 
 
-async def test_rotate_keys_adds_a_first_key_and_old_records_stay_readable(tmp_path: Path) -> None:
+async def test_rotate_keys_reencrypts_old_records_and_can_retire_the_old_keys(tmp_path: Path) -> None:
     keys = await a_draft_stored(tmp_path)
     old = json.loads(keys.read_text())
     result = run_bot(tmp_path, "rotate-keys", KUA_TELEGRAM__TOKEN="123:abc")
     assert result.returncode == 0, result.stderr
     assert "Traceback" not in result.stderr + result.stdout
+    assert "re-encrypted under the first key" in result.stdout
     new = json.loads(keys.read_text())
     assert new["data_keys"][1:] == old["data_keys"] and new["data_keys"][0] not in old["data_keys"]
     assert new["hmac_secret"] == old["hmac_secret"]
@@ -120,14 +121,26 @@ async def test_rotate_keys_adds_a_first_key_and_old_records_stay_readable(tmp_pa
     engine = make_engine(config.database.url)
     try:
         sessions = make_sessionmaker(engine)
-        crypto, _ = await guarded_crypto(config, sessions, "db")  # start-up accepts them
-        fsm = SQLAlchemyStorage(sessions, crypto)
-        assert await fsm.get_data(KEY) == {"narrative": "KEY-MARKER"}  # the old record
-        await fsm.set_data(KEY, {"narrative": "NEW"})
-        # New writes use the new first key: the old keys alone no longer read them.
+        await guarded_crypto(config, sessions, "db")  # start-up accepts them
+        # The old record is under the new key now: the new key alone reads it, the old ones not.
+        new_only = SQLAlchemyStorage(sessions, Crypto(new["data_keys"][:1], new["hmac_secret"]))
+        assert await new_only.get_data(KEY) == {"narrative": "KEY-MARKER"}
         old_only = SQLAlchemyStorage(sessions, Crypto(old["data_keys"], old["hmac_secret"]))
         with pytest.raises(InvalidToken):
             await old_only.get_data(KEY)
+    finally:
+        await engine.dispose()
+
+    # Retiring: only the first key stays in the file, and start-up and the record are fine.
+    result = run_bot(tmp_path, "rotate-keys", "--resume", "--retire-old-keys", KUA_TELEGRAM__TOKEN="123:abc")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(keys.read_text())["data_keys"] == new["data_keys"][:1]
+    assert keys.stat().st_mode & 0o077 == 0
+    engine = make_engine(config.database.url)
+    try:
+        sessions = make_sessionmaker(engine)
+        crypto, _ = await guarded_crypto(config, sessions, "db")
+        assert await SQLAlchemyStorage(sessions, crypto).get_data(KEY) == {"narrative": "KEY-MARKER"}
     finally:
         await engine.dispose()
 
