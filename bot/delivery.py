@@ -115,9 +115,17 @@ MAX_ATTEMPTS = {  # items given up after this many attempts (cards and thread me
     OutboxKind.TO_REPORTER: 25,
     OutboxKind.STATUS_NOTICE: 25,
     OutboxKind.DELETE: 25,
+    OutboxKind.UNPOST: 25,
 }
 GROUP_KINDS = frozenset(
-    {OutboxKind.CARD, OutboxKind.REMINDER, OutboxKind.TO_GROUP, OutboxKind.UNREACHABLE, OutboxKind.DETAILS}
+    {
+        OutboxKind.CARD,
+        OutboxKind.REMINDER,
+        OutboxKind.TO_GROUP,
+        OutboxKind.UNREACHABLE,
+        OutboxKind.DETAILS,
+        OutboxKind.UNPOST,
+    }
 )
 URGENT_TOPIC_COLOR = 16478047  # red; one of the six colours Telegram allows
 
@@ -394,6 +402,9 @@ class Delivery:
     async def _deliver(self, job: OutboxJob) -> None:
         if job.kind is OutboxKind.DELETE:
             await self._delete(job)
+            return
+        if job.kind is OutboxKind.UNPOST:
+            await self._unpost(job)
             return
         if job.kind is OutboxKind.REMINDER and job.payload.get("digest"):
             await self._digest()
@@ -864,4 +875,19 @@ class Delivery:
             )
         except TelegramBadRequest as exc:
             if not delete_gone(exc):
+                raise
+
+    async def _unpost(self, job: OutboxJob) -> None:
+        """Retention: the purged case's topic goes with every message in it; in an ordinary
+        group (no topic), its card. Already gone counts as done."""
+        chat_id, topic_id = int(job.payload["chat_id"]), job.payload.get("topic_id")
+        try:
+            if topic_id is not None and await self._is_forum(chat_id):
+                await self.bot.delete_forum_topic(chat_id, int(topic_id), request_timeout=REQUEST_TIMEOUT)
+            elif job.payload.get("message_id") is not None:
+                await self.bot.delete_message(
+                    chat_id, int(job.payload["message_id"]), request_timeout=REQUEST_TIMEOUT
+                )
+        except TelegramBadRequest as exc:
+            if not (delete_gone(exc) or thread_gone(exc)):
                 raise

@@ -36,6 +36,7 @@ class OutboxKind(StrEnum):
     STATUS_NOTICE = "status_notice"  # tell the reporter about a status change
     UNREACHABLE = "unreachable"  # the reporter blocked the bot: tell the coordinators
     DELETE = "delete"  # delete a message later (private case views)
+    UNPOST = "unpost"  # retention: remove a purged case's topic (or card) from the coordinators' chat
 
 
 class ItemStatus(StrEnum):

@@ -196,7 +196,8 @@ class PrivacyRepository:
         """Purge the personal content of cases closed at least `older_than` ago.
 
         Gone: free-text answers and names, the chat to write back to, the reporter link,
-        files, the anonymous channel's messages, note texts and encrypted outbox texts. Kept:
+        files, the anonymous channel's messages, note texts and encrypted outbox texts, and
+        (through an UNPOST outbox item) the case's topic or card in the coordinators' chat. Kept:
         the anonymous statistics (status, urgency, place kind, region, categorical answers,
         dates, close reason, referral) and the code hash. Open cases are never touched.
         At most `batch` cases per call (one transaction); call again until it returns none.
@@ -234,10 +235,30 @@ class PrivacyRepository:
                 .values(payload_enc=None)
                 .execution_options(synchronize_session=False)
             )
+            # What the coordinators' chat holds of these cases goes too (their topic with every
+            # message in it; in an ordinary group, the card), sent by the delivery worker.
+            places = (
+                await session.execute(
+                    select(Case.id, Case.group_chat_id, Case.topic_id, Case.card_message_id).where(
+                        Case.id.in_(ids), Case.group_chat_id.is_not(None)
+                    )
+                )
+            ).all()
+            for case_id, chat_id, topic_id, card_id in places:
+                payload = {"chat_id": chat_id, "topic_id": topic_id, "message_id": card_id}
+                enqueue(session, self._crypto, OutboxKind.UNPOST, case_id=case_id, payload=payload, now=now)
             await session.execute(
                 update(Case)
                 .where(Case.id.in_(ids))
-                .values(private_enc=None, contact_enc=None, reporter_hash=None, purged_at=now)
+                .values(
+                    private_enc=None,
+                    contact_enc=None,
+                    reporter_hash=None,
+                    purged_at=now,
+                    group_chat_id=None,
+                    topic_id=None,
+                    card_message_id=None,
+                )
                 .execution_options(synchronize_session=False)
             )
             await session.commit()

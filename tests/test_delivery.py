@@ -19,6 +19,9 @@ from PIL import Image
 import bot.delivery as delivery_module
 from bot.app import build_app
 from bot.delivery import Delivery, backoff
+from bot.retention import retention_round
+from domain.values import CaseStatus
+from domain.workflow import CloseReason
 from emulator import FakeGroup, FakeMessage, FakeTelegram
 from handlers.coordinator.alerts import topic_name
 from handlers.report.keyboards import ReviewAct
@@ -612,6 +615,39 @@ async def test_delete_items_remove_the_message_and_a_missing_one_counts_as_done(
 
 
 # --- two workers on PostgreSQL --------------------------------------------------------------------
+
+
+async def test_retention_removes_a_purged_case_from_the_coordinators_chat(
+    fake: FakeTelegram, forum: FakeGroup, group: FakeGroup, running
+) -> None:
+    """Once a closed case's personal content is purged, its topic goes with everything in it
+    (full mode: the report and its files); in an ordinary group, its card."""
+    fake.user(REPORTER_ID, first_name="R", started=True)  # the status notice reaches a chat
+
+    async def purge_one(chat: int, shows: str) -> list[FakeMessage]:
+        kua = await running(chat, KUA_COORDINATION__GROUP_SHOWS=shows)
+        app = kua.app
+        assert app is not None
+        store = app.store
+        case_id = await submit(store, photo=image())
+        await until(lambda: no_pending(store), what="delivery")
+        assert [m for m in fake.transcript(chat) if m.from_bot and not m.deleted]
+        await store.casework.set_status(
+            case_id, CaseStatus.CLOSED, COORDINATOR, close_reason=CloseReason.RESOLVED
+        )
+        await until(lambda: no_pending(store), what="the closed card")
+        kua.clock.advance(days=app.config.retention.closed_case_days + 1)
+        assert (await retention_round(store, app.fsm, app.config)).cases == 1
+        await until(lambda: no_pending(store), what="unposting")
+        view = await store.casework.get(case_id)
+        assert view is not None and view.card_message_id is None and view.topic_id is None
+        await kua.stop()
+        return [m for m in fake.transcript(chat) if m.from_bot and not m.deleted and card_case(m) == case_id]
+
+    assert await purge_one(FORUM_ID, "full") == []
+    assert forum.topics[-1].deleted
+    assert not [m for m in fake.transcript(FORUM_ID) if m.from_bot and not m.deleted]
+    assert await purge_one(GROUP_ID, "summary") == []
 
 
 async def test_two_workers_on_postgresql_deliver_every_card_exactly_once(
