@@ -111,3 +111,29 @@ def test_kazakh_catalog_uses_kazakh_letters() -> None:
     entries = [m for m in load("kk") if m.id and isinstance(m.string, str) and len(m.string) > 40]
     with_kazakh = [m for m in entries if KAZAKH_ONLY.search(m.string)]
     assert entries and len(with_kazakh) / len(entries) > 0.8
+
+
+# Russian uses the words locales/GLOSSARY.md fixes: the report is «обращение» («сообщение» is a
+# chat message) and the reporter, in coordinator texts, «сообщивший» (not «заявитель»). Where
+# «сообщение» is right although the English says "report", the msgid is listed here.
+RU_REPORT_AS_MESSAGE_IS_RIGHT = (
+    "Criminal Code Art. 419 punishes",  # «сообщение о преступлении»: the Code's own words
+    "Sources: Criminal Code of Kazakhstan",  # «сообщения прессы»: press reports
+    "The new Constitution, in force since",  # «по имеющимся сообщениям»: it is reported
+)
+REPORT_NOUN = re.compile(r"\breports?\b(?! (?:ill-treatment|torture|it|this))", re.IGNORECASE)
+
+
+def test_russian_follows_the_glossary_for_report_and_reporter() -> None:
+    wrong = []
+    for message in load("ru"):
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        text = " ".join(strings)
+        if "заявител" in text.lower():
+            wrong.append((msgid, text))
+        mentions_report = REPORT_NOUN.search(msgid) and "message" not in msgid.lower()
+        as_message = "сообщени" in text.lower() and "обращени" not in text.lower()
+        if mentions_report and as_message and not msgid.startswith(RU_REPORT_AS_MESSAGE_IS_RIGHT):
+            wrong.append((msgid, text))
+    assert not wrong, "\n".join(f"{msgid!r}: {text!r}" for msgid, text in wrong)
