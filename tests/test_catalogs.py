@@ -137,3 +137,17 @@ def test_russian_follows_the_glossary_for_report_and_reporter() -> None:
         if mentions_report and as_message and not msgid.startswith(RU_REPORT_AS_MESSAGE_IS_RIGHT):
             wrong.append((msgid, text))
     assert not wrong, "\n".join(f"{msgid!r}: {text!r}" for msgid, text in wrong)
+
+
+def test_kazakh_keeps_the_report_and_the_chat_message_apart() -> None:
+    """kk «хабарлама» is the report, «хабар» a chat message (locales/GLOSSARY.md): a msgid about
+    messages, and not about a report or its code, never says «хабарлама»."""
+    wrong = []
+    for message in load("kk"):
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        text = " ".join(strings).lower()
+        about_messages = "message" in msgid.lower() and not re.search(r"report|case code", msgid, re.I)
+        if about_messages and "хабарлам" in text:
+            wrong.append((msgid, text))
+    assert not wrong, wrong
