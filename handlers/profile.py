@@ -42,16 +42,13 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
 
 
 # Shown on the bot's profile and in the empty chat before /start (setMyDescription), and on the
-# profile and in shares (setMyShortDescription).
+# profile and in shares (setMyShortDescription). Neutral on purpose: a relative's phone may be
+# searched, and the profile is one tap away in the chat list; the bot explains itself inside the
+# chat (the main menu), where the window is cleared. The NGO's outreach names the username.
 DESCRIPTION = N_(
-    "Kua helps relatives report torture and ill-treatment of people held by the police, in "
-    "detention centres or in colonies in Kazakhstan. You do not need to give your name. Your "
-    "report goes to the coordinators of a human rights organisation. The bot also explains your "
-    "rights and how to report safely."
+    "A personal assistant. Press the button below to begin; everything is explained inside the chat."
 )
-SHORT_DESCRIPTION = N_(
-    "Report torture in Kazakhstan's places of detention anonymously, and know your rights."
-)
+SHORT_DESCRIPTION = N_("A personal assistant.")
 DESCRIPTION_LIMIT = 512
 SHORT_DESCRIPTION_LIMIT = 120
 
