@@ -464,6 +464,12 @@ async def test_reply_with_preview_edit_cancel_and_send(staff: Staff) -> None:
     preview = a.last_bot_message()
     assert preview.text.startswith(f"This will be sent to the reporter of case #{case_id}:")
     assert "FIRST-DRAFT" in preview.text
+    # Left unanswered, the preview (the text) goes like an Open view does.
+    [gone] = [i for i in await outbox(staff, "delete") if i.payload["message_id"] == preview.message_id]
+    minutes = (gone.available_at - gone.created_at).total_seconds() / 60
+    assert (
+        gone.payload["chat_id"] == AIGERIM and minutes == staff.bot.config.coordination.private_view_minutes
+    )
     await staff.press(a, preview, PreviewCb(act=PreviewAct.EDIT, case=case_id).pack())
     assert "Write the new message" in staff.fresh(preview).text
     assert "FIRST-DRAFT" not in staff.fresh(preview).text

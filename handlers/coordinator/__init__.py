@@ -862,7 +862,9 @@ async def _drop_prompt(bot: Bot, chat_id: int, data: dict[str, object]) -> None:
             await bot.edit_message_reply_markup(chat_id=chat_id, message_id=message_id, reply_markup=None)
 
 
-async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: Store) -> None:
+async def on_input_text(
+    message: Message, bot: Bot, pending: FSMContext, store: Store, config: Config
+) -> None:
     text = (message.text or "").strip()
     data = await pending.get_data()
     case_id = int(data.get("case", 0))
@@ -890,6 +892,14 @@ async def on_input_text(message: Message, bot: Bot, pending: FSMContext, store: 
     await pending.set_state(CoordInput.preview)
     await pending.set_data({"case": case_id, "text": text, "preview": preview.message_id})
     await _delete_typed(message)  # kept (encrypted) with the pending reply; the preview shows it
+    # A preview left unanswered does not keep the text on the coordinator's phone: it goes like
+    # an Open view (Send deletes it at once).
+    await store.outbox.add(
+        OutboxKind.DELETE,
+        case_id=case_id,
+        available_at=store.clock() + timedelta(minutes=config.coordination.private_view_minutes),
+        payload={"chat_id": message.chat.id, "message_id": preview.message_id},
+    )
 
 
 async def _delete_typed(message: Message) -> None:
