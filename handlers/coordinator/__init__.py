@@ -997,16 +997,14 @@ async def on_preview(
     await ctx.clear()
     await query.answer(_("Sent."))
     if message:
-        # The text itself does not stay on the coordinator's screen.
-        try:
-            await message.delete()
-        except TelegramBadRequest:
-            await _edit(message, text=_("Sent."))
-        await message.answer(
-            _(
+        # The text itself leaves the coordinator's screen at once: the preview becomes the
+        # confirmation, and goes when its scheduled deletion comes (on_input_text).
+        await _edit(
+            message,
+            text=_(
                 "Your message was sent to the reporter of case #{number}. "
                 "They get a notification without its content."
-            ).format(number=view.id)
+            ).format(number=view.id),
         )
 
 
