@@ -31,6 +31,7 @@ from bot.delivery import Delivery
 from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
 from bot.flood import FloodControlMiddleware, FloodGate
 from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.inline_filters import inline_magic_filters
 from bot.isolation import BoundedEventIsolation
 from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
@@ -131,6 +132,7 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(CallbackGuard())  # after i18n: alerts in the user's language
     dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())
+    inline_magic_filters(dp)  # aiogram would run each in a thread
     return dp
 
 
