@@ -14,7 +14,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -37,6 +36,7 @@ from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
 from bot.polling import poll_until_stopped, stop_on_signals
+from bot.session import KeptTypesSession
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
@@ -82,7 +82,7 @@ class App:
 
 def build_bot(config: Config) -> Bot:
     # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    session = KeptTypesSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
     return Bot(
         config.telegram.token.get_secret_value(),
         session=session,
