@@ -44,7 +44,7 @@ from handlers.settings import Config as HandlerConfig
 from storage.base import utcnow
 from storage.crypto import Crypto
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
-from storage.fsm import SQLAlchemyStorage
+from storage.fsm import ReadAlong, SQLAlchemyStorage
 from storage.keyguard import KeysDoNotMatch, holds_data, verify_keys
 from storage.keys import key_file_path, load_crypto
 from storage.redis_keys import HashedKeyBuilder
@@ -175,7 +175,8 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
 
     store = Store(sessions, crypto, clock)
     fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days), clock=clock)
-    fsm.read_along = lambda key: {"locale": store.accounts.locale_query(key.user_id)}  # one read per update
+    locale, locale_params = store.accounts.locale_query()  # one read per update
+    fsm.read_along = {"locale": ReadAlong(locale, lambda key: locale_params(key.user_id))}
     redis = build_redis(config)
     keys = HashedKeyBuilder(crypto)
     gate = FloodGate(chat_ref=keys.chat_ref, redis=redis)
