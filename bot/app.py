@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import sys
@@ -290,6 +291,11 @@ async def poll(app: App, *, handle_signals: bool) -> None:
 
 async def run(config: Config) -> None:
     app = await build_app(config)
+    # What start-up built stays for good (aiogram's models, the catalogs, SQLAlchemy's mappers:
+    # about 290,000 objects). Frozen, the collector no longer walks them: a full collection took
+    # about 130 ms, a pause every update waiting at that moment shared (the p99 latency).
+    gc.collect()
+    gc.freeze()
     try:
         await serve(app)
     finally:
