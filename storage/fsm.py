@@ -312,17 +312,14 @@ class SQLAlchemyStorage(BaseStorage):
         shape = tuple(along.items())
         if self._loader is None or self._loader[0] != shape:
             row_key = bindparam("row_key", type_=String())
+            # Core columns: the row comes back as it is, without the ORM's compile and result
+            # set-up (nothing here is an entity).
+            fsm, applied = _table(FsmRecord).c, _table(AppliedUpdates).c
             columns = [
-                select(FsmRecord.state).where(FsmRecord.key == row_key).scalar_subquery().label("state"),
-                select(FsmRecord.data).where(FsmRecord.key == row_key).scalar_subquery().label("data"),
-                select(FsmRecord.updated_at)
-                .where(FsmRecord.key == row_key)
-                .scalar_subquery()
-                .label("updated_at"),
-                select(AppliedUpdates.recent)
-                .where(AppliedUpdates.key == row_key)
-                .scalar_subquery()
-                .label("recent"),
+                select(fsm.state).where(fsm.key == row_key).scalar_subquery().label("state"),
+                select(fsm.data).where(fsm.key == row_key).scalar_subquery().label("data"),
+                select(fsm.updated_at).where(fsm.key == row_key).scalar_subquery().label("updated_at"),
+                select(applied.recent).where(applied.key == row_key).scalar_subquery().label("recent"),
                 *(extra.query.label(f"also_{n}") for n, extra in enumerate(along.values())),
             ]
             self._loader = (shape, select(*columns))
@@ -550,12 +547,17 @@ async def _upsert(
 _writes: dict[tuple[Any, str, tuple[str, ...]], Any] = {}
 
 
+def _table(model: type[FsmRecord] | type[AppliedUpdates]) -> Table:
+    table: Table = model.__table__  # type: ignore[assignment]  # a mapped class's Table
+    return table
+
+
 def _write_statement(table: type[FsmRecord] | type[AppliedUpdates], kind: str, names: tuple[str, ...]) -> Any:
     """The UPDATE or INSERT of ``names`` by key, built once (Core, bound parameters ``w_*``):
     building a statement and its cache key for every write cost about 0.08 ms each."""
     found = _writes.get((table, kind, names))
     if found is None:
-        core: Table = table.__table__  # type: ignore[assignment]  # a mapped class's Table
+        core = _table(table)
         columns = core.c
         values = {name: bindparam(f"w_{name}", type_=columns[name].type) for name in names}
         key = bindparam("w_key", type_=columns["key"].type)

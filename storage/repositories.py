@@ -120,7 +120,8 @@ class AccountRepository(_Repository):
     def locale_query(self) -> tuple[Any, Callable[[int], dict[str, Any]]]:
         """get_locale as a scalar subquery, to be read together with other things: the query
         (built once, bound parameter ``locale_account``) and that parameter for a user."""
-        query = select(Account.locale).where(Account.account_hash == bindparam("locale_account"))
+        accounts = Account.__table__.c  # Core columns: read along the FSM's Core SELECT
+        query = select(accounts.locale).where(accounts.account_hash == bindparam("locale_account"))
         return query.scalar_subquery(), lambda user_id: {"locale_account": self._key(user_id)}
 
     async def get_locale(self, user_id: int) -> str | None:
