@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import secrets
 import sys
@@ -14,7 +15,6 @@ from typing import Any
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.exceptions import TelegramNetworkError, TelegramUnauthorizedError
@@ -30,11 +30,13 @@ from bot.delivery import Delivery
 from bot.exactly_once import ExactlyOnceMiddleware, RepeatedEditIsDone
 from bot.flood import FloodControlMiddleware, FloodGate
 from bot.i18n import StoredLocaleMiddleware, make_i18n
+from bot.inline_filters import inline_magic_filters
 from bot.isolation import BoundedEventIsolation
 from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
 from bot.logs import setup_logging
 from bot.polling import poll_until_stopped, stop_on_signals
+from bot.session import KeptTypesSession
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
 from handlers import get_routers
@@ -43,7 +45,7 @@ from handlers.settings import Config as HandlerConfig
 from storage.base import utcnow
 from storage.crypto import Crypto
 from storage.db import check_database, current_revision_is_head, make_engine, make_sessionmaker
-from storage.fsm import SQLAlchemyStorage
+from storage.fsm import ReadAlong, SQLAlchemyStorage
 from storage.keyguard import KeysDoNotMatch, holds_data, verify_keys
 from storage.keys import key_file_path, load_crypto
 from storage.redis_keys import HashedKeyBuilder
@@ -81,7 +83,7 @@ class App:
 
 def build_bot(config: Config) -> Bot:
     # Every Bot API call goes to telegram.api_base (a local Bot API server or a test server).
-    session = AiohttpSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
+    session = KeptTypesSession(api=TelegramAPIServer.from_base(config.telegram.api_base))
     return Bot(
         config.telegram.token.get_secret_value(),
         session=session,
@@ -131,6 +133,7 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(CallbackGuard())  # after i18n: alerts in the user's language
     dp.message.outer_middleware(IncomingTraceMiddleware(store))  # for "Erase this chat"
     dp.include_routers(*get_routers())
+    inline_magic_filters(dp)  # aiogram would run each in a thread
     return dp
 
 
@@ -173,7 +176,8 @@ async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -
 
     store = Store(sessions, crypto, clock)
     fsm = SQLAlchemyStorage(sessions, crypto, ttl=timedelta(days=config.retention.draft_days), clock=clock)
-    fsm.read_along = lambda key: {"locale": store.accounts.locale_query(key.user_id)}  # one read per update
+    locale, locale_params = store.accounts.locale_query()  # one read per update
+    fsm.read_along = {"locale": ReadAlong(locale, lambda key: locale_params(key.user_id))}
     redis = build_redis(config)
     keys = HashedKeyBuilder(crypto)
     gate = FloodGate(chat_ref=keys.chat_ref, redis=redis)
@@ -287,6 +291,11 @@ async def poll(app: App, *, handle_signals: bool) -> None:
 
 async def run(config: Config) -> None:
     app = await build_app(config)
+    # What start-up built stays for good (aiogram's models, the catalogs, SQLAlchemy's mappers:
+    # about 290,000 objects). Frozen, the collector no longer walks them: a full collection took
+    # about 130 ms, a pause every update waiting at that moment shared (the p99 latency).
+    gc.collect()
+    gc.freeze()
     try:
         await serve(app)
     finally:

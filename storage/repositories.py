@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -117,9 +117,12 @@ class AccountRepository(_Repository):
     def _key(self, user_id: int) -> str:
         return self._crypto.keyed_hash("account", user_id)
 
-    def locale_query(self, user_id: int) -> Any:
-        """get_locale as a scalar subquery, to be read together with other things."""
-        return select(Account.locale).where(Account.account_hash == self._key(user_id)).scalar_subquery()
+    def locale_query(self) -> tuple[Any, Callable[[int], dict[str, Any]]]:
+        """get_locale as a scalar subquery, to be read together with other things: the query
+        (built once, bound parameter ``locale_account``) and that parameter for a user."""
+        accounts = Account.__table__.c  # Core columns: read along the FSM's Core SELECT
+        query = select(accounts.locale).where(accounts.account_hash == bindparam("locale_account"))
+        return query.scalar_subquery(), lambda user_id: {"locale_account": self._key(user_id)}
 
     async def get_locale(self, user_id: int) -> str | None:
         async with self._sessions() as session:

@@ -8,10 +8,11 @@ from typing import Any
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from domain.questionnaire import STEPS, Kind, Question
+from domain.questionnaire import STEPS, Kind, Option, Question
 from domain.rights import EVIDENCE, RISK
 from handlers.guide_links import link_button, next_screen_button
 from handlers.report.draft import Consent
@@ -135,14 +136,42 @@ def _nav_row(kb: _Rows, qid: str, *, back: bool) -> None:
 def question_keyboard(
     question: Question, current: Any, pending: Sequence[str] | None
 ) -> InlineKeyboardMarkup:
-    kb = _Rows()
-    sizes: list[int] = []
     options = question.choices()
+    marked: frozenset[str] = frozenset()
     if question.kind in (Kind.CHOICE, Kind.MULTI):
         chosen = set(pending or []) if question.kind is Kind.MULTI else {current}
+        marked = frozenset(option.value for option in options if option.value in chosen)
+    try:
+        locale = get_i18n().current_locale
+    except LookupError:  # no translation context: nothing to key the labels by
+        return _question_keyboard(question, options, marked)
+    # A keyboard is a pure function of what it shows; building one (a dozen pydantic buttons,
+    # their callback data packed) cost about 0.15-0.25 ms per answer. (_Rows is in the key:
+    # tests compare its keyboards with InlineKeyboardBuilder's.)
+    key = (_Rows, question.id, locale, options, marked)
+    markup = _keyboards.get(key)
+    if markup is None:
+        markup = _keyboards[key] = _question_keyboard(question, options, marked)
+        while len(_keyboards) > _KEYBOARDS_KEPT:
+            _keyboards.pop(next(iter(_keyboards)))
+    return markup
+
+
+# Drawn keyboards, by what they show (questions x languages x ticked options: a few hundred in
+# use; bounded, the oldest dropped first). Nobody changes a keyboard once built.
+_KEYBOARDS_KEPT = 2048
+_keyboards: dict[tuple[Any, ...], InlineKeyboardMarkup] = {}
+
+
+def _question_keyboard(
+    question: Question, options: tuple[Option, ...], marked: frozenset[str]
+) -> InlineKeyboardMarkup:
+    kb = _Rows()
+    sizes: list[int] = []
+    if question.kind in (Kind.CHOICE, Kind.MULTI):
         for option in options:
             label = _(option.short or option.label) if option.translate else option.label
-            mark = "✅ " if option.value in chosen else ""
+            mark = "✅ " if option.value in marked else ""
             kb.button(text=mark + label, callback_data=Ans(q=question.id, v=option.value))
         full, rest = divmod(len(options), question.columns)
         sizes += [question.columns] * full + ([rest] if rest else [])
