@@ -38,6 +38,7 @@ KILLS = int(os.environ.get("KUA_KILLS", "4"))
 CODE = re.compile(r"\b[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}\b")
 QUERY_INVALID = "query is too old"
 NOT_MODIFIED = "message is not modified"
+DELETED_ALREADY = "message to delete not found"
 
 
 class KilledBot:
@@ -222,12 +223,15 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     assert set(pressed) <= answered
     late = [r for r in fake.errors if QUERY_INVALID in (r.description or "")]
     # An update killed before its commit is applied again: an edit it had made already is
-    # repeated and Telegram says "not modified" (harmless; counted, not hidden).
-    repeated = [r for r in fake.errors if NOT_MODIFIED in (r.description or "")]
+    # repeated and Telegram says "not modified", a message it had deleted (what the reporter
+    # typed) is deleted again and Telegram says it is gone (harmless; counted, not hidden).
+    repeated = [
+        r for r in fake.errors if any(s in (r.description or "") for s in (NOT_MODIFIED, DELETED_ALREADY))
+    ]
     fake.errors[:] = [
         r
         for r in fake.errors
-        if QUERY_INVALID not in (r.description or "") and NOT_MODIFIED not in (r.description or "")
+        if not any(s in (r.description or "") for s in (QUERY_INVALID, NOT_MODIFIED, DELETED_ALREADY))
     ]
 
     # No question asked again once a later one was shown.
@@ -253,5 +257,5 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     duplicates = sum(len(v) - 1 for v in found.values())
     print(
         f"\nkills={bot.kills} duplicate cards={duplicates} late callback answers={len(late)} "
-        f"repeated edits={len(repeated)}"
+        f"repeated edits and deletes={len(repeated)}"
     )
