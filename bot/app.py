@@ -34,6 +34,7 @@ from bot.i18n import StoredLocaleMiddleware, make_i18n
 from bot.isolation import BoundedEventIsolation
 from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
+from bot.lazy_types import warm_up
 from bot.logs import setup_logging
 from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
@@ -136,6 +137,7 @@ def build_dispatcher(
 
 async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
     """Everything wired and checked; raises StartupError with an actionable line."""
+    warm_up()  # the schemas of the types every update uses (bot.lazy_types)
     try:
         i18n = make_i18n(config.app.default_locale)
     except RuntimeError as exc:

@@ -1,0 +1,82 @@
+"""aiogram's Telegram types get their pydantic validators when first used, not all at import.
+
+``aiogram.types`` ends its import by calling ``model_rebuild()`` on each of its ~400 types
+(declared ``defer_build=True``), which builds every validator and serializer at once, each
+with its own copy of every type it reaches: about 105 MB of the 167 MB of a bare aiogram bot,
+for types a reporter's bot never sees (payments, stickers, business accounts, rich text...).
+
+``defer()``, run before the first import of aiogram (``bot/__init__.py``), lets that loop only
+record the names it resolves forward references with (the ``if TYPE_CHECKING:`` imports of
+each type's module), puts them into the types' modules, and leaves each type's schema to
+pydantic's own deferred build: the first validation of an ``Update``, a ``Message``... builds
+what it needs (a few MB for the types Kua uses; ``warm_up()`` builds those at start). The
+schemas are the same ones; only when they are built differs (tests/test_lazy_types.py).
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+_PREFIX = "aiogram.types."
+
+
+def defer() -> bool:
+    """Import aiogram with its types' schemas deferred; False when it was imported already."""
+    if "aiogram" in sys.modules:
+        return False
+    from pydantic import BaseModel
+
+    original = BaseModel.__dict__["model_rebuild"]
+    rebuild = original.__func__
+    namespace: dict[str, Any] = {}
+    deferred: list[type[BaseModel]] = []
+
+    def model_rebuild(
+        cls: type[BaseModel],
+        *,
+        force: bool = False,
+        raise_errors: bool = True,
+        _parent_namespace_depth: int = 2,
+        _types_namespace: Any = None,
+    ) -> bool | None:
+        if _types_namespace is not None and not force and cls.__module__.startswith(_PREFIX):
+            namespace.update(_types_namespace)  # aiogram.types' loop: the same names each time
+            deferred.append(cls)
+            return None
+        depth = _parent_namespace_depth + 1 if _parent_namespace_depth > 0 else 0  # this frame
+        result: bool | None = rebuild(
+            cls,
+            force=force,
+            raise_errors=raise_errors,
+            _parent_namespace_depth=depth,
+            _types_namespace=_types_namespace,
+        )
+        return result
+
+    BaseModel.model_rebuild = classmethod(model_rebuild)  # type: ignore[assignment,method-assign]
+    try:
+        import aiogram  # noqa: F401 - the import this is about
+    finally:
+        BaseModel.model_rebuild = original  # type: ignore[method-assign]
+    # Each type's forward references resolve in its own module, as in aiogram's namespace.
+    for name, module in list(sys.modules.items()):
+        if name.startswith(_PREFIX) and module is not None:
+            for key, value in namespace.items():
+                module.__dict__.setdefault(key, value)
+    # Built before the types were complete (aiogram.methods imports them first), a method's
+    # schema may have failed on a forward reference and been left to pydantic's rebuild on
+    # first use; the names are there now.
+    return bool(deferred)
+
+
+def warm_up() -> None:
+    """Build the schemas every update needs now, not while the first reporter waits."""
+    from aiogram.methods import AnswerCallbackQuery, EditMessageText, GetUpdates, SendMessage
+    from aiogram.methods.base import Response
+    from aiogram.types import Message, Update
+
+    for model in (Update, Message, SendMessage, EditMessageText, AnswerCallbackQuery, GetUpdates):
+        model.model_rebuild()
+    Response[list[Update]].model_rebuild()
+    Response[Message].model_rebuild()
