@@ -36,6 +36,7 @@ from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
 from bot.lazy_types import warm_up
 from bot.logs import setup_logging
+from bot.malloc import limit_arenas, trim_until
 from bot.polling import poll_until_stopped, stop_on_signals
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
 from bot.workers import housekeeping
@@ -253,6 +254,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))
     delivery = Delivery(app.bot, app.store, app.config, app.i18n, worker_id=secrets.token_hex(4))
     delivering = asyncio.create_task(delivery.run(stop))
+    trimming = asyncio.create_task(trim_until(stop))  # freed memory back to the system (bot.malloc)
     try:
         if app.config.telegram.use_webhook:
             from bot.webhook import run_webhook
@@ -265,7 +267,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
         stop.set()
         # The delivery worker finishes the item in progress (a card sent is recorded) and
         # hands back the rest; whatever is still running after the grace period is cancelled.
-        background = (workers, delivering)
+        background = (workers, delivering, trimming)
         try:
             await asyncio.wait_for(
                 asyncio.shield(asyncio.gather(*background, return_exceptions=True)), WORKER_GRACE
@@ -302,6 +304,7 @@ def main() -> int:
         print(f"kua: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level)
+    limit_arenas()  # before the first thread (bot.malloc)
     try:
         asyncio.run(run(config))
     except StartupError as exc:

@@ -10,7 +10,7 @@ record the names it resolves forward references with (the ``if TYPE_CHECKING:`` 
 each type's module), puts them into the types' modules, and leaves each type's schema to
 pydantic's own deferred build: the first validation of an ``Update``, a ``Message``... builds
 what it needs (a few MB for the types Kua uses; ``warm_up()`` builds those at start). The
-schemas are the same ones; only when they are built differs (tests/test_lazy_types.py).
+schemas are the same ones; only when they are built differs (tests/test_memory.py).
 """
 
 from __future__ import annotations

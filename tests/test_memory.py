@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import cast
 
+import bot.malloc
 from emulator import FakeTelegram
 from tests.harness import BotProcess, Reporter, migrate
 
@@ -127,3 +128,20 @@ async def test_answering_a_reporter_loads_no_heavy_library_and_few_type_schemas(
 
 def test_deferred_schemas_are_the_ones_aiogram_builds() -> None:
     assert json.loads(child(SCHEMAS, "lazy")) == json.loads(child(SCHEMAS, "eager"))
+
+
+def test_glibc_is_told_to_keep_less_freed_memory() -> None:
+    if bot.malloc._glibc() is None:  # noqa: SLF001 - another C library: both are no-ops
+        assert not bot.malloc.limit_arenas() and not bot.malloc.trim()
+        return
+    assert bot.malloc.limit_arenas()
+    bot.malloc.trim()  # True or False (nothing freed to give back): no error either way
+
+
+async def test_the_trimming_task_ends_with_the_bot() -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(bot.malloc.trim_until(stop, every=0.01))
+    await asyncio.sleep(0.05)
+    assert not task.done()
+    stop.set()
+    await asyncio.wait_for(task, 5)
