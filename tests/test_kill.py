@@ -173,7 +173,14 @@ async def kill_run(fake: FakeTelegram, tmp_path: Path, forum, database: str) -> 
     )
     await upgrade_to_head(database)
     reporters_count = 2
-    bot = KilledBot(fake, env, tmp_path, seed=int(os.environ.get("KUA_KILL_SEED", "20261201")), kills=KILLS, actions=reporters_count * 36)
+    bot = KilledBot(
+        fake,
+        env,
+        tmp_path,
+        seed=int(os.environ.get("KUA_KILL_SEED", "20261201")),
+        kills=KILLS,
+        actions=reporters_count * 36,
+    )
     await bot.start()
     pressed: list[str] = []
     try:
