@@ -10,6 +10,7 @@ flood spread over many instances is slowed on each of them alike.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable
@@ -25,7 +26,7 @@ from handlers.common import SLOW_DOWN
 from storage.crypto import Crypto
 
 MUTE_SECONDS = 60.0
-MAX_TRACKED = 50_000  # accounts remembered at once; the quietest are forgotten first
+MAX_TRACKED = 50_000  # accounts within one window before quiet ones are looked for again
 
 
 class FloodLimit:
@@ -39,8 +40,11 @@ class FloodLimit:
         self.mute = mute
         self._seen: dict[str, deque[float]] = {}
         self._muted: dict[str, float] = {}
+        self._sweep_at = -math.inf
 
     def hit(self, key: str, now: float) -> str:
+        if now >= self._sweep_at or len(self._seen) > MAX_TRACKED:
+            self._forget_quiet(now)
         until = self._muted.get(key)
         if until is not None:
             if now < until:
@@ -54,13 +58,19 @@ class FloodLimit:
             self._muted[key] = now + self.mute
             seen.clear()
             return self.WARN
-        if len(self._seen) > MAX_TRACKED:
-            self._forget_quiet(now)
         return self.HANDLE
 
+    def tracked(self) -> int:
+        """Accounts remembered now (counted or muted)."""
+        return len(self._seen.keys() | self._muted.keys())
+
     def _forget_quiet(self, now: float) -> None:
-        for key in [k for k, s in self._seen.items() if not s or s[-1] <= now - self.seconds]:
-            del self._seen[key]
+        # Once every window: an account with no update inside the window has nothing left to
+        # count, and an ended mute says nothing; forgetting them changes no verdict. So only
+        # the accounts of the last window or two are kept, not every account ever seen.
+        self._seen = {k: s for k, s in self._seen.items() if s and s[-1] > now - self.seconds}
+        self._muted = {k: until for k, until in self._muted.items() if until > now}
+        self._sweep_at = now + self.seconds
 
 
 class FloodMiddleware(BaseMiddleware):

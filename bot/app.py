@@ -34,7 +34,9 @@ from bot.inline_filters import inline_magic_filters
 from bot.isolation import BoundedEventIsolation
 from bot.junk import KnownTypesMiddleware
 from bot.keyfile import placement_warnings
+from bot.lazy_types import warm_up
 from bot.logs import setup_logging
+from bot.malloc import limit_arenas, trim_until
 from bot.polling import poll_until_stopped, stop_on_signals
 from bot.session import KeptTypesSession
 from bot.trace import IncomingTraceMiddleware, OutgoingTraceMiddleware
@@ -139,6 +141,7 @@ def build_dispatcher(
 
 async def build_app(config: Config, *, clock: Callable[[], datetime] = utcnow) -> App:
     """Everything wired and checked; raises StartupError with an actionable line."""
+    warm_up()  # the schemas of the types every update uses (bot.lazy_types)
     try:
         i18n = make_i18n(config.app.default_locale)
     except RuntimeError as exc:
@@ -255,6 +258,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
     workers = asyncio.create_task(housekeeping(app.store, app.fsm, app.config, stop))
     delivery = Delivery(app.bot, app.store, app.config, app.i18n, worker_id=secrets.token_hex(4))
     delivering = asyncio.create_task(delivery.run(stop))
+    trimming = asyncio.create_task(trim_until(stop))  # freed memory back to the system (bot.malloc)
     try:
         if app.config.telegram.use_webhook:
             from bot.webhook import run_webhook
@@ -267,7 +271,7 @@ async def serve(app: App, *, handle_signals: bool = True) -> None:
         stop.set()
         # The delivery worker finishes the item in progress (a card sent is recorded) and
         # hands back the rest; whatever is still running after the grace period is cancelled.
-        background = (workers, delivering)
+        background = (workers, delivering, trimming)
         try:
             await asyncio.wait_for(
                 asyncio.shield(asyncio.gather(*background, return_exceptions=True)), WORKER_GRACE
@@ -309,6 +313,7 @@ def main() -> int:
         print(f"kua: config error: {exc}", file=sys.stderr)
         return 2
     setup_logging(config.logging.level)
+    limit_arenas()  # before the first thread (bot.malloc)
     try:
         asyncio.run(run(config))
     except StartupError as exc:

@@ -13,6 +13,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+import bot  # noqa: F401 - first, as when the bot runs: aiogram with deferred schemas (bot.lazy_types)
 from emulator import FakeTelegram
 from tests.harness import BotProcess, Clock, Reporter, make_config
 

@@ -161,6 +161,20 @@ def test_flood_rule_mutes_for_a_minute_then_forgives() -> None:
     assert rule.hit("k", 62.5) == FloodLimit.HANDLE
 
 
+def test_flood_rule_remembers_only_the_accounts_of_the_last_window() -> None:
+    rule = FloodLimit(updates=2, seconds=10)
+    for n in range(1000):
+        assert rule.hit(f"account {n}", 0.001 * n) == FloodLimit.HANDLE
+    assert [rule.hit("flooder", 2.0) for _ in range(4)][-2:] == [FloodLimit.WARN, FloodLimit.DROP]
+    assert rule.tracked() == 1001
+    # A window later the quiet accounts are forgotten; a minute later the mute too.
+    assert rule.hit("late", 12.0) == FloodLimit.HANDLE
+    assert rule.tracked() == 2  # "late", and "flooder" still muted
+    assert rule.hit("flooder", 30.0) == FloodLimit.DROP
+    assert rule.hit("later", 70.0) == FloodLimit.HANDLE
+    assert rule.tracked() == 1
+
+
 async def test_surge_of_reports_alerts_the_admins_once(fake: FakeTelegram, tmp_path: Path) -> None:
     admin = fake.user(7001, first_name="Admin", language_code="en", started=True)
     env = coordination_env(-1001, admins=(admin.id,), KUA_LIMITS__SURGE_PER_HOUR="2")
