@@ -203,29 +203,26 @@ def _fsync_dir(directory: Path) -> None:
 
 
 def rotate_key_file(path: Path) -> int:
-    """Put a new data key first in the key file (old keys kept, so old records stay readable).
-
-    The file is replaced atomically (a private temporary file renamed over it); returns the
-    number of data keys now in it.
-    """
+    """Put a new data key first in the key file (old keys kept, so old records stay readable);
+    returns the number of data keys now in it."""
     material = _read_key_file(path, need_keys=True, need_secret=False)
     material["data_keys"] = [Fernet.generate_key().decode(), *material["data_keys"]]
-    body = (json.dumps(material, indent=2) + "\n").encode()
-    tmp = _private_tmp(path, body)
-    try:
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    _fsync_dir(path.parent)
+    _replace_key_file(path, material)
     return len(material["data_keys"])
 
 
 def retire_old_keys(path: Path) -> int:
     """Keep only the first data key in the key file (after every record was re-encrypted under
-    it: storage.reencrypt); returns how many keys were removed. Replaced atomically."""
+    it: storage.reencrypt); returns how many keys were removed."""
     material = _read_key_file(path, need_keys=True, need_secret=False)
     removed = len(material["data_keys"]) - 1
     material["data_keys"] = material["data_keys"][:1]
+    _replace_key_file(path, material)
+    return removed
+
+
+def _replace_key_file(path: Path, material: dict[str, Any]) -> None:
+    """Replace the key file atomically: a private temporary file renamed over it."""
     body = (json.dumps(material, indent=2) + "\n").encode()
     tmp = _private_tmp(path, body)
     try:
@@ -233,7 +230,6 @@ def retire_old_keys(path: Path) -> int:
     finally:
         tmp.unlink(missing_ok=True)
     _fsync_dir(path.parent)
-    return removed
 
 
 def _private_tmp(path: Path, body: bytes) -> Path:

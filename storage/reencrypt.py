@@ -90,48 +90,37 @@ async def _each_batch(
         last = rows[-1][0]
 
 
-async def reencrypt(engine: AsyncEngine, crypto: Crypto) -> Outcome:
-    """Rewrite every encrypted value under `crypto`'s first key. A value no key opens is left
-    as it is and counted in ``failed`` (it was unreadable before too)."""
+async def _each_value(engine: AsyncEngine, opened: Callable[[bytes], bytes], *, write: bool) -> Outcome:
+    """`opened(token)` for every encrypted value, counted per column (InvalidToken: failed);
+    with `write`, its result replaces the value (a failed one is left as it is)."""
     outcome = Outcome()
     for column in encrypted_columns():
-        name = f"{column.table.name}.{column.name}"
-        done = failed = 0
+        counts = {"done": 0, "failed": 0}
 
-        def rotate(rows: list[tuple[object, bytes]]) -> list[tuple[object, bytes]]:
-            nonlocal done, failed
+        def work(
+            rows: list[tuple[object, bytes]], counts: dict[str, int] = counts
+        ) -> list[tuple[object, bytes]]:
             out = []
             for key, token in rows:
                 try:
-                    out.append((key, crypto.rotate(token)))
-                    done += 1
+                    out.append((key, opened(token)))
+                    counts["done"] += 1
                 except InvalidToken:
-                    failed += 1
-            return out
+                    counts["failed"] += 1
+            return out if write else []
 
-        await _each_batch(engine, column, rotate)
-        outcome.done[name], outcome.failed[name] = done, failed
+        await _each_batch(engine, column, work)
+        name = f"{column.table.name}.{column.name}"
+        outcome.done[name], outcome.failed[name] = counts["done"], counts["failed"]
     return outcome
+
+
+async def reencrypt(engine: AsyncEngine, crypto: Crypto) -> Outcome:
+    """Rewrite every encrypted value under `crypto`'s first key. A value no key opens is left
+    as it is and counted in ``failed`` (it was unreadable before too)."""
+    return await _each_value(engine, crypto.rotate, write=True)
 
 
 async def check_first_key(engine: AsyncEngine, crypto: Crypto) -> Outcome:
     """Read every encrypted value with `crypto`'s first key alone (nothing is written)."""
-    first = crypto.first_key_only()
-    outcome = Outcome()
-    for column in encrypted_columns():
-        name = f"{column.table.name}.{column.name}"
-        done = failed = 0
-
-        def read(rows: list[tuple[object, bytes]]) -> list[tuple[object, bytes]]:
-            nonlocal done, failed
-            for _key, token in rows:
-                try:
-                    first.decrypt(token)
-                    done += 1
-                except InvalidToken:
-                    failed += 1
-            return []
-
-        await _each_batch(engine, column, read)
-        outcome.done[name], outcome.failed[name] = done, failed
-    return outcome
+    return await _each_value(engine, crypto.first_key_only().decrypt, write=False)
