@@ -28,7 +28,6 @@ import random
 import sys
 import tempfile
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -378,9 +377,7 @@ async def bench_kua(args: argparse.Namespace, tmp: Path) -> Figures:
 
 async def sql_per_update(tmp: Path, taps: int = 20) -> tuple[float, float, float]:
     """Statements, commits and SELECTs per update on the report path (answer, back, answer...)."""
-    from sqlalchemy import event
-
-    from tests.harness import BotProcess, make_config
+    from tests.harness import BotProcess, counting, make_config
     from tests.harness import Reporter as HarnessReporter
 
     async with FakeTelegram() as fake:
@@ -393,34 +390,12 @@ async def sql_per_update(tmp: Path, taps: int = 20) -> tuple[float, float, float
             await r.choose_language("en")
             await r.press("m1:report")
             await r.consent()
-            counts: Counter[str] = Counter()
-
-            def update_task() -> bool:  # polling runs each update as a handle_update task
-                task = asyncio.current_task()
-                return task is not None and getattr(task.get_coro(), "__qualname__", "") == "handle_update"
-
-            def statement(_c: Any, _k: Any, sql: str, *_a: Any) -> None:
-                if update_task():
-                    counts["statements"] += 1
-                    counts[sql.split(None, 1)[0].upper()] += 1
-
-            def commit(_c: Any) -> None:
-                if update_task():
-                    counts["commits"] += 1
-
-            sync = kua.app.engine.sync_engine
-            # Only the updates' statements, not the workers' (delivery, housekeeping).
-            event.listen(sync, "before_cursor_execute", statement)
-            event.listen(sync, "commit", commit)
-            try:
+            with counting(kua.app.engine) as counts:  # the updates' statements, not the workers'
                 for n in range(taps):
                     if n % 2 == 0:
                         await r.answer("relation", "self")
                     else:
                         await r.nav("danger", NavAct.BACK)
-            finally:
-                event.remove(sync, "before_cursor_execute", statement)
-                event.remove(sync, "commit", commit)
         finally:
             await kua.stop()
     return counts["statements"] / taps, counts["commits"] / taps, counts["SELECT"] / taps

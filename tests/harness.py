@@ -9,13 +9,16 @@ import contextlib
 import os
 import shutil
 import tempfile
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from aiogram.utils.i18n import I18n
+from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import App, build_app, serve
 from bot.config import Config, load_config
@@ -370,3 +373,34 @@ async def submit_case(
         user_id, user_id, Submission(answers=values, consent=Consent(), draft_ref=draft_ref, locale=locale)
     )
     return case.id
+
+
+def _update_task() -> bool:
+    """Is this statement run by an update's task (polling's handle_update), not a worker?"""
+    task = asyncio.current_task()
+    return task is not None and getattr(task.get_coro(), "__qualname__", "") == "handle_update"
+
+
+@contextlib.contextmanager
+def counting(engine: AsyncEngine) -> Iterator[Counter[str]]:
+    """SQL statements (and by first keyword) and commits made by updates, not by the workers
+    (delivery, housekeeping): tests/test_update_cost.py and scripts/bench_updates.py."""
+    counts: Counter[str] = Counter()
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
+        if _update_task():
+            counts["statements"] += 1
+            counts[sql.split(None, 1)[0].upper()] += 1
+
+    def commit(_conn: Any) -> None:
+        if _update_task():
+            counts["commits"] += 1
+
+    sync = engine.sync_engine
+    event.listen(sync, "before_cursor_execute", statement)
+    event.listen(sync, "commit", commit)
+    try:
+        yield counts
+    finally:
+        event.remove(sync, "before_cursor_execute", statement)
+        event.remove(sync, "commit", commit)

@@ -6,50 +6,15 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
-from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
-from sqlalchemy import event
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.app import build_isolation
 from emulator import FakeTelegram
-from tests.harness import BotProcess, Reporter, make_config
+from tests.harness import BotProcess, Reporter, counting, make_config
 from tests.sample import FULL_ANSWERS
-
-
-def _update_task() -> bool:
-    """Is this statement run by an update's task (polling's handle_update), not a worker?"""
-    task = asyncio.current_task()
-    return task is not None and getattr(task.get_coro(), "__qualname__", "") == "handle_update"
-
-
-@contextmanager
-def counting(engine: AsyncEngine) -> Iterator[Counter[str]]:
-    counts: Counter[str] = Counter()
-
-    def statement(_conn: Any, _cursor: Any, sql: str, *_args: Any) -> None:
-        if _update_task():
-            counts["statements"] += 1
-            counts[sql.split(None, 1)[0].upper()] += 1
-
-    def commit(_conn: Any) -> None:
-        if _update_task():
-            counts["commits"] += 1
-
-    sync = engine.sync_engine
-    event.listen(sync, "before_cursor_execute", statement)
-    event.listen(sync, "commit", commit)
-    try:
-        yield counts
-    finally:
-        event.remove(sync, "before_cursor_execute", statement)
-        event.remove(sync, "commit", commit)
 
 
 async def _to_first_question(reporter: Reporter) -> None:
