@@ -39,12 +39,11 @@ from domain.rights import (
 )
 from handlers import window
 from handlers.common import Menu, MenuAction, message_of
-from handlers.guide_links import LINK_ICONS, LINKS, Guide, GuideAct, link_button, next_screen_button
+from handlers.guide_links import Guide, GuideAct
 from handlers.settings import Config
 from handlers.telegram_errors import not_modified
 
 STALE = N_("This button is out of date.")
-__all__ = ["LINKS", "LINK_ICONS", "Guide", "GuideAct", "link_button", "next_screen_button"]
 
 
 @dataclass(frozen=True)

@@ -30,9 +30,10 @@ from domain.rights import (
 from domain.textlimits import visible_length
 from domain.values import LOCALES
 from emulator import FakeTelegram
+from handlers.guide_links import Guide, GuideAct
 from handlers.report.keyboards import ConsentAct, ConsentCb
 from handlers.report.screens import consent_text
-from handlers.rights import Deployment, Guide, GuideAct, render_index, render_screen
+from handlers.rights import Deployment, render_index, render_screen
 from tests.harness import BotProcess, Reporter, tr
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -16,13 +16,11 @@ from domain.rights import CHECKED_LINE, CHECKED_ON, PAGES, POINTER_LINE, Slot, p
 from domain.textlimits import CALLBACK_DATA_LIMIT, TEXT_LIMIT, visible_length
 from domain.values import LOCALES
 from emulator import FakeMessage, FakeTelegram
+from handlers.guide_links import LINKS, Guide, GuideAct
 from handlers.profile import DESCRIPTION, SHORT_DESCRIPTION, descriptions_for
 from handlers.report.keyboards import Ans, Nav, NavAct, ReviewAct, SavedCb
 from handlers.rights import (
-    LINKS,
     Deployment,
-    Guide,
-    GuideAct,
     index_keyboard,
     page_keyboard,
     render_index,
