@@ -7,8 +7,9 @@ import contextlib
 import importlib
 import re
 import weakref
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Mapping, Sequence
 from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,7 +29,9 @@ __all__ = [
     "REPO_ROOT",
     "JoinedSessions",
     "UnitOfWork",
+    "Write",
     "alembic_config",
+    "apply_write",
     "check_database",
     "current_revision_is_head",
     "current_revisions",
@@ -48,9 +51,10 @@ REPO_ROOT = Path(__file__).resolve().parent.parent  # a checkout, or site-packag
 # Found through the package, not the working directory, so an installed bot migrates from anywhere.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# How long an SQLite connection waits for another writer (the bot and the workers share
-# one file) before failing with "database is locked".
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long an SQLite connection waits for another writer (storage.sqlite_driver).
+SQLITE_BUSY_TIMEOUT_MS = sqlite_driver.SQLITE_BUSY_TIMEOUT_MS
+SQLITE_POOL_SIZE = 16
+SQLITE_POOL_OVERFLOW = 16
 
 
 def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = True) -> AsyncEngine:
@@ -70,8 +74,19 @@ def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = Tru
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(mode=0o700, parents=True, exist_ok=True)
 
-    # One thread hop per statement instead of SQLAlchemy's adapter's three or four.
-    engine = create_async_engine(sa_url, echo=echo, async_creator=sqlite_driver.connector(sa_url))
+    # One thread hop per statement instead of SQLAlchemy's adapter's three or four. A pool
+    # that keeps as many connections as a busy bot has statements in flight: an overflow
+    # connection is closed when it is returned, and opening one costs a thread, the PRAGMAs
+    # and SQLite parsing the schema again (under 16 reporters tapping, the default 5 kept
+    # opened about 80 connections a second: a quarter of the bot's CPU). Idle ones cost
+    # nothing but a blocked thread each.
+    engine = create_async_engine(
+        sa_url,
+        echo=echo,
+        async_creator=sqlite_driver.connector(sa_url),
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=SQLITE_POOL_OVERFLOW,
+    )
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -79,9 +94,8 @@ def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = Tru
         # run inside a transaction; pysqlite has none open at this point.
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute(f"PRAGMA foreign_keys={'ON' if sqlite_foreign_keys else 'OFF'}")
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            for pragma in sqlite_driver.pragma_statements(sqlite_foreign_keys):
+                cursor.execute(pragma)
         finally:
             cursor.close()
 
@@ -254,7 +268,7 @@ class UnitOfWork:
         self.busy = False  # a repository is inside ``async with sessions()`` right now
         # Writes that wait for the end of the update (e.g. trace rows), each a coroutine
         # function run inside the update's single write transaction.
-        self.pending: list[Callable[[AsyncSession], Awaitable[None]]] = []
+        self.pending: list[Write] = []
         self._token: Any = None
 
     async def __aenter__(self) -> UnitOfWork:
@@ -267,7 +281,7 @@ class UnitOfWork:
             await self.session.close()
             self.session = None
 
-    def take_pending(self) -> list[Callable[[AsyncSession], Awaitable[None]]]:
+    def take_pending(self) -> list[Write]:
         pending, self.pending = self.pending, []
         return pending
 
@@ -279,7 +293,27 @@ class UnitOfWork:
         engine = self.maker.kw["bind"]
         async with write_lock(engine), self.maker() as session, session.begin():
             for write in pending:
-                await write(session)
+                await apply_write(session, write)
+
+
+@dataclass(frozen=True)
+class Write:
+    """One statement of a write transaction, for the end of an update (UnitOfWork): a Core
+    statement and its parameters (one mapping, or a list of them for many rows); ``otherwise``
+    runs instead when it changed no row (an UPDATE of a row that is not there becomes its
+    INSERT). Run through a session (``apply_write``) or below SQLAlchemy on SQLite
+    (storage.sqlite_direct) — the same SQL either way."""
+
+    statement: Any
+    params: Mapping[str, Any] | Sequence[Mapping[str, Any]]
+    otherwise: Write | None = None
+
+
+async def apply_write(session: AsyncSession, write: Write) -> None:
+    """``write`` through a session."""
+    result = await session.execute(write.statement, write.params)
+    if write.otherwise is not None and not result.rowcount:  # type: ignore[attr-defined]
+        await apply_write(session, write.otherwise)
 
 
 def current_unit() -> UnitOfWork | None:

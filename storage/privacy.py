@@ -12,7 +12,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.values import CaseStatus
 from storage.batches import delete_in_batches
 from storage.crypto import Crypto, InvalidToken
+from storage.db import Write
 from storage.models import (
     Account,
     Attachment,
@@ -43,6 +44,10 @@ ACCOUNT_PURPOSE = "account"  # storage.repositories.AccountRepository
 REPORTER_PURPOSE = "reporter"  # storage.repositories.CaseRepository.reporter_key
 CODES_PURPOSE = "codes"  # handlers.followup: wrong case codes per account
 TRACE_PURPOSE = "trace"
+
+# The trace rows of an update, written with its other writes (a Core INSERT: run through a
+# session or below SQLAlchemy, storage.sqlite_direct).
+_TRACE_INSERT = insert(MessageTrace.__table__)  # type: ignore[arg-type]  # a mapped class's Table
 
 
 @dataclass(frozen=True)
@@ -86,22 +91,15 @@ class TraceRepository:
             )
             await session.commit()
 
-    def later(
-        self, chat_id: int, message_ids: Sequence[int], sent_at: datetime | None = None
-    ) -> Callable[[AsyncSession], Awaitable[None]]:
+    def later(self, chat_id: int, message_ids: Sequence[int], sent_at: datetime | None = None) -> Write:
         """``record`` as a write for the end of the update (storage.db.UnitOfWork): one INSERT
         with the update's other writes. Entries past the window go in the housekeeping prune."""
         key, at = self._key(chat_id), sent_at or self._clock()
-        ids = list(message_ids)
-
-        async def write(session: AsyncSession) -> None:
-            rows = [
-                {"chat_key": key, "sent_at": at, "message_enc": self._crypto.encrypt_text(str(mid))}
-                for mid in ids
-            ]
-            await session.execute(insert(MessageTrace), rows)
-
-        return write
+        rows = [
+            {"chat_key": key, "sent_at": at, "message_enc": self._crypto.encrypt_text(str(mid))}
+            for mid in message_ids
+        ]
+        return Write(_TRACE_INSERT, rows)
 
     async def messages(self, chat_id: int) -> list[TracedMessage]:
         async with self._sessions() as session:

@@ -24,7 +24,37 @@ from typing import Any
 import aiosqlite
 from sqlalchemy.engine import URL
 
-__all__ = ["BufferedConnection", "BufferedCursor", "connector"]
+__all__ = [
+    "SQLITE_BUSY_TIMEOUT_MS",
+    "BufferedConnection",
+    "BufferedCursor",
+    "connect_args",
+    "connector",
+    "open_connection",
+    "pragma_statements",
+    "pragmas",
+]
+
+# How long an SQLite connection waits for another writer (the bot and the workers share
+# one file) before failing with "database is locked".
+SQLITE_BUSY_TIMEOUT_MS = 5000
+
+
+def pragma_statements(foreign_keys: bool = True) -> list[str]:
+    """What every connection of the bot sets (PRAGMAs are per connection): WAL (readers don't
+    block the writer), the busy timeout, and foreign keys (off by default in SQLite)."""
+    return [
+        f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}",
+        "PRAGMA journal_mode=WAL",
+        f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    ]
+
+
+def pragmas(conn: sqlite3.Connection) -> None:
+    """``pragma_statements()`` on a plain sqlite3 connection (none may run in a transaction)."""
+    for pragma in pragma_statements():
+        conn.execute(pragma).close()
+
 
 _Outcome = tuple[Any, list[Any], int, int | None]  # description, rows, rowcount, lastrowid
 
@@ -107,6 +137,11 @@ class BufferedConnection(aiosqlite.Connection):
         call: Callable[..., Awaitable[_Outcome]] = self._execute  # aiosqlite's is untyped
         return await call(_run, self._conn, many, sql, parameters)
 
+    async def call(self, function: Callable[[sqlite3.Connection], Any]) -> Any:
+        """``function(connection)`` on the connection's thread, in one round trip."""
+        call: Callable[..., Awaitable[Any]] = self._execute  # aiosqlite's is untyped
+        return await call(function, self._conn)
+
     def daemon_thread(self) -> None:
         self._thread.daemon = True  # as SQLAlchemy's adapter does: it never blocks exit
 
@@ -121,14 +156,29 @@ class BufferedConnection(aiosqlite.Connection):
             await super().rollback()
 
 
+def connect_args(url: URL) -> tuple[list[Any], dict[str, Any]]:
+    """The ``sqlite3.connect`` arguments SQLAlchemy derives from an ``sqlite+aiosqlite`` URL."""
+    args, kwargs = url.get_dialect()().create_connect_args(url)
+    return list(args), dict(kwargs)
+
+
+def open_connection(url: URL, **overrides: Any) -> BufferedConnection:
+    """A BufferedConnection to ``url`` (``await`` it to connect); ``overrides`` go to
+    ``sqlite3.connect`` (e.g. ``isolation_level=None``)."""
+    args, kwargs = connect_args(url)
+    connection = BufferedConnection(
+        partial(sqlite3.connect, *args, **{**kwargs, **overrides}), iter_chunk_size=64
+    )
+    connection.daemon_thread()
+    return connection
+
+
 def connector(url: URL) -> Callable[[], Any]:
     """``create_async_engine(async_creator=...)`` for an ``sqlite+aiosqlite`` URL: the same
     ``sqlite3.connect`` arguments SQLAlchemy would derive from the URL."""
-    args, kwargs = url.get_dialect()().create_connect_args(url)
 
     async def connect() -> BufferedConnection:
-        connection = BufferedConnection(partial(sqlite3.connect, *args, **kwargs), iter_chunk_size=64)
-        connection.daemon_thread()
+        connection = open_connection(url)
         await connection
         return connection
 

@@ -26,6 +26,7 @@ from bot.i18n import LOCALES_DIR
 from emulator import FakeMessage, FakeTelegram, FakeUser
 from handlers.report.keyboards import Ans, ConsentAct, ConsentCb, Nav, NavAct, ReviewAct, ReviewCb
 from storage.db import upgrade_to_head
+from storage.sqlite_direct import direct_for
 from tests.sample import FULL_ANSWERS
 
 
@@ -396,11 +397,22 @@ def counting(engine: AsyncEngine) -> Iterator[Counter[str]]:
         if _update_task():
             counts["commits"] += 1
 
+    def direct(kind: str, sql: str) -> None:  # the FSM's path below SQLAlchemy (SQLite)
+        if kind == "commit":
+            commit(None)
+        else:
+            statement(None, None, sql)
+
     sync = engine.sync_engine
+    below = direct_for(engine)
     event.listen(sync, "before_cursor_execute", statement)
     event.listen(sync, "commit", commit)
+    if below is not None:
+        below.listeners.append(direct)
     try:
         yield counts
     finally:
         event.remove(sync, "before_cursor_execute", statement)
         event.remove(sync, "commit", commit)
+        if below is not None:
+            below.listeners.remove(direct)

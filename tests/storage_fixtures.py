@@ -24,6 +24,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.crypto import Crypto
 from storage.db import make_engine
+from storage.sqlite_direct import close_direct
 
 PG_URL_ENV = "KUA_TEST_DATABASE_URL"
 
@@ -106,6 +107,7 @@ async def isolated_engine(
         try:
             yield engine
         finally:
+            await close_direct(engine)
             await engine.dispose()
     elif backend == POSTGRESQL:
         async with pg_schema_engine(pg_url(), purpose) as engine:

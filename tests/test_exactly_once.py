@@ -21,6 +21,7 @@ from bot.exactly_once import ExactlyOnceMiddleware
 from storage.base import Base
 from storage.db import make_sessionmaker
 from storage.fsm import AppliedUpdates, FsmRecord, SQLAlchemyStorage
+from storage.sqlite_direct import direct_for
 from tests.mocked_bot import MockedSession
 from tests.storage_fixtures import BACKENDS, isolated_engine, make_crypto
 
@@ -109,11 +110,20 @@ async def test_state_data_and_update_id_are_written_in_one_transaction(setup: An
     def count(_conn: Any) -> None:
         commits.append(1)
 
+    def below(kind: str, _sql: str) -> None:  # SQLite: the FSM's path below SQLAlchemy
+        if kind == "commit":
+            commits.append(1)
+
+    direct = direct_for(engine)
     event.listen(engine.sync_engine, "commit", count)
+    if direct is not None:
+        direct.listeners.append(below)
     try:
         await dp.feed_update(bot, text_update(20, "parent"))
     finally:
         event.remove(engine.sync_engine, "commit", count)
+        if direct is not None:
+            direct.listeners.remove(below)
     assert len(commits) == 1  # three writes in the handler, one transaction
 
 
