@@ -433,7 +433,12 @@ async def main(args: argparse.Namespace) -> None:
     rows: list[list[Any]] = [
         ["saturation (updates/s)", bare.saturation, kua.saturation, kua.saturation / bare.saturation],
         ["CPU per update (ms)", bare.cpu_ms, kua.cpu_ms, kua.cpu_ms / bare.cpu_ms],
-        ["  of which main thread (ms)", bare.cpu_main_ms, kua.cpu_main_ms, kua.cpu_main_ms / bare.cpu_main_ms],
+        [
+            "  of which main thread (ms)",
+            bare.cpu_main_ms,
+            kua.cpu_main_ms,
+            kua.cpu_main_ms / bare.cpu_main_ms,
+        ],
     ]
     for rate in args.rates:
         b, k = bare.rates[rate], kua.rates[rate]
