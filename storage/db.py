@@ -71,22 +71,18 @@ def make_engine(url: str, *, echo: bool = False, sqlite_foreign_keys: bool = Tru
         return create_async_engine(sa_url, echo=echo, pool_pre_ping=True)
 
     database = sa_url.database
+    pool: dict[str, int] = {}
     if database and database != ":memory:" and not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        pool = {"pool_size": SQLITE_POOL_SIZE, "max_overflow": SQLITE_POOL_OVERFLOW}
 
     # One thread hop per statement instead of SQLAlchemy's adapter's three or four. A pool
     # that keeps as many connections as a busy bot has statements in flight: an overflow
     # connection is closed when it is returned, and opening one costs a thread, the PRAGMAs
     # and SQLite parsing the schema again (under 16 reporters tapping, the default 5 kept
     # opened about 80 connections a second: a quarter of the bot's CPU). Idle ones cost
-    # nothing but a blocked thread each.
-    engine = create_async_engine(
-        sa_url,
-        echo=echo,
-        async_creator=sqlite_driver.connector(sa_url),
-        pool_size=SQLITE_POOL_SIZE,
-        max_overflow=SQLITE_POOL_OVERFLOW,
-    )
+    # nothing but a blocked thread each. (An in-memory database has one connection.)
+    engine = create_async_engine(sa_url, echo=echo, async_creator=sqlite_driver.connector(sa_url), **pool)
 
     @event.listens_for(engine.sync_engine, "connect")
     def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
