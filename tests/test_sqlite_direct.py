@@ -17,8 +17,8 @@ from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.base import Base
 from storage import sqlite_driver
+from storage.base import Base
 from storage.db import SQLITE_POOL_SIZE, Write, apply_write, make_engine, make_sessionmaker
 from storage.fsm import FsmRecord
 from storage.sqlite_direct import DirectSqlite, close_direct, direct_for
