@@ -115,7 +115,8 @@ class DirectSqlite:
     def _read_connection(self) -> sqlite3.Connection:
         if self._reader is None:
             args, kwargs = sqlite_driver.connect_args(self._url)
-            reader = sqlite3.connect(*args, **{**kwargs, "isolation_level": None})
+            # Used on the loop's thread only: sqlite3 refuses any other (SQLAlchemy's arguments allow any).
+            reader = sqlite3.connect(*args, **{**kwargs, "isolation_level": None, "check_same_thread": True})
             sqlite_driver.pragmas(reader)
             self._reader = reader
         return self._reader
