@@ -1,6 +1,6 @@
 """Kua and a bare aiogram bot, side by side, on the same fake Bot API with the same driver.
 
-    .venv/bin/python scripts/bench_updates.py [--seconds 8] [--drafts 0]
+    .venv/bin/python scripts/bench_updates.py [--seconds 8] [--drafts 0] [--rates 10,25,50,100] [--no-queue]
 
 Run from the repository root (scripts/bench.py runs it too). Each bot runs as its own process
 (Kua: ``python -m bot`` on SQLite, as deployed; the bare bot: scripts/bench_bare_bot.py, aiogram with
@@ -13,7 +13,9 @@ process's CPU-ms per update (utime+stime from /proc/<pid>/stat over that phase),
 the reply at offered rates of 10/25/50/100 updates/s (Poisson arrivals over a pool of
 reporters; latency from the scheduled arrival, so queueing counts), RSS at start and at the end
 (and with --drafts N live drafts), and for Kua the SQL statements and commits per update on the
-report path (counted with SQLAlchemy engine events in an in-process run). Figures only.
+report path (counted in an in-process run: tests.harness.counting), and the CPU of the loop's
+thread alone; then /queue and its filters at 100,000 open cases on SQLite, alone and during a
+reminder round (scripts/bench_queue.py; --no-queue skips it). Figures only.
 """
 
 from __future__ import annotations
@@ -463,7 +465,18 @@ async def main(args: argparse.Namespace) -> None:
         f"Kua, report path (answering a question, going back), per update: {statements:.2f} SQL "
         f"statements ({selects:.2f} SELECT), {commits:.2f} commits"
     )
-    print("/queue at 100,000 cases: see scripts/bench_queue.py")
+    if args.queue:
+        # /queue and its filters at 100,000 open cases, alone and during a reminder round
+        # (scripts/bench_queue.py; --postgres there for PostgreSQL too).
+        sys.path.insert(0, str(ROOT / "scripts"))
+        import bench_queue  # type: ignore[import-not-found]  # a sibling script, found on sys.path
+
+        with tempfile.TemporaryDirectory(prefix="kua-bench-queue-") as where:
+            engine = bench_queue.make_engine(f"sqlite+aiosqlite:///{Path(where) / 'queue.sqlite3'}")
+            try:
+                await bench_queue.bench(engine, "/queue on SQLite", 100_000, None)
+            finally:
+                await engine.dispose()
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
@@ -473,6 +486,12 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         "--profile", metavar="FILE", help="py-spy's collapsed stacks of Kua at saturation, into FILE"
     )
     parser.add_argument("--drafts", type=int, default=0, metavar="N", help="then start N more drafts, RSS")
+    parser.add_argument(
+        "--no-queue",
+        dest="queue",
+        action="store_false",
+        help="skip /queue at 100,000 cases (scripts/bench_queue.py, about 30 s)",
+    )
     parser.add_argument(
         "--rates",
         type=lambda text: tuple(int(r) for r in text.split(",") if r),

@@ -361,19 +361,20 @@ class SQLAlchemyStorage(BaseStorage):
         self.close_unit(unit)
         if not unit.dirty and unit.stale_at is None and unit.update_id is None and not also:
             return
-        if self._direct is not None:  # SQLite: one writer at a time, no race to retry
-            async with write_lock(self._engine()):
-                await self._direct.transaction([*self._unit_writes(unit), *also])
-            return
         for attempt in range(1, _MAX_ATTEMPTS + 1):
             try:
-                async with write_lock(self._engine()), self._sessionmaker() as session, session.begin():
-                    for write in [*self._unit_writes(unit), *also]:
-                        await apply_write(session, write)
+                async with write_lock(self._engine()):
+                    if self._direct is not None:
+                        await self._direct.transaction([*self._unit_writes(unit), *also])
+                        return
+                    async with self._sessionmaker() as session, session.begin():
+                        for write in [*self._unit_writes(unit), *also]:
+                            await apply_write(session, write)
                 return
             except IntegrityError:
-                # PostgreSQL: a concurrent first write of the key inserted the row between our
-                # read and our INSERT. It exists now: the next attempt updates it.
+                # A concurrent first write of the key (PostgreSQL, or a second instance on the
+                # same SQLite file) inserted the row between our read and our INSERT. It exists
+                # now: the next attempt updates it.
                 unit.row_exists = unit.recent_exists = True
                 if attempt == _MAX_ATTEMPTS:
                     raise

@@ -29,6 +29,7 @@ from functools import partial
 from typing import Any
 
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
@@ -102,11 +103,14 @@ class DirectSqlite:
         """The first row of a SELECT, run on the loop (point reads only: see the module)."""
         compiled = self.compiled(statement)
         self._tell("statement", compiled.sql)
-        cursor = self._read_connection().execute(compiled.sql, compiled.bind(params))
         try:
-            row = cursor.fetchone()
-        finally:
-            cursor.close()
+            cursor = self._read_connection().execute(compiled.sql, compiled.bind(params))
+            try:
+                row = cursor.fetchone()
+            finally:
+                cursor.close()
+        except sqlite3.Error as exc:
+            raise DBAPIError.instance(compiled.sql, None, exc, sqlite3.Error) from exc
         if row is None:
             return None
         processors = self._result_processors(statement)
@@ -126,7 +130,12 @@ class DirectSqlite:
         """All of ``writes`` in one transaction, in one call on the writer's thread."""
         jobs = [self._job(write) for write in writes]
         writer = await self._write_connection()
-        executed: list[str] = await writer.call(partial(_transaction, jobs))
+        try:
+            executed: list[str] = await writer.call(partial(_transaction, jobs))
+        except sqlite3.Error as exc:
+            # As SQLAlchemy would raise it (IntegrityError, OperationalError...): callers treat
+            # both paths alike (the FSM's retry of a lost first write, the error reports).
+            raise DBAPIError.instance(None, None, exc, sqlite3.Error) from exc
         for sql in executed:
             self._tell("statement", sql)
         self._tell("commit", "")

@@ -4,6 +4,7 @@ as through a session, whole transactions, and a loop that never waits for SQLite
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import sqlite3
 import threading
 import time
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.base import StorageKey
 from sqlalchemy import bindparam, event, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -20,8 +22,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from storage import sqlite_driver
 from storage.base import Base
 from storage.db import SQLITE_POOL_SIZE, Write, apply_write, make_engine, make_sessionmaker
-from storage.fsm import FsmRecord
+from storage.fsm import AppliedUpdates, FsmRecord, SQLAlchemyStorage
 from storage.sqlite_direct import DirectSqlite, close_direct, direct_for
+from tests.storage_fixtures import make_crypto
 
 TABLE: Any = FsmRecord.__table__
 WHEN = datetime(2026, 12, 1, 18, 30, 15, 123456, tzinfo=UTC)
@@ -100,13 +103,13 @@ async def test_otherwise_runs_only_when_nothing_was_changed(engine: AsyncEngine)
 
 async def test_a_failing_statement_rolls_the_whole_transaction_back(engine: AsyncEngine) -> None:
     await direct(engine).transaction([insert_row("first")])
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(IntegrityError):  # as SQLAlchemy raises it (callers treat both alike)
         # The second row is new, the third repeats the first's key: nothing of it stays.
         await direct(engine).transaction([insert_row("second"), insert_row("first")])
     assert direct(engine).read_one(READ, {"k": "second"}) is None
     await direct(engine).transaction([insert_row("third")])  # the connection is usable again
     assert direct(engine).read_one(READ, {"k": "third"}) is not None
-    # ...and the same failure through a session is SQLAlchemy's IntegrityError, as before.
+    # ...the same failure as through a session.
     with pytest.raises(IntegrityError):
         async with make_sessionmaker(engine)() as session, session.begin():
             await apply_write(session, insert_row("first"))
@@ -198,3 +201,23 @@ async def test_the_pool_keeps_its_connections_under_load(
     finally:
         await engine.dispose()
     assert len(opened) <= SQLITE_POOL_SIZE, len(opened)
+
+
+async def test_an_update_whose_first_write_lost_a_race_is_retried_and_applied(
+    engine: AsyncEngine,
+) -> None:
+    """Another instance on the same file wrote the key's first row between this update's read
+    and its INSERT: the INSERT fails (as SQLAlchemy's IntegrityError), the next attempt updates."""
+    async with engine.begin() as conn:
+        await conn.run_sync(Base.metadata.create_all, tables=[AppliedUpdates.__table__])
+    fsm = SQLAlchemyStorage(make_sessionmaker(engine), make_crypto())
+    key = StorageKey(bot_id=1, chat_id=2, user_id=2)
+    unit = await fsm.open_unit(key, update_id=7)
+    assert unit is not None and not unit.row_exists
+    await fsm.set_state(key, "Report:q1")  # buffered in the unit
+    other = SQLAlchemyStorage(make_sessionmaker(engine), make_crypto())
+    # Outside this unit (a fresh context: another instance's update).
+    await asyncio.create_task(other.set_state(key, "Report:elsewhere"), context=contextvars.Context())
+    await fsm.commit_unit(unit)
+    assert await fsm.get_state(key) == "Report:q1"  # this update's write, on the second attempt
+    assert (await fsm.open_unit(key, update_id=7)) is None  # and its id is recorded
