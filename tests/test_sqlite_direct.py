@@ -11,7 +11,7 @@ import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiogram.fsm.storage.base import StorageKey
@@ -209,7 +209,7 @@ async def test_an_update_whose_first_write_lost_a_race_is_retried_and_applied(
     """Another instance on the same file wrote the key's first row between this update's read
     and its INSERT: the INSERT fails (as SQLAlchemy's IntegrityError), the next attempt updates."""
     async with engine.begin() as conn:
-        await conn.run_sync(Base.metadata.create_all, tables=[AppliedUpdates.__table__])
+        await conn.run_sync(Base.metadata.create_all, tables=[cast(Any, AppliedUpdates.__table__)])
     fsm = SQLAlchemyStorage(make_sessionmaker(engine), make_crypto())
     key = StorageKey(bot_id=1, chat_id=2, user_id=2)
     unit = await fsm.open_unit(key, update_id=7)
