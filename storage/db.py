@@ -262,8 +262,8 @@ class UnitOfWork:
         self.owner = asyncio.current_task()
         self.session: AsyncSession | None = None
         self.busy = False  # a repository is inside ``async with sessions()`` right now
-        # Writes that wait for the end of the update (e.g. trace rows), each a coroutine
-        # function run inside the update's single write transaction.
+        # Writes that wait for the end of the update (e.g. trace rows), each a Write (a Core
+        # statement and its parameters) run inside the update's single write transaction.
         self.pending: list[Write] = []
         self._token: Any = None
 

@@ -37,6 +37,10 @@ from storage.db import Write
 
 __all__ = ["DirectSqlite", "close_direct", "direct_for"]
 
+# Compiled statements kept (keyed by the statement object, which the cache keeps alive): the
+# FSM's are built once, so a handful; a caller building statements anew cannot make it grow.
+_CACHE_LIMIT = 256
+
 
 @dataclass(frozen=True)
 class _Compiled:
@@ -75,6 +79,8 @@ class DirectSqlite:
         cache_key = (id(statement), tuple(keys))
         found = self._compiled.get(cache_key)
         if found is None:
+            if len(self._compiled) >= _CACHE_LIMIT:  # the bot's statements are built once: a few
+                self._compiled.clear()
             compiled = statement.compile(dialect=self._dialect, column_keys=list(keys) or None)
             names = tuple(compiled.positiontup or ())
             processors = tuple(
@@ -91,6 +97,8 @@ class DirectSqlite:
     def _result_processors(self, statement: Any) -> tuple[Callable[[Any], Any] | None, ...]:
         found = self._results.get(id(statement))
         if found is None:
+            if len(self._results) >= _CACHE_LIMIT:
+                self._results.clear()
             processors = tuple(
                 column.type.dialect_impl(self._dialect).result_processor(self._dialect, None)
                 for column in statement.selected_columns
