@@ -51,8 +51,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent  # a checkout, or site-packag
 # Found through the package, not the working directory, so an installed bot migrates from anywhere.
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# How long an SQLite connection waits for another writer (storage.sqlite_driver).
-SQLITE_BUSY_TIMEOUT_MS = sqlite_driver.SQLITE_BUSY_TIMEOUT_MS
+# Connections the SQLite pool keeps (see make_engine).
 SQLITE_POOL_SIZE = 16
 SQLITE_POOL_OVERFLOW = 16
 
