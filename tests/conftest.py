@@ -73,11 +73,17 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     tests made (a full collection walks ~300k objects: 0.2 s of CPU, times every test).
 
     The bot imports its routers (and matplotlib, through the stats charts) when it first
-    builds a dispatcher; that is done here once, so those modules are frozen too.
+    builds a dispatcher; that is done here once, so those modules are frozen too. So are the
+    schemas of the types every update uses (``bot.lazy_types.warm_up``, as the bot does at
+    start-up): built on first use, they cost a fresh worker's first test a few hundred ms, and a
+    test that waits for a quiet period (tests/test_fakeapi.py) must not depend on running after
+    another test that built them.
     """
     import handlers
+    from bot.lazy_types import warm_up
 
     handlers.get_routers()
+    warm_up()
     gc.collect()
     gc.freeze()
 
